@@ -1,0 +1,149 @@
+"""Text analysis for lexical matching: Dutch tokens, stop words, stems, compounds.
+
+Used at index time (BM25 over passages) and at query time (the matcher), so
+both sides always agree. Compound splitting is vocabulary-driven: a long word
+is split into two known words (optionally joined by a linking 's' or 'e'/'en'),
+e.g. ``kennisclips`` -> ``kennis`` + ``clips``, ``leerplatform`` -> ``leer`` +
+``platform``. The vocabulary is the corpus' and thesaurus' own words.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from typing import Iterable
+
+import Stemmer
+
+STOPWORDS_NL = set("""
+aan aangaande aangezien achter af afgelopen al aldaar aldus alhoewel alle allebei alleen alles als alsof altijd
+ander andere anders behalve beide ben beneden bent bepaald betreffende bij bijna bijv binnen boven bovenal bovendien
+bovengenoemd daar daarheen daarin daarna daarnet daarom daarop daarvan dan dat de deze die dik dit doch doen door
+dus echter een eens eerder eigen eigenlijk elk elke en enig enige enz er erdoor even eveneens evenwel gauw geen
+gehad gekund geleden gelijk gemoeten gemogen geweest gewoon gewoonweg haar had hadden hare heb hebben hebt heeft
+hem hen het hierbeneden hierboven hij hoe hoewel hun hunne ik ikzelf in inmiddels inzake is jezelf jij jijzelf jou
+jouw jouwe juist jullie kan klaar kon konden krachtens kunnen kunt later liever maar mag meer met mezelf mij mijn
+mijnent mijner mijzelf misschien mocht mochten moest moesten moet moeten mogen na naar nadat net niet niets noch
+nog nu of ofschoon om omdat omhoog omlaag omstreeks omtrent omver onder ondertussen ongeveer ons onszelf onze ook
+op opnieuw opzij over overeind overigens pas precies reeds rond rondom sedert sinds sindsdien slechts sommige
+spoedig steeds tamelijk tenzij terwijl thans tijdens toch toen toenmaals toenmalig tot totdat tussen uit uitgezonderd
+vaak van vandaan vanuit vanwege veeleer verder vervolgens vol volgens voor vooraf vooral vooralsnog voorbij voordat
+voordezen voordien voorheen voorop vooruit vrij vroeg waar waarom wanneer want waren was wat we wel welk welke wie
+wiens wier wij wijzelf zal ze zelf zelfs zich zichzelf zij zijn zijne zo zodat zodra zonder zou zouden zowat zulke
+zullen zult je jouw u uw iets iemand ieder iedere iedereen hier daar er wordt worden werd werden zijn graag
+willen wil wilt kun kunt krijgen gaat gaan ga goed beter veel weinig mee heel echt wel nou eens soms zeker
+""".split())
+
+STOPWORDS_EN = set("""
+a an and are as at be been but by can could do does for from has have how i if in into is it its me my no not
+of on or our so that the their them there these they this to was we what when where which who why will with
+would you your about any anyone someone is are do help
+""".split())
+
+STOPWORDS = STOPWORDS_NL | STOPWORDS_EN
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_stemmer_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    s = getattr(_stemmer_local, "s", None)
+    if s is None:
+        s = _stemmer_local.s = Stemmer.Stemmer("dutch")
+    return s
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics (vóór -> voor, ë -> e) for matching."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens; hyphenated words give the whole and the parts."""
+    out = []
+    for w in _WORD.findall(fold(text)):
+        w = w.replace("’", "'")
+        if "-" in w or "'" in w:
+            parts = [p for p in re.split(r"[-']", w) if p]
+            joined = "".join(parts)
+            out.append(joined)
+            out.extend(p for p in parts if p != joined)
+        else:
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+class Analyzer:
+    """Tokenizer with a compound vocabulary. ``tokens()`` gives stems for BM25."""
+
+    def __init__(self, vocabulary: Iterable[str] = ()):
+        self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
+
+    @staticmethod
+    def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
+        counts: dict[str, int] = {}
+        for text in texts:
+            for w in content_words(text):
+                if 3 <= len(w) <= 20 and w.isalpha():
+                    counts[w] = counts.get(w, 0) + 1
+        return sorted(w for w, c in counts.items() if c >= min_count)
+
+    def split_compound(self, word: str) -> list[str]:
+        """Two known parts of a long word, or [] when it is not a known compound."""
+        return _split(word, self.vocabulary) if len(word) >= 7 and word.isalpha() else []
+
+    def tokens(self, text: str) -> list[str]:
+        out = []
+        for w in content_words(text):
+            out.append(stem(w))
+            for part in self.split_compound(w):
+                if part not in STOPWORDS:
+                    out.append(stem(part))
+        return out
+
+    def token_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, stem) of each content word in the original text, for highlighting."""
+        spans = []
+        for m in _WORD.finditer(text):
+            w = fold(m.group(0))
+            for part in re.split(r"[-'’]", w):
+                if part and part not in STOPWORDS:
+                    spans.append((m.start(), m.end(), stem(part)))
+                    for sub in self.split_compound(part):
+                        spans.append((m.start(), m.end(), stem(sub)))
+            joined = re.sub(r"[-'’]", "", w)
+            if joined != w:
+                spans.append((m.start(), m.end(), stem(joined)))
+        return spans
+
+
+_LINKS = ("", "s", "e", "en")
+
+
+def _split(word: str, vocab: frozenset) -> list[str]:
+    best: list[str] = []
+    best_score = 0
+    for i in range(3, len(word) - 3 + 1):
+        head, tail = word[:i], word[i:]
+        if len(tail) < 3 or tail not in vocab and stem(tail) not in vocab:
+            continue
+        for link in _LINKS:
+            if link and not head.endswith(link):
+                continue
+            core = head[: len(head) - len(link)] if link else head
+            if len(core) >= 3 and (core in vocab):
+                score = min(len(core), len(tail))
+                if score > best_score:
+                    best, best_score = [core, tail], score
+    return best

@@ -1,0 +1,60 @@
+"""FAISS index by size: exact inner product below a threshold, HNSW above.
+
+Vectors are L2-normalised, so inner product is cosine similarity.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import EmbedderUnavailable
+
+
+def faiss():
+    try:
+        import faiss as _faiss
+    except ImportError as exc:  # pragma: no cover - core dependency
+        raise EmbedderUnavailable("vector search needs faiss: pip install faiss-cpu") from exc
+    return _faiss
+
+
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 96
+
+
+def build(vectors: np.ndarray, exact_limit: int):
+    f = faiss()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if len(vectors) <= exact_limit:
+        index = f.IndexFlatIP(dim)
+    else:
+        index = f.IndexHNSWFlat(dim, HNSW_M, f.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    if len(vectors):
+        index.add(vectors)
+    tune(index)
+    return index
+
+
+def tune(index) -> None:
+    f = faiss()
+    if isinstance(index, f.IndexHNSWFlat):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+
+
+def kind_of(index) -> str:
+    f = faiss()
+    return "hnsw" if isinstance(index, f.IndexHNSWFlat) else "flat"
+
+
+def write(index, path) -> None:
+    faiss().write_index(index, str(path))
+
+
+def read(path, mmap: bool = False):
+    f = faiss()
+    flags = f.IO_FLAG_MMAP | f.IO_FLAG_READ_ONLY if mmap else 0
+    index = f.read_index(str(path), flags) if flags else f.read_index(str(path))
+    tune(index)
+    return index

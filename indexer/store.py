@@ -1,0 +1,215 @@
+"""The index folder on disk and how a build is published.
+
+Layout under HOME::
+
+    index/CURRENT              name of the published build (replaced atomically)
+    index/builds/<name>/       one complete, self-describing build:
+        manifest.json          embedder, dimension, metric, counts, checksums, version
+        records.db             SQLite: records, passages, links, files, problems, concepts
+        vectors.faiss          passage vectors (row i = passages.row i)
+        concepts.npy           concept vectors (row i = concepts.row i)
+        bm25/                  BM25 matrices (bm25s, no pickle)
+    index/.lock                held while a build runs
+    cache/embeddings.db        vectors by (embedder, text hash): re-runs re-embed nothing
+    app.db                     users, feedback, intakes (never touched by indexing)
+
+A build is written to ``builds/.tmp-*`` and renamed when complete, then
+CURRENT is replaced with ``os.replace``. A reader therefore sees the old or
+the new build, never half of one, and ``kill -9`` at any moment leaves the
+previous build in place.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import CorruptIndex, IndexBusy, IndexMissing
+
+FORMAT_VERSION = 1
+KEEP_BUILDS = 3
+CHECKSUMMED = ("records.db", "vectors.faiss", "concepts.npy", "vocabulary.json", "bm25/data.csc.index.npy",
+               "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy", "bm25/vocab.index.json")
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(str(path), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Home:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser()
+        self.index_dir = self.root / "index"
+        self.builds = self.index_dir / "builds"
+        self.current_file = self.index_dir / "CURRENT"
+        self.cache_dir = self.root / "cache"
+
+    @property
+    def app_db(self) -> Path:
+        return self.root / "app.db"
+
+    def ensure(self) -> None:
+        self.builds.mkdir(parents=True, exist_ok=True)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- reading ---------------------------------------------------------
+    def current_name(self) -> str | None:
+        try:
+            name = self.current_file.read_text("utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current(self) -> Path:
+        name = self.current_name()
+        if not name:
+            raise IndexMissing(f"no index in {self.root}: run `schakel index` first")
+        path = self.builds / name
+        if not path.is_dir():
+            raise CorruptIndex(f"the published index {path} is missing: run `schakel index --rebuild`")
+        return path
+
+    # --- writing ---------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self.ensure()
+        fh = open(self.index_dir / ".lock", "w")
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusy(f"another `schakel index` is running on {self.root}") from None
+            fh.write(str(os.getpid()))
+            fh.flush()
+            yield
+        finally:
+            fh.close()
+
+    def new_tmp(self) -> Path:
+        self.ensure()
+        path = self.builds / f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir()
+        return path
+
+    def publish(self, tmp: Path) -> Path:
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{int(time.time() * 1000) % 100000:05d}"
+        final = self.builds / name
+        os.rename(tmp, final)
+        _fsync_dir(self.builds)
+        pointer = self.index_dir / f".CURRENT.{os.getpid()}"
+        pointer.write_text(name + "\n", "utf-8")
+        with open(pointer, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer, self.current_file)
+        _fsync_dir(self.index_dir)
+        return final
+
+    def cleanup(self, keep: int = KEEP_BUILDS) -> None:
+        """Remove unfinished temp builds and all but the newest published builds."""
+        if not self.builds.is_dir():
+            return
+        current = self.current_name()
+        done = sorted((p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                      key=lambda p: p.name)
+        for p in done[:-keep]:
+            if p.name != current:
+                shutil.rmtree(p, ignore_errors=True)
+        for p in self.builds.iterdir():
+            if p.name.startswith(".tmp-"):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def write_manifest(build: Path, manifest: dict) -> None:
+    manifest = dict(manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest["checksums"] = {name: sha256_file(build / name) for name in CHECKSUMMED if (build / name).exists()}
+    manifest["sizes"] = {name: (build / name).stat().st_size for name in CHECKSUMMED if (build / name).exists()}
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+
+
+def read_manifest(build: Path, verify: bool = True) -> dict:
+    path = build / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise CorruptIndex(f"{path} is missing: run `schakel index --rebuild`") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptIndex(f"{path} is not valid JSON ({exc}): run `schakel index --rebuild`") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorruptIndex(f"{build} has index format {manifest.get('format_version')!r}, this Schakel reads "
+                           f"{FORMAT_VERSION}: run `schakel index --rebuild`")
+    if verify:
+        for name, size in manifest.get("sizes", {}).items():
+            f = build / name
+            if not f.exists():
+                raise CorruptIndex(f"{f} is missing: run `schakel index --rebuild`")
+            if f.stat().st_size != size:
+                raise CorruptIndex(f"{f} has {f.stat().st_size} bytes, the manifest says {size} (truncated?): "
+                                   "run `schakel index --rebuild`")
+        for name, digest in manifest.get("checksums", {}).items():
+            if sha256_file(build / name) != digest:
+                raise CorruptIndex(f"{build / name} does not match its checksum (corrupted): "
+                                   "run `schakel index --rebuild`")
+    return manifest
+
+
+class EmbeddingCache:
+    """Vectors by (embedder, sha1 of text). Commits per batch, so a killed run keeps its work."""
+
+    def __init__(self, path: Path, embedder: str, dim: int):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.embedder, self.dim = embedder, dim
+
+    def key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest()
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = self.db.execute(
+                f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            for key, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == self.dim:
+                    out[key] = vec
+        return out
+
+    def put_many(self, items: list[tuple[str, np.ndarray]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
+                                [(k, np.asarray(v, np.float32).tobytes()) for k, v in items])
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,126 @@
+"""The domain thesaurus: concepts with labels, synonyms, broader and related concepts.
+
+The built-in thesaurus is ``corpus/thesaurus.yaml`` of this repository. A
+corpus may add a ``thesaurus.yaml`` at its root and a user may add one more
+file (setting ``thesaurus``); later files add concepts or extend existing ones
+(synonyms and links are merged, label and definition replaced).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from .errors import InvalidInput
+
+BUILTIN = Path(__file__).resolve().parent.parent / "corpus" / "thesaurus.yaml"
+GROUPS = ("didactiek", "toetsing", "begeleiding", "ict", "professionalisering", "organisatie", "werkveld",
+          "inclusie", "internationalisering", "onderzoek", "curriculum", "samenwerking")
+
+
+@dataclass
+class Concept:
+    id: str
+    label: str
+    group: str = ""
+    definition: str = ""
+    synonyms: list[str] = field(default_factory=list)
+    broader: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    organisation: list[str] = field(default_factory=list)
+
+    def terms(self) -> list[str]:
+        return [self.label] + self.synonyms
+
+    def embed_text(self) -> str:
+        syn = ", ".join(self.synonyms[:8])
+        return f"{self.label}. {self.definition} {syn}".strip()
+
+
+def _list(value, where: str, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise InvalidInput(f"{where}: field '{name}' must be a list of texts", field=name)
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def load_file(path: Path) -> list[Concept]:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise InvalidInput(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}", field="thesaurus") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}", field="thesaurus") from None
+    if data is None:
+        return []
+    items = data.get("concepts") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise InvalidInput(f"{path}: expected a list under 'concepts:'", field="thesaurus")
+    out = []
+    for n, item in enumerate(items, start=1):
+        where = f"{path}: concept #{n}"
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} is not a mapping", field="thesaurus")
+        cid = str(item.get("id") or "").strip()
+        label = str(item.get("label") or "").strip()
+        if not cid or not label:
+            raise InvalidInput(f"{where} needs both 'id' and 'label'", field="id" if not cid else "label")
+        where = f"{path}: concept '{cid}'"
+        out.append(Concept(
+            id=cid, label=label, group=str(item.get("group") or "").strip(),
+            definition=str(item.get("definition") or "").strip(),
+            synonyms=_list(item.get("synonyms"), where, "synonyms"),
+            broader=_list(item.get("broader"), where, "broader"),
+            related=_list(item.get("related"), where, "related"),
+            organisation=_list(item.get("organisation"), where, "organisation")))
+    return out
+
+
+def merge(layers: Iterable[list[Concept]]) -> dict[str, Concept]:
+    merged: dict[str, Concept] = {}
+    for layer in layers:
+        for c in layer:
+            old = merged.get(c.id)
+            if old is None:
+                merged[c.id] = c
+                continue
+            old.label = c.label or old.label
+            old.definition = c.definition or old.definition
+            old.group = c.group or old.group
+            for name in ("synonyms", "broader", "related", "organisation"):
+                values = getattr(old, name)
+                values += [v for v in getattr(c, name) if v not in values]
+    # drop dangling references rather than failing: a user file may refer to concepts of a newer built-in
+    for c in merged.values():
+        c.broader = [b for b in c.broader if b in merged and b != c.id]
+        c.related = [r for r in c.related if r in merged and r != c.id]
+        c.organisation = [o for o in c.organisation if o in merged]
+    return merged
+
+
+def load(extra: Iterable[Path] = ()) -> dict[str, Concept]:
+    layers = []
+    if BUILTIN.is_file():
+        layers.append(load_file(BUILTIN))
+    seen = {BUILTIN.resolve()} if BUILTIN.is_file() else set()
+    for path in extra:
+        path = Path(path)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        layers.append(load_file(path))
+    return merge(layers)
+
+
+def depth(concepts: dict[str, Concept], cid: str, _seen: frozenset = frozenset()) -> int:
+    c = concepts.get(cid)
+    if c is None or not c.broader or cid in _seen:
+        return 0
+    return 1 + max(depth(concepts, b, _seen | {cid}) for b in c.broader)
