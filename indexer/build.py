@@ -258,34 +258,43 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
     return matrix, len(todo_unique), len(texts) - len(todo)
 
 
+SCHEMA = [
+    ("records", {"id": str, "kind": str, "title": str, "source": str, "url": str, "tags": str, "fields": str,
+                 "body": str, "derived_from": str}, "id"),
+    ("passages", {"row": int, "record_id": str, "ordinal": int, "text": str, "heading": str, "page": int}, "row"),
+    ("links", {"src": str, "dst": str, "relation": str}, None),
+    ("files", {"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str}, "key"),
+    ("problems", {"path": str, "line": int, "level": str, "message": str}, None),
+    ("concepts", {"row": int, "id": str, "label": str, "grp": str, "definition": str, "synonyms": str,
+                  "broader": str, "related": str, "organisation": str}, "row"),
+]
+
+
 def _write_db(path: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
               concepts: list, problems: list[Problem]) -> None:
     db = sqlite_utils.Database(str(path))
     db.conn.execute("PRAGMA journal_mode=DELETE")
+    for name, columns, pk in SCHEMA:
+        db[name].create(columns, pk=pk)
     db["records"].insert_all(({
         "id": r.id, "kind": r.kind, "title": r.title, "source": r.source, "url": r.url,
         "tags": json.dumps(r.tags, ensure_ascii=False), "fields": json.dumps(r.fields, ensure_ascii=False, default=str),
-        "body": r.body, "derived_from": r.derived_from} for r in records), pk="id",
-        columns={"url": str, "derived_from": str})
+        "body": r.body, "derived_from": r.derived_from} for r in records))
     db["passages"].insert_all(({
         "row": i, "record_id": p.record_id, "ordinal": p.ordinal, "text": p.text, "heading": p.heading,
-        "page": p.page} for i, p in enumerate(passages)), pk="row",
-        columns={"heading": str, "page": int})
+        "page": p.page} for i, p in enumerate(passages)))
     db["passages"].create_index(["record_id"])
-    db["links"].insert_all(({"src": r.id, "dst": dst, "relation": rel} for r in records for dst, rel in r.links),
-                           columns={"src": str, "dst": str, "relation": str})
+    db["links"].insert_all(({"src": r.id, "dst": dst, "relation": rel} for r in records for dst, rel in r.links))
     db["files"].insert_all(({"key": f"{rd.root.resolve()}::{f.path}", "corpus": str(rd.root.resolve()),
                              "path": f.path, "sha256": f.sha256, "size": f.size,
-                             "records": json.dumps(f.records)} for rd in reads for f in rd.files), pk="key",
-                           columns={"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str})
+                             "records": json.dumps(f.records)} for rd in reads for f in rd.files))
     db["problems"].insert_all(({"path": p.path, "line": p.line, "level": p.level, "message": p.message}
-                               for p in problems), columns={"path": str, "line": int, "level": str, "message": str})
+                               for p in problems))
     db["concepts"].insert_all(({
         "row": i, "id": c.id, "label": c.label, "grp": c.group, "definition": c.definition,
         "synonyms": json.dumps(c.synonyms, ensure_ascii=False), "broader": json.dumps(c.broader),
         "related": json.dumps(c.related), "organisation": json.dumps(c.organisation)}
-        for i, c in enumerate(concepts)), pk="row",
-        columns={"id": str, "label": str, "grp": str, "definition": str})
+        for i, c in enumerate(concepts)))
     db.conn.commit()
     db.conn.close()
 

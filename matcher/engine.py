@@ -1,0 +1,291 @@
+"""The matcher: a practice question in, grouped matches with reasons out.
+
+``Engine`` holds the published index of a HOME and reloads it when a new
+build is published (a cheap stat per request), so a running server switches
+to a new index without a restart and without failing a request.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer import settings
+from indexer.analysis import content_words, stem
+from indexer.embedders import Embedder, get_embedder
+from indexer.errors import InvalidInput
+from indexer.records import KINDS
+from indexer.store import Home
+
+from . import clarify as clarify_mod
+from . import generalise as generalise_mod
+from .concepts import ConceptMatcher
+from .entities import neighbours, propagate
+from .loaded import LoadedIndex
+from .reasons import expertise_hits, highlights, matched_terms, why
+from .results import Match, MatchResult, PassageHit
+from .retrieval import fuse, score_records
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS = 200
+
+
+@dataclass
+class Options:
+    """Ranking knobs; ``schakel eval`` runs the full system and its baselines through these."""
+
+    method: str = "weighted"         # weighted | rrf | bm25 | dense
+    dense_weight: float = 0.5
+    entity_strength: float = 1.0
+    expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
+    concept_vector_weight: float = 0.35
+    use_general: bool = True
+    min_relative: float = 0.30       # drop matches below this share of the best score of their kind
+    min_absolute: float = 0.12
+
+
+BASELINES = {
+    "full": Options(),
+    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False),
+    "dense": Options(method="dense", entity_strength=0.0, use_general=False),
+}
+
+
+@dataclass
+class Prepared:
+    question: str
+    qv: np.ndarray | None
+    hits: list
+    general: object
+    timings: dict = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, home: str | os.PathLike | None = None, embedder: str | Embedder | None = None,
+                 verify: bool = True):
+        self.home = Home(settings.home(home))
+        self._embedder_spec = embedder
+        self._embedder: Embedder | None = embedder if isinstance(embedder, Embedder) else None
+        self._lock = threading.Lock()
+        self._index: LoadedIndex | None = None
+        self._index_name: str | None = None
+        self._checked = 0.0
+        self._verify = verify
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # --- index and embedder ------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self._embedder_spec if isinstance(self._embedder_spec, str) else None)
+        return self._embedder
+
+    def index(self) -> LoadedIndex:
+        now = time.monotonic()
+        if self._index is not None and now - self._checked < 1.0:
+            return self._index
+        name = self.home.current_name()
+        if self._index is not None and name == self._index_name:
+            self._checked = now
+            return self._index
+        with self._lock:
+            name = self.home.current_name()
+            if self._index is None or name != self._index_name:
+                build = self.home.current()
+                loaded = LoadedIndex(build, verify=self._verify)
+                loaded.check_embedder(self.embedder.name, self.embedder.dim)
+                loaded.concept_matcher = ConceptMatcher(loaded.concepts, loaded.concept_vectors, loaded.analyzer)
+                self._index, self._index_name = loaded, build.name
+                log.info("loaded index %s", build)
+            self._checked = now
+            return self._index
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vec = self.embedder.embed_query(text)
+        with self._cache_lock:
+            self._cache[text] = vec
+            if len(self._cache) > 512:
+                self._cache.popitem(last=False)
+        return vec
+
+    # --- matching ----------------------------------------------------------
+    def validate(self, question, answers=None) -> tuple[str, dict[str, str]]:
+        if not isinstance(question, str):
+            raise InvalidInput("'question' must be a text", field="question")
+        question = " ".join(question.split())
+        if not question:
+            raise InvalidInput("the question is empty: type a practice question", field="question")
+        limit = settings.get("max_question_chars")
+        if len(question) > limit:
+            raise InvalidInput(f"the question has {len(question)} characters; at most {limit} are accepted",
+                               field="question")
+        if not any(c.isalpha() for c in question):
+            raise InvalidInput("the question has no words", field="question")
+        clean: dict[str, str] = {}
+        if answers:
+            if not isinstance(answers, dict):
+                raise InvalidInput("'answers' must be an object of facet: answer", field="answers")
+            for facet, value in answers.items():
+                if facet not in clarify_mod.FACETS:
+                    raise InvalidInput(f"unknown facet {facet!r} in 'answers'; known: {', '.join(clarify_mod.FACETS)}",
+                                       field="answers")
+                if not isinstance(value, str):
+                    raise InvalidInput(f"answer for {facet!r} must be a text", field="answers")
+                value = " ".join(value.split())[:MAX_ANSWER_CHARS]
+                if value:
+                    clean[facet] = value
+        return question, clean
+
+    def match(self, question, top: int | None = None, answers: dict | None = None, level: int | None = None,
+              options: Options | None = None, clarify: bool = True) -> MatchResult:
+        t0 = time.perf_counter()
+        question, answers = self.validate(question, answers)
+        top = settings.get("top") if top is None else top
+        if not isinstance(top, int) or not 1 <= top <= 50:
+            raise InvalidInput("'top' must be a whole number from 1 to 50", field="top")
+        if level is not None and (not isinstance(level, int) or not 0 <= level <= 3):
+            raise InvalidInput("'level' must be 0 (the question as asked) to 3 (most general)", field="level")
+        opts = options or BASELINES["full"]
+        index = self.index()
+        text = clarify_mod.with_answers(question, answers)
+        t1 = time.perf_counter()
+        qv = self.embed_query(text) if opts.method != "bm25" else None
+        t2 = time.perf_counter()
+        hits = index.concept_matcher.detect(text, qv) if qv is not None or opts.use_general else []
+        if qv is None and opts.use_general:
+            hits = index.concept_matcher.detect(text, None)
+        general = generalise_mod.generalise(index, question, hits)
+        chosen_level = general_level = 1 if level is None else level
+        expansion = generalise_mod.expansion_concepts(index, hits, general_level) if opts.use_general else []
+
+        q_tokens = index.analyzer.tokens(text)
+        weighted = [(q_tokens, 1.0)]
+        if expansion:
+            exp_tokens = []
+            for concept, weight in expansion:
+                for term in concept.terms()[:6]:
+                    exp_tokens += [index.analyzer.tokens(term)]
+            flat = [t for toks in exp_tokens for t in toks if t not in q_tokens]
+            weighted.append((flat, opts.expansion_weight))
+        qv_used = qv
+        if qv is not None and expansion and opts.concept_vector_weight and len(index.concept_vectors):
+            cv = np.zeros_like(qv)
+            for concept, weight in expansion:
+                cv += weight * index.concept_vectors[index.concept_matcher.by_id[concept.id]]
+            norm = np.linalg.norm(cv)
+            if norm > 0:
+                qv_used = qv + opts.concept_vector_weight * cv / norm
+                qv_used = qv_used / np.linalg.norm(qv_used)
+            if level == 0:
+                qv_used = qv
+        rs = score_records(index, qv_used, weighted)
+        own = fuse(rs, index.kinds, opts.method, opts.dense_weight)
+        final, via = propagate(index, own, opts.entity_strength) if opts.entity_strength else (own, {})
+        t3 = time.perf_counter()
+        matches = self._collect(index, final, rs, via, q_tokens, text, hits, top, opts)
+        result = MatchResult(question=question, matches=matches, general=general, level=chosen_level)
+        if clarify:
+            result.clarify = clarify_mod.clarify(index, question, hits, answers, final)
+        result.notices = clarify_mod.notices(index, hits, matches)
+        t4 = time.perf_counter()
+        result.timings = {"validate": t1 - t0, "embed": t2 - t1, "retrieve": t3 - t2, "explain": t4 - t3,
+                          "total": t4 - t0}
+        return result
+
+    def ranked_ids(self, question: str, options: Options, depth: int = 10) -> dict[str, list[str]]:
+        """Per kind, ranked record ids (derived literature mapped to its twin), for evaluation."""
+        res = self.match(question, top=depth, options=options, clarify=False)
+        return {k: [m.id for m in res.matches.get(k, [])] for k in KINDS}
+
+    def _collect(self, index: LoadedIndex, final: np.ndarray, rs, via, q_tokens, text, hits, top, opts):
+        query_stems = set(q_tokens)
+        concept_terms = {stem(w) for h in hits[:4] for t in h.concept.terms() for w in content_words(t)}
+        mark_stems = query_stems | {stem(w) for h in hits[:3] for t in h.terms for w in content_words(t)}
+        query_words = {}
+        for w in content_words(text):
+            query_words.setdefault(stem(w), w)
+        out: dict[str, list[Match]] = {k: [] for k in KINDS}
+        for kind in KINDS:
+            rows = np.nonzero(index.kinds == kind)[0]
+            if not len(rows):
+                continue
+            order = rows[np.argsort(-final[rows], kind="stable")]
+            best = float(final[order[0]])
+            for row in order:
+                rec = index.record_list[int(row)]
+                score = float(final[row])
+                if score <= 0 or score < opts.min_absolute or score < opts.min_relative * best:
+                    break
+                if rec.derived_from and rec.fields.get("same_as") in index.records:
+                    continue  # its twin in the corpus carries the score
+                out[kind].append(self._make_match(index, rec, score, rs, via, query_stems, concept_terms,
+                                                  mark_stems, query_words, hits))
+                if len(out[kind]) >= top:
+                    break
+        return out
+
+    def _make_match(self, index, rec, score, rs, via, query_stems, concept_terms, mark_stems, query_words, hits):
+        prow = int(rs.best_passage[rec.row])
+        passages = []
+        if prow >= 0:
+            text = index.passage_text[prow]
+            passages.append(PassageHit(text=text, source=rec.source, page=index.passage_page[prow],
+                                       heading=index.passage_heading[prow],
+                                       highlights=highlights(index, text, mark_stems)))
+        texts = [index.passage_text[p] for p in rec.passages]
+        terms = matched_terms(index, rec, query_words, texts)
+        rec_pos = None
+        concepts = []
+        for h in hits[:5]:
+            if rec_pos is None:
+                rec_pos = index.concept_matcher.positions(" ".join(texts))
+            if h.index in index.concept_matcher.lexical("", rec_pos):
+                concepts.append(h.concept.label)
+        linked = [(index.records[o].title, rel) for o, rel in neighbours(index, rec.id)
+                  if o in via.get(rec.id, [])]
+        status = None
+        if rec.kind == "expert" and rec.fields.get("available") is False:
+            status = "niet beschikbaar"
+        elif rec.kind == "themegroup":
+            st = rec.fields.get("status")
+            if st == "gestopt":
+                status = "gestopt"
+            elif st == "in oprichting":
+                status = "in oprichting"
+            elif rec.fields.get("open") is False:
+                status = "vol: neemt geen nieuwe leden aan"
+        expertise = expertise_hits(rec, query_stems, concept_terms) if rec.kind == "expert" else []
+        return Match(id=rec.id, kind=rec.kind, title=rec.title, score=score,
+                     why=why(rec, concepts, terms, expertise, linked, status), url=rec.url,
+                     passages=passages, concepts=concepts, terms=terms, status=status,
+                     details=_details(rec), via=[o for o in via.get(rec.id, [])])
+
+
+DETAIL_FIELDS = {
+    "expert": ("organisation", "role", "expertise", "email", "region", "available", "themegroups"),
+    "themegroup": ("status", "focus", "open", "contact", "members", "products"),
+    "literature": ("authors", "year", "publisher", "journal", "doi", "citation", "same_as"),
+    "product": ("type", "made_by"),
+    "kennisrotonde": ("question", "date", "short_answer"),
+    "report": ("authors", "year"),
+}
+
+
+def _details(rec) -> dict:
+    d = {k: rec.fields[k] for k in DETAIL_FIELDS.get(rec.kind, ()) if k in rec.fields}
+    if rec.derived_from:
+        d["derived_from"] = rec.derived_from
+    return d

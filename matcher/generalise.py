@@ -1,0 +1,189 @@
+"""Lift a practice question to a general one: the abstraction ladder.
+
+From the question: leave out the specifics, map it to thesaurus concepts (by
+words and by embedding), climb to broader concepts, and write a grammatical
+Dutch general question at each level. Level 0 is the question as asked,
+level 1 its concepts, level 2 their broader concepts, level 3 the theme.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from indexer.analysis import content_words, fold
+from indexer.thesaurus import Concept
+
+from . import specifics
+from .concepts import ConceptHit
+from .loaded import LoadedIndex
+from .results import ConceptRef, General
+
+MAX_CONCEPTS = 3
+LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
+
+
+def intent(question: str) -> str:
+    q = fold(question)
+    if re.search(r"\b(themagroep|groep|netwerk\w*|community|aansluiten|aan te sluiten|group|join)\b", q) and \
+            re.search(r"\b(welke|is er|zijn er|waar kan|bij welke|aansluiten|join|any)\b", q):
+        return "group"
+    if re.search(r"\b(wie|iemand|anyone|who|ervaring mee|ervaring heeft|kan ons helpen|can help|advise)\b", q):
+        return "who"
+    if re.search(r"\b(wat weten|wat is bekend|wat zegt|onderzoek naar|what is known|evidence|levert .* op|"
+                 r"werkt het|effect)\b", q):
+        return "what"
+    if re.search(r"\b(mag|mogen|toegestaan|regels?|wet|oer|allowed)\b", q):
+        return "rules"
+    return "how"
+
+
+def _join(labels: list[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " en " + labels[-1]
+
+
+def general_question(labels: list[str], kind: str, context: str | None = None) -> str:
+    if not labels:
+        return ""
+    main = _join(labels)
+    where = f" in het {context}" if context else " in het onderwijs"
+    if kind == "group":
+        return f"Welke themagroep of welk netwerk werkt aan {main}?"
+    if kind == "who":
+        return f"Wie heeft kennis van en ervaring met {main}{where}?"
+    if kind == "what":
+        return f"Wat is bekend over {main}{where}, en wat werkt?"
+    if kind == "rules":
+        return f"Welke afspraken en regels gelden bij {main}{where}, en hoe bewaak je de kwaliteit?"
+    if len(labels) == 1:
+        return f"Hoe pak je {main} aan{where}?"
+    return f"Hoe pak je {labels[0]} aan{where}, met aandacht voor {_join(labels[1:])}?"
+
+
+def sector(question: str) -> str | None:
+    q = fold(question)
+    for name in ("mbo", "hbo"):
+        if re.search(rf"\b{name}\b", q):
+            return name
+    return None
+
+
+def choose_concepts(hits: list[ConceptHit]) -> list[ConceptHit]:
+    """Top concepts, without a concept whose narrower concept is already chosen."""
+    chosen: list[ConceptHit] = []
+    for h in hits:
+        if len(chosen) >= MAX_CONCEPTS:
+            break
+        if any(h.concept.id in c.concept.broader for c in chosen):
+            continue
+        if chosen and h.score < 0.45 * chosen[0].score:
+            break
+        chosen.append(h)
+    return chosen
+
+
+def broader_of(index: LoadedIndex, concepts: list[Concept]) -> list[Concept]:
+    out: list[Concept] = []
+    for c in concepts:
+        for b in c.broader[:1]:
+            bc = index.concept_by_id.get(b)
+            if bc and bc not in out and bc not in concepts:
+                out.append(bc)
+    return out
+
+
+def top_of(index: LoadedIndex, c: Concept) -> Concept:
+    seen = set()
+    while c.broader and c.id not in seen:
+        seen.add(c.id)
+        nxt = index.concept_by_id.get(c.broader[0])
+        if nxt is None:
+            break
+        c = nxt
+    return c
+
+
+def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> General:
+    concept_words = {fold(w) for h in hits for t in h.concept.terms() for w in t.split()}
+    found = specifics.find(question, concept_words)
+    dropped = [text for text, _ in found]
+    chosen = choose_concepts(hits)
+    kind = intent(question)
+    ctx = sector(question)
+    level1 = [h.concept for h in chosen]
+    level2 = broader_of(index, level1) or level1
+    level3 = []
+    for c in level1:
+        t = top_of(index, c)
+        if t not in level3:
+            level3.append(t)
+    refs = [ConceptRef(h.concept.id, h.concept.label, 1, round(h.score, 3)) for h in chosen]
+    refs += [ConceptRef(c.id, c.label, 2) for c in level2 if c not in level1]
+    refs += [ConceptRef(c.id, c.label, 3) for c in level3 if c not in level1 and c not in level2]
+    ladder = [{"level": 0, "name": LEVEL_NAMES[0], "question": question, "concepts": []}]
+    for lvl, cs in ((1, level1), (2, level2), (3, level3)):
+        if not cs:
+            continue
+        labels = [c.label for c in cs][:MAX_CONCEPTS]
+        q = general_question(labels, kind, ctx)
+        if q and q != ladder[-1]["question"]:
+            ladder.append({"level": lvl, "name": LEVEL_NAMES[lvl], "question": q, "concepts": labels})
+    general_q = ladder[1]["question"] if len(ladder) > 1 else _fallback(question, found)
+    organisation = []
+    seen_org = set()
+    for c in level1 + [h.concept for h in hits[:5] if h.concept.group == "organisatie"]:
+        ids = list(c.organisation) + ([c.id] if c.group == "organisatie" else [])
+        for oid in ids:
+            oc = index.concept_by_id.get(oid)
+            if oc and oid not in seen_org:
+                seen_org.add(oid)
+                organisation.append({"id": oc.id, "label": oc.label,
+                                     "question": f"Hoe is {oc.label} geregeld?" if not oc.definition else
+                                     f"{oc.label[0].upper() + oc.label[1:]}: {oc.definition}"})
+    return General(question=general_q, concepts=refs, ladder=ladder, dropped=dropped,
+                   organisation=organisation[:5], similar=[])
+
+
+def _fallback(question: str, found) -> str:
+    """Without any concept: the question with its specifics taken out."""
+    text = question
+    for item, _ in found:
+        text = re.sub(r"\s*\b(bij|in|met|via|op|van)?\s*" + re.escape(item), "", text)
+    return " ".join(text.split())
+
+
+def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -> list[tuple[Concept, float]]:
+    """Concepts whose terms and vectors join retrieval at the chosen level of the ladder."""
+    if level <= 0 or not hits:
+        return []
+    chosen = choose_concepts(hits)
+    out = [(h.concept, min(1.0, h.score)) for h in chosen]
+    if level >= 2:
+        out += [(c, 0.5) for c in broader_of(index, [h.concept for h in chosen])]
+    if level >= 3:
+        for h in chosen:
+            t = top_of(index, h.concept)
+            if all(t.id != c.id for c, _ in out):
+                out.append((t, 0.4))
+    return out
+
+
+def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3) -> list[dict]:
+    """Kennisrotonde questions close to this one (by meaning, else by shared words)."""
+    rows = [r for r in index.record_list if r.kind == "kennisrotonde"]
+    if not rows:
+        return []
+    scored = []
+    qwords = set(content_words(question))
+    for r in rows:
+        if qv is not None and r.passages:
+            vec = index.vectors.reconstruct(int(r.passages[0])) if hasattr(index.vectors, "reconstruct") else None
+            s = float(vec @ qv) if vec is not None else 0.0
+        else:
+            s = len(qwords & set(content_words(r.title))) / (1 + len(qwords))
+        scored.append((s, r))
+    scored.sort(key=lambda x: -x[0])
+    return [{"id": r.id, "question": r.fields.get("question", r.title), "source": "kennisrotonde",
+             "score": round(s, 3)} for s, r in scored[:limit]]

@@ -1,0 +1,68 @@
+"""Why a record matched, in one short Dutch line, and which words to mark."""
+from __future__ import annotations
+
+from indexer.analysis import stem
+
+from .loaded import LoadedIndex, RecordInfo
+
+RELATION_PHRASES = {
+    "member_of": "lid van {}", "contact_of": "contactpersoon van {}", "made": "maakte {}",
+    "made_by": "gemaakt door {}", "contact": "contact: {}", "has_member": "met lid {}",
+    "cited_by": "aangehaald in {}", "cites": "haalt {} aan", "same_as_of": "aangehaald in {}",
+}
+
+
+def highlights(index: LoadedIndex, text: str, query_stems: set[str]) -> list[tuple[int, int]]:
+    spans = sorted({(s, e) for s, e, st in index.analyzer.token_spans(text) if st in query_stems})
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, str], texts: list[str]) -> list[str]:
+    """Question words (as the user typed them) that occur in the record."""
+    stems = set()
+    for t in texts:
+        stems.update(st for _, _, st in index.analyzer.token_spans(t))
+    return [w for st, w in query_words.items() if st in stems]
+
+
+def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[str]) -> list[str]:
+    items = rec.fields.get("expertise") or []
+    hits = []
+    for item in items:
+        item_stems = {stem(w) for w in item.lower().split()}
+        if item_stems & query_stems or item_stems & concept_terms:
+            hits.append(item)
+    return hits
+
+
+def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
+        via: list[tuple[str, str]], status: str | None) -> str:
+    parts = []
+    if expertise:
+        parts.append("expertise: " + ", ".join(expertise[:3]))
+    if concepts:
+        parts.append("gaat over " + _join(concepts[:3]))
+    elif terms:
+        parts.append("noemt " + _join([f"‘{t}’" for t in terms[:4]]))
+    for title, rel in via[:2]:
+        phrase = RELATION_PHRASES.get(rel)
+        if phrase:
+            parts.append(phrase.format(title))
+    if not parts:
+        parts.append("inhoudelijk verwant aan de vraag (betekenis, niet dezelfde woorden)")
+    text = "; ".join(parts)
+    if status:
+        text += f" ({status})"
+    return text[0].upper() + text[1:]
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " en " + items[-1]

@@ -1,0 +1,89 @@
+"""Typed match results; JSON is made from them in one place (``to_json``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from indexer.records import KINDS
+
+
+@dataclass
+class PassageHit:
+    text: str
+    source: str
+    page: int | None = None
+    heading: str | None = None
+    highlights: list[tuple[int, int]] = field(default_factory=list)   # char offsets of matched words in text
+
+
+@dataclass
+class Match:
+    id: str
+    kind: str
+    title: str
+    score: float
+    why: str
+    url: str | None
+    passages: list[PassageHit] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)      # concept labels this record matched on
+    terms: list[str] = field(default_factory=list)         # question words found in the record
+    status: str | None = None                              # 'niet beschikbaar', 'gestopt', ...
+    details: dict[str, Any] = field(default_factory=dict)  # kind-specific display fields
+    via: list[str] = field(default_factory=list)           # linked records that added to the score
+
+
+@dataclass
+class ConceptRef:
+    id: str
+    label: str
+    level: int           # 0 = the question itself, 1 = matched concept, 2.. = broader
+    score: float = 0.0
+
+
+@dataclass
+class General:
+    question: str
+    concepts: list[ConceptRef]
+    ladder: list[dict[str, Any]]
+    dropped: list[str]
+    organisation: list[dict[str, str]]
+    similar: list[dict[str, Any]]
+
+
+@dataclass
+class Clarification:
+    facet: str
+    question: str
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MatchResult:
+    question: str
+    matches: dict[str, list[Match]]
+    general: General | None = None
+    clarify: list[Clarification] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    level: int = 1
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self, include_timings: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "question": self.question,
+            "matches": {k: [_match_json(m) for m in self.matches.get(k, [])] for k in KINDS},
+            "general": asdict(self.general) if self.general else None,
+            "clarify": [asdict(c) for c in self.clarify],
+            "notices": self.notices,
+            "level": self.level,
+        }
+        if include_timings:
+            out["timings_ms"] = {k: round(v * 1000, 2) for k, v in self.timings.items()}
+        return out
+
+
+def _match_json(m: Match) -> dict[str, Any]:
+    d = asdict(m)
+    d["score"] = round(float(m.score), 4)
+    for p in d["passages"]:
+        p["highlights"] = [list(h) for h in p["highlights"]]
+    return d

@@ -1,0 +1,92 @@
+"""Find the specifics in a question: institutions, programmes, tools, places, networks, people.
+
+A generalised question leaves these out. Sources: the lexicon in
+``data/specifics.yaml`` (whole words, case-aware: a capitalised entry matches
+only capitalised text, so "kok" the word is kept while "Kok" the programme
+goes), quoted names, capitalised words inside a sentence that are not in the
+thesaurus, and phrases such as "de opleiding X" or "bij X".
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from indexer.analysis import STOPWORDS, fold
+
+DATA = Path(__file__).resolve().parent / "data" / "specifics.yaml"
+CATEGORIES = {"tools": "ict-middel", "places": "plaats", "programmes": "opleiding", "institutions": "instelling",
+              "organisations": "organisatie"}
+# capitalised words that are ordinary in questions about education and never a specific
+ORDINARY = {"ik", "we", "wij", "hoe", "wat", "wie", "welke", "waar", "is", "kan", "kunnen", "onze", "ons", "mijn",
+            "bij", "in", "de", "het", "een", "als", "voor", "met", "op", "er", "zijn", "dat", "die", "veel",
+            "collega's", "studenten", "docenten", "nederland", "nederlands", "vlaanderen", "europa", "europese",
+            "engels", "duits", "frans", "mbo", "hbo", "wo", "vo", "po", "ict", "ai", "oer", "plg", "avg",
+            "i", "we", "our", "how", "what", "who", "is", "are", "the", "and", "is there", "ok", "covid",
+            "corona", "bol", "bbl", "nt2", "vmbo", "havo", "vwo", "pabo", "ggz", "roc", "aoc"}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> list[tuple[re.Pattern, str, str]]:
+    try:
+        data = yaml.safe_load(DATA.read_text("utf-8")) or {}
+    except FileNotFoundError:
+        return []
+    entries = []
+    for key, category in CATEGORIES.items():
+        for item in data.get(key) or []:
+            item = str(item).strip()
+            if len(item) < 2:
+                continue
+            flags = 0 if item[0].isupper() else re.I
+            body = re.escape(item)
+            if item[0].isupper():
+                # first letter case-sensitive, the rest not
+                body = item[0] + "(?i:" + re.escape(item[1:]) + ")"
+            entries.append((len(item), re.compile(r"(?<![\w@])" + body + r"(?![\w@])", flags), item, category))
+    entries.sort(key=lambda e: -e[0])
+    return [(p, item, cat) for _, p, item, cat in entries]
+
+
+def find(question: str, concept_words: set[str]) -> list[tuple[str, str]]:
+    """(text as written, category) of each specific, in order of appearance."""
+    spans: list[tuple[int, int, str]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b, _ in spans)
+
+    for pattern, _, category in lexicon():
+        for m in pattern.finditer(question):
+            if free(m.start(), m.end()):
+                spans.append((m.start(), m.end(), category))
+    for m in re.finditer(r"[‘'\"“]([A-Z][^‘'\"”’]{2,60})[’'\"”]", question):
+        if free(m.start(1), m.end(1)):
+            spans.append((m.start(1), m.end(1), "naam"))
+    for m in re.finditer(r"\b(?:opleiding|minor|module|vak|afdeling|academie|school|hogeschool|roc)\s+"
+                         r"((?:[A-Z][\w'’&-]*)(?:\s+(?:[A-Z][\w'’&-]*|en|&))*)", question):
+        if free(m.start(1), m.end(1)):
+            spans.append((m.start(1), m.end(1), "opleiding"))
+    for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’&-]{2,}(?:\s+[A-Z][\w'’&-]+)*)", question):
+        word = m.group(1)
+        folded = fold(word)
+        if folded in ORDINARY or folded in STOPWORDS or folded in concept_words:
+            continue
+        if _sentence_start(question, m.start(1)):
+            continue
+        if free(m.start(1), m.end(1)):
+            spans.append((m.start(1), m.end(1), "naam"))
+    spans.sort()
+    out, seen = [], set()
+    for s, e, cat in spans:
+        text = question[s:e].strip()
+        if text and text.lower() not in seen:
+            seen.add(text.lower())
+            out.append((text, cat))
+    return out
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in ".!?:;\n"
