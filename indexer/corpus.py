@@ -356,6 +356,10 @@ def read_corpus(root: str | Path, id_prefix: str = "") -> CorpusRead:
         for record in records:
             if id_prefix:
                 record.id = id_prefix + record.id
+            if record.id in seen and record.derived_from:
+                result.records.append(record)  # the same cited source in another answer: merged below
+                info.records.append(record.id)
+                continue
             if record.id in seen:
                 result.problems.append(Problem(
                     record.source, f"duplicate id '{record.id}': also used by {seen[record.id]}; this one is skipped"))

@@ -246,7 +246,7 @@ class Engine:
                                        heading=index.passage_heading[prow],
                                        highlights=highlights(index, text, mark_stems)))
         texts = [index.passage_text[p] for p in rec.passages]
-        terms = matched_terms(index, rec, query_words, texts)
+        terms = [t for t in matched_terms(index, rec, query_words, texts) if index.is_distinctive(t)]
         rec_pos = None
         concepts = []
         for h in hits[:5]:
@@ -254,8 +254,11 @@ class Engine:
                 rec_pos = index.concept_matcher.positions(" ".join(texts))
             if h.index in index.concept_matcher.lexical("", rec_pos):
                 concepts.append(h.concept.label)
-        linked = [(index.records[o].title, rel) for o, rel in neighbours(index, rec.id)
-                  if o in via.get(rec.id, [])]
+        linked, seen_links = [], set()
+        for o, rel in neighbours(index, rec.id):
+            if o in via.get(rec.id, []) and o not in seen_links:
+                seen_links.add(o)
+                linked.append((index.records[o].title, rel))
         status = None
         if rec.kind == "expert" and rec.fields.get("available") is False:
             status = "niet beschikbaar"

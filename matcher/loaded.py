@@ -100,6 +100,18 @@ class LoadedIndex:
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
+        n = max(1, len(self.passage_text))
+        ids = self.bm25.vocab_dict
+        # document frequency per stem, from the BM25 matrix (non-zeros per column)
+        indptr = np.asarray(self.bm25.scores["indptr"])
+        counts = np.diff(indptr)
+        self._df_ratio = {t: float(counts[i]) / n for t, i in ids.items() if i < len(counts)}
+
+    def is_distinctive(self, word: str, max_ratio: float = 0.2) -> bool:
+        """A question word worth naming as a reason: not in most passages of the corpus."""
+        from indexer.analysis import stem
+
+        return self._df_ratio.get(stem(word), 0.0) <= max_ratio
 
     @property
     def embedder_name(self) -> str:

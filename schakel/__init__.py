@@ -1,0 +1,1 @@
+"""The `schakel` command: thin shell over the indexer, matcher and web packages."""

@@ -1,0 +1,244 @@
+"""`schakel`: index a corpus, ask a question, serve the web app, evaluate, find blind spots.
+
+Each command parses its options, calls one library function and turns a
+``SchakelError`` into a message and exit code 1 (``click.ClickException``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from indexer import settings
+from indexer.errors import SchakelError
+from indexer.records import KIND_LABELS, KINDS
+
+DEMO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+HOME_OPTION = click.option("--home", type=click.Path(file_okay=False), default=None,
+                           help=f"Index folder (env {settings.BY_NAME['home'].env}; default: per-user data folder).")
+EMBEDDER_OPTION = click.option("--embedder", default=None,
+                               help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+
+
+class SchakelGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SchakelError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+@click.version_option(package_name="schakel", prog_name="schakel")
+def main(verbose: bool) -> None:
+    """Schakel: match practice questions of teachers to experts, theme groups and sources."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "faiss", "sentence_transformers"):  # libraries that log below WARNING themselves
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+# --- index -------------------------------------------------------------------
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@HOME_OPTION
+@EMBEDDER_OPTION
+@click.option("--strict", is_flag=True, help="Exit non-zero when any file could not be indexed.")
+@click.option("--rebuild", is_flag=True, help="Ignore the embedding cache and the previous build; embed everything.")
+@click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Extra thesaurus YAML merged over the built-in one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
+    """Index corpus folders (default: the demo corpus) into HOME.
+
+    Unchanged files are not re-embedded; changed files are; deleted files
+    leave the index. The new index is published atomically: a running server
+    keeps answering from the old one until the new one is complete.
+    """
+    from indexer import build_index
+
+    folders = list(paths) or [str(DEMO_CORPUS)]
+    report = build_index(folders, home, embedder=embedder, rebuild=rebuild, thesaurus=thesaurus,
+                         on_stage=None if as_json else lambda s: None)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_build(report)
+    if strict and report.errors:
+        sys.exit(2)
+
+
+def _print_build(report) -> None:
+    for p in report.problems:
+        colour = "red" if p.level == "error" else "yellow"
+        tag = "overgeslagen" if p.level == "error" else "waarschuwing"
+        click.echo(click.style(f"{tag}: ", fg=colour) + str(p), err=True)
+    for s in report.skipped:
+        click.echo(click.style("genegeerd: ", fg="yellow") + s, err=True)
+    kinds = ", ".join(f"{report.kinds.get(k, 0)} {k}" for k in KINDS)
+    state = "ongewijzigd, niets opnieuw gepubliceerd" if not report.changed else "gepubliceerd"
+    f = report.files
+    click.echo(f"Index {state}: {report.build}")
+    click.echo(f"  records:   {sum(report.kinds.values())} ({kinds})")
+    click.echo(f"  passages:  {report.passages} ({report.embedded} nieuw ge-embed, {report.cached} uit cache)")
+    click.echo(f"  bestanden: {f.get('new', 0)} nieuw, {f.get('changed', 0)} gewijzigd, "
+               f"{f.get('unchanged', 0)} ongewijzigd, {f.get('deleted', 0)} verwijderd; "
+               f"{len(report.errors)} overgeslagen")
+    click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
+
+
+# --- ask ---------------------------------------------------------------------
+
+@main.command("ask")
+@click.argument("question")
+@HOME_OPTION
+@EMBEDDER_OPTION
+@click.option("--top", type=click.IntRange(1, 50), default=None, help="Matches per kind (default 5).")
+@click.option("--level", type=click.IntRange(0, 3), default=None,
+              help="Ladder level to search on: 0 as asked, 1 its concepts (default), 2 broader, 3 theme.")
+@click.option("--answer", "answers", multiple=True, metavar="FACET=VALUE",
+              help="Answer a clarifying question up front, e.g. --answer doelgroep=eerstejaars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/match.")
+@click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
+def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
+    """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    from matcher import Engine
+
+    parsed = {}
+    for a in answers:
+        facet, sep, value = a.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
+        parsed[facet.strip()] = value.strip()
+    engine = Engine(home, embedder=embedder)
+    result = engine.match(question, top=top, answers=parsed, level=level)
+    interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive and result.clarify:
+        click.echo(click.style("Je vraag is nog breed. Een paar korte vragen (Enter om over te slaan):", bold=True))
+        for c in result.clarify:
+            click.echo(f"\n{c.question}")
+            for i, opt in enumerate(c.options, start=1):
+                click.echo(f"  {i}. {opt}")
+            reply = click.prompt("  antwoord", default="", show_default=False).strip()
+            if reply.isdigit() and 1 <= int(reply) <= len(c.options):
+                reply = c.options[int(reply) - 1]
+            if reply:
+                parsed[c.facet] = reply
+        if parsed:
+            result = engine.match(question, top=top, answers=parsed, level=level)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    _print_result(result)
+
+
+def _marked(text: str, highlights, width: int = 100) -> str:
+    text = " ".join(text.split())
+    if len(text) > 320:
+        first = highlights[0][0] if highlights else 0
+        start = max(0, first - 80)
+        text = ("…" if start else "") + text[start:start + 320] + "…"
+        highlights = [(s - start + (1 if start else 0), e - start + (1 if start else 0)) for s, e in highlights]
+    out, pos = [], 0
+    for s, e in highlights:
+        if s < pos or s < 0 or e > len(text):
+            continue
+        out.append(text[pos:s])
+        out.append(click.style(text[s:e], bold=True))
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _print_result(result) -> None:
+    g = result.general
+    if g:
+        click.echo(click.style("Algemene vraag: ", bold=True) + g.question)
+        if len(g.ladder) > 1:
+            click.echo(click.style("Ladder: ", bold=True) + "  →  ".join(
+                s["question"] if s["level"] == 0 else " / ".join(s["concepts"]) for s in g.ladder))
+        if g.dropped:
+            click.echo(click.style("Weggelaten details: ", bold=True) + ", ".join(g.dropped))
+        if g.organisation:
+            click.echo(click.style("Organisatievragen: ", bold=True) + "; ".join(o["label"] for o in g.organisation))
+    for c in result.clarify:
+        click.echo(click.style("Verheldering: ", fg="yellow") + c.question +
+                   (f" ({', '.join(c.options[:4])})" if c.options else ""))
+    for n in result.notices:
+        click.echo(click.style("Let op: ", fg="yellow") + n)
+    for kind in KINDS:
+        items = result.matches.get(kind) or []
+        if not items:
+            continue
+        click.echo("\n" + click.style(KIND_LABELS[kind], bold=True, underline=True))
+        for i, m in enumerate(items, start=1):
+            extra = f" [{m.status}]" if m.status else ""
+            click.echo(f"{i}. {click.style(m.title, bold=True)}{extra}  ({m.id}, {m.score:.2f})")
+            click.echo(textwrap.indent(textwrap.fill(m.why, 96), "   "))
+            for p in m.passages[:1]:
+                where = p.source + (f", p. {p.page}" if p.page else "")
+                click.echo(textwrap.indent(_marked(p.text, p.highlights), "   │ ") + f"\n   └ {where}")
+
+
+# --- serve -------------------------------------------------------------------
+
+@main.command("serve")
+@HOME_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=None, type=int, help="Worker threads (default: setting 'threads', 8).")
+def serve_cmd(home, host, port, threads):
+    """Serve the web app and the JSON API with waitress (a production WSGI server)."""
+    from waitress import serve
+
+    from web import create_app
+
+    app = create_app({"HOME": home} if home else None)
+    app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    click.echo(f"Schakel op http://{host}:{port}/  (Ctrl+C stopt)")
+    serve(app, host=host, port=port, threads=threads or settings.get("threads"), ident="schakel",
+          clear_untrusted_proxy_headers=True, max_request_body_size=1_048_576)
+
+
+# --- eval --------------------------------------------------------------------
+
+@main.command("eval")
+@click.argument("questions", type=click.Path(dir_okay=False), required=False)
+@HOME_OPTION
+@EMBEDDER_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--feedback", is_flag=True, help="Also evaluate on labels made from stored feedback (useful = grade 1).")
+@click.option("--examples", is_flag=True, help="Print the general question, ladder and clarifying questions per item.")
+def eval_cmd(questions, home, embedder, as_json, feedback, examples):
+    """Evaluate matching on labelled QUESTIONS (JSONL, dev-eval shape): full system vs BM25-only vs dense-only."""
+    from matcher import Engine
+    from matcher.evaluate import Evaluator, format_report, load_questions
+
+    engine = Engine(home, embedder=embedder)
+    qs = load_questions(questions) if questions else []
+    if feedback:
+        from web.store import AppStore
+
+        qs += AppStore(engine.home.app_db).feedback_questions()
+    if not qs:
+        raise click.UsageError("give a QUESTIONS file, or --feedback with stored feedback")
+    report = Evaluator(engine).run(qs)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(format_report(report))
+    if examples:
+        for ex in report["generalisation"]["examples"]:
+            click.echo(f"\n{ex['id']}: {ex['question']}\n  → {ex['general']}\n  concepten: {', '.join(ex['concepts'])}"
+                       + (f"\n  weggelaten: {', '.join(ex['dropped'])}" if ex["dropped"] else "")
+                       + "".join(f"\n  ? {c}" for c in ex["clarify"]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,71 @@
+"""JSON API under /api (and /healthz). Views parse input, call one library function, return JSON."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from indexer.errors import InvalidInput
+
+from . import services
+from .security import limit
+
+bp = Blueprint("api", __name__)
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", field="body")
+    return data
+
+
+def _int(data: dict, name: str, default=None):
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"'{name}' must be a whole number", field=name)
+    return value
+
+
+@bp.get("/healthz")
+def healthz():
+    index = services().engine.index()
+    m = index.manifest
+    return jsonify({"status": "ok", "index": index.build.name, "built_at": m.get("built_at"),
+                    "embedder": m["embedder"]["name"], "counts": m.get("counts", {})})
+
+
+@bp.post("/api/match")
+@limit("intake", "intake_rate")
+def match():
+    data = json_body()
+    consent = data.get("consent", False)
+    if not isinstance(consent, bool):
+        raise InvalidInput("'consent' must be true or false", field="consent")
+    result = services().engine.match(data.get("question"), top=_int(data, "top"), answers=data.get("answers"),
+                                     level=_int(data, "level"))
+    body = result.to_json()
+    if consent:
+        body["intake_id"] = store_intake(result)
+    return jsonify(body)
+
+
+def store_intake(result) -> int:
+    g = result.general
+    return services().store.add_intake(result.question, g.question if g else "",
+                                       answers=None, concepts=[c.label for c in g.concepts if c.level == 1] if g else [])
+
+
+@bp.post("/api/feedback")
+@limit("intake", "intake_rate")
+def feedback():
+    data = json_body()
+    question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput("'question' must be a non-empty text", field="question")
+    if not isinstance(record_id, str) or record_id not in services().engine.index().records:
+        raise InvalidInput("'record_id' must be the id of a record in the index", field="record_id")
+    if not isinstance(useful, bool):
+        raise InvalidInput("'useful' must be true or false", field="useful")
+    fid = services().store.add_feedback(question, record_id, useful)
+    return jsonify({"id": fid, "stored": True}), 201

@@ -1,0 +1,18 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Show how many characters are left in long text fields.
+  document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
+    var max = parseInt(area.getAttribute("maxlength"), 10);
+    var note = document.createElement("p");
+    note.className = "hint";
+    note.setAttribute("aria-live", "polite");
+    area.insertAdjacentElement("afterend", note);
+    function update() {
+      var left = max - area.value.length;
+      note.textContent = left < 200 ? left + " tekens over" : "";
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+})();
