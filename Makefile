@@ -1,0 +1,47 @@
+# Schakel: two commands on a fresh machine.
+#   make demo   install everything, index the demo corpus, serve it on http://127.0.0.1:8000/
+#   make test   install everything (plus test tools) and run the full test suite
+# Both create ./.venv; nothing is installed outside it (except Debian's chromium for the
+# browser tests, which .ci/run installs when it runs as root).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo install install-dev test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch 2.13.0 is a CPU build on local disk here; a plain `pip install torch` would pull CUDA (GBs).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev,st]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/schakel index
+	@[ -f .demo-password ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password
+	@$(BIN)/schakel user add demo --role admin --password-stdin < .demo-password >/dev/null 2>&1 || true
+	@echo "Schakelaar- en tussenringpagina's: log in als 'demo' met het wachtwoord in .demo-password"
+	SCHAKEL_SECURE_COOKIES=false $(BIN)/schakel serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/api_latency.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
