@@ -25,7 +25,6 @@ from indexer.store import Home
 
 from . import clarify as clarify_mod
 from . import generalise as generalise_mod
-from .concepts import ConceptMatcher
 from .entities import neighbours, propagate
 from .loaded import LoadedIndex
 from .reasons import expertise_hits, highlights, matched_terms, why
@@ -102,7 +101,6 @@ class Engine:
                 build = self.home.current()
                 loaded = LoadedIndex(build, verify=self._verify)
                 loaded.check_embedder(self.embedder.name, self.embedder.dim)
-                loaded.concept_matcher = ConceptMatcher(loaded.concepts, loaded.concept_vectors, loaded.analyzer)
                 self._index, self._index_name = loaded, build.name
                 log.info("loaded index %s", build)
             self._checked = now
@@ -244,16 +242,10 @@ class Engine:
             text = index.passage_text[prow]
             passages.append(PassageHit(text=text, source=rec.source, page=index.passage_page[prow],
                                        heading=index.passage_heading[prow],
-                                       highlights=highlights(index, text, mark_stems)))
-        texts = [index.passage_text[p] for p in rec.passages]
-        terms = [t for t in matched_terms(index, rec, query_words, texts) if index.is_distinctive(t)]
-        rec_pos = None
-        concepts = []
-        for h in hits[:5]:
-            if rec_pos is None:
-                rec_pos = index.concept_matcher.positions(" ".join(texts))
-            if h.index in index.concept_matcher.lexical("", rec_pos):
-                concepts.append(h.concept.label)
+                                       highlights=highlights(index, prow, mark_stems)))
+        terms = [t for t in matched_terms(index, rec, query_words) if index.is_distinctive(t)]
+        rec_concepts = index.record_concepts(rec.id)
+        concepts = [h.concept.label for h in hits[:5] if h.index in rec_concepts]
         linked, seen_links = [], set()
         for o, rel in neighbours(index, rec.id):
             if o in via.get(rec.id, []) and o not in seen_links:

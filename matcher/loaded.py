@@ -100,12 +100,39 @@ class LoadedIndex:
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
+        self._spans: dict[int, list] = {}
+        self._stems: dict[str, set] = {}
+        self._concepts: dict[str, set] = {}
+        from .concepts import ConceptMatcher
+
+        self.concept_matcher = ConceptMatcher(self.concepts, self.concept_vectors, self.analyzer)
         n = max(1, len(self.passage_text))
         ids = self.bm25.vocab_dict
         # document frequency per stem, from the BM25 matrix (non-zeros per column)
         indptr = np.asarray(self.bm25.scores["indptr"])
         counts = np.diff(indptr)
         self._df_ratio = {t: float(counts[i]) / n for t, i in ids.items() if i < len(counts)}
+
+    def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
+        """(start, end, stem) of the words of a passage; computed once per passage."""
+        spans = self._spans.get(row)
+        if spans is None:
+            spans = self._spans[row] = self.analyzer.token_spans(self.passage_text[row])
+        return spans
+
+    def record_stems(self, rid: str) -> set[str]:
+        stems = self._stems.get(rid)
+        if stems is None:
+            stems = self._stems[rid] = {st for p in self.records[rid].passages for _, _, st in self.passage_spans(p)}
+        return stems
+
+    def record_concepts(self, rid: str) -> set[int]:
+        """Indexes of the concepts whose terms occur in the record's text (by words)."""
+        found = self._concepts.get(rid)
+        if found is None:
+            text = " ".join(self.passage_text[p] for p in self.records[rid].passages)
+            found = self._concepts[rid] = set(self.concept_matcher.lexical(text))
+        return found
 
     def is_distinctive(self, word: str, max_ratio: float = 0.2) -> bool:
         """A question word worth naming as a reason: not in most passages of the corpus."""

@@ -12,8 +12,8 @@ RELATION_PHRASES = {
 }
 
 
-def highlights(index: LoadedIndex, text: str, query_stems: set[str]) -> list[tuple[int, int]]:
-    spans = sorted({(s, e) for s, e, st in index.analyzer.token_spans(text) if st in query_stems})
+def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
+    spans = sorted({(s, e) for s, e, st in index.passage_spans(row) if st in query_stems})
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -23,11 +23,9 @@ def highlights(index: LoadedIndex, text: str, query_stems: set[str]) -> list[tup
     return merged
 
 
-def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, str], texts: list[str]) -> list[str]:
+def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, str]) -> list[str]:
     """Question words (as the user typed them) that occur in the record."""
-    stems = set()
-    for t in texts:
-        stems.update(st for _, _, st in index.analyzer.token_spans(t))
+    stems = index.record_stems(rec.id)
     return [w for st, w in query_words.items() if st in stems]
 
 

@@ -29,25 +29,27 @@ ORDINARY = {"ik", "we", "wij", "hoe", "wat", "wie", "welke", "waar", "is", "kan"
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> list[tuple[re.Pattern, str, str]]:
+def lexicon() -> dict[str, list[tuple[re.Pattern, str, str]]]:
+    """Entries keyed by their folded first word, longest first: a question is scanned word by word."""
     try:
         data = yaml.safe_load(DATA.read_text("utf-8")) or {}
     except FileNotFoundError:
-        return []
-    entries = []
+        return {}
+    by_first: dict[str, list[tuple[int, re.Pattern, str, str]]] = {}
     for key, category in CATEGORIES.items():
         for item in data.get(key) or []:
             item = str(item).strip()
-            if len(item) < 2:
+            first = re.match(r"[^\W_]+", fold(item))
+            if len(item) < 2 or not first:
                 continue
-            flags = 0 if item[0].isupper() else re.I
             body = re.escape(item)
-            if item[0].isupper():
-                # first letter case-sensitive, the rest not
+            flags = re.I
+            if item[0].isupper():  # first letter case-sensitive, the rest not
                 body = item[0] + "(?i:" + re.escape(item[1:]) + ")"
-            entries.append((len(item), re.compile(r"(?<![\w@])" + body + r"(?![\w@])", flags), item, category))
-    entries.sort(key=lambda e: -e[0])
-    return [(p, item, cat) for _, p, item, cat in entries]
+                flags = 0
+            pattern = re.compile(body + r"(?![\w@])", flags)
+            by_first.setdefault(first.group(0), []).append((len(item), pattern, item, category))
+    return {k: [(p, i, c) for _, p, i, c in sorted(v, key=lambda e: -e[0])] for k, v in by_first.items()}
 
 
 def find(question: str, concept_words: set[str]) -> list[tuple[str, str]]:
@@ -57,10 +59,15 @@ def find(question: str, concept_words: set[str]) -> list[tuple[str, str]]:
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b, _ in spans)
 
-    for pattern, _, category in lexicon():
-        for m in pattern.finditer(question):
-            if free(m.start(), m.end()):
+    table = lexicon()
+    for w in re.finditer(r"[^\W_]+", question):
+        if w.start() and (question[w.start() - 1].isalnum() or question[w.start() - 1] in "@"):
+            continue
+        for pattern, _, category in table.get(fold(w.group(0)), ()):
+            m = pattern.match(question, w.start())
+            if m and free(m.start(), m.end()):
                 spans.append((m.start(), m.end(), category))
+                break
     for m in re.finditer(r"[‘'\"“]([A-Z][^‘'\"”’]{2,60})[’'\"”]", question):
         if free(m.start(1), m.end(1)):
             spans.append((m.start(1), m.end(1), "naam"))
