@@ -21,7 +21,7 @@ from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, content_words
 from .corpus import CorpusRead, read_corpus
 from .embedders import Embedder, get_embedder
-from .errors import InvalidInput
+from .errors import InvalidInput, SchakelError
 from .passages import make_passages
 from .records import KINDS, Passage, Problem, Record
 from .store import EmbeddingCache, Home, read_manifest, write_manifest
@@ -29,6 +29,27 @@ from .store import EmbeddingCache, Home, read_manifest, write_manifest
 log = logging.getLogger(__name__)
 
 BATCH = 16
+
+
+class IndexWriteFailed(SchakelError):
+    """Writing a new build failed (disk full, read-only, I/O error); the published index is untouched."""
+
+    status = 507
+    code = "index_write_failed"
+
+
+def _write_failed(home: "Home", exc: BaseException) -> IndexWriteFailed:
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.filename:
+            reason += f" ({exc.filename})"
+    else:
+        reason = str(exc)
+    current = home.current_name()
+    kept = f"the index in use ({current}) is unchanged" if current else "there is no published index yet"
+    hint = "free disk space and " if "space" in reason.lower() or "full" in reason.lower() else ""
+    return IndexWriteFailed(f"could not write the new index in {home.root}: {reason}. Nothing was published; "
+                            f"{kept}. {hint.capitalize() or 'Fix this and '}run `schakel index` again.")
 
 
 @dataclass
@@ -59,25 +80,55 @@ class BuildReport:
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
 
 
-def link_same_as(records: list[Record]) -> None:
-    """Link literature made from Kennisrotonde source lines to a corpus record of the same work."""
-    def surname(text: str) -> str:
-        words = re.findall(r"[^\W\d_]{3,}", text)
-        skip = {"van", "der", "den", "het", "et", "al"}
-        words = [w.lower() for w in words if w.lower() not in skip]
-        return words[0] if words else ""
+PARTICLES = {"van", "der", "den", "de", "het", "ten", "ter", "von", "le", "la", "du", "et", "al", "and", "en"}
 
-    index: dict[tuple[int, str], str] = {}
+
+def _name_words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[^\W\d_]{3,}", text) if w.lower() not in PARTICLES]
+
+
+def link_same_as(records: list[Record]) -> None:
+    """Link literature made from Kennisrotonde source lines to a corpus record of the same work:
+    same year and the citation's first surname among the words of the record's first author."""
+    by_year: dict[int, list[tuple[set[str], str]]] = {}
     for r in records:
         if r.kind == "literature" and not r.derived_from and r.fields.get("year") and r.fields.get("authors"):
-            index[(int(r.fields["year"]), surname(r.fields["authors"][0]))] = r.id
+            by_year.setdefault(int(r.fields["year"]), []).append((set(_name_words(r.fields["authors"][0])), r.id))
     for r in records:
-        if r.derived_from and r.fields.get("year"):
-            key = (int(r.fields["year"]), surname(r.fields.get("citation", "")))
-            target = index.get(key)
-            if target:
+        if not r.derived_from or not r.fields.get("year"):
+            continue
+        words = _name_words(r.fields.get("citation", ""))
+        if not words:
+            continue
+        for names, target in by_year.get(int(r.fields["year"]), []):
+            if words[0] in names:
                 r.fields["same_as"] = target
                 r.links.append((target, "same_as"))
+                break
+
+
+def link_people(records: list[Record]) -> None:
+    """Associate experts with the documents they wrote or are named in (Model 2's p(d|e)),
+    and resolve a theme group's free-text contact to an expert of that name."""
+    experts = [r for r in records if r.kind == "expert" and len(str(r.fields.get("name", "")).split()) >= 2]
+    if not experts:
+        return
+    by_name = {str(e.fields["name"]).strip().lower(): e for e in experts}
+    ids = {r.id for r in records}
+    for r in records:
+        if r.kind == "themegroup" and r.fields.get("contact") and str(r.fields["contact"]) not in ids:
+            e = by_name.get(str(r.fields["contact"]).strip().lower())
+            if e:
+                r.links.append((e.id, "contact"))
+        if r.kind == "expert":
+            continue
+        authors = {a.strip().lower() for a in r.fields.get("authors", []) if isinstance(a, str)}
+        body = r.body.lower()
+        for name, e in by_name.items():
+            if name in authors:
+                e.links.append((r.id, "author_of"))
+            elif name in body:
+                e.links.append((r.id, "mentioned_in"))
 
 
 def _prepare(paths: Sequence[Path], extra_thesaurus: Path | None) -> tuple[list[CorpusRead], dict]:
@@ -94,6 +145,8 @@ def _fingerprint(reads: list[CorpusRead], concepts: dict, embedder: Embedder) ->
 
     h = hashlib.sha256()
     h.update(f"{__version__}|{embedder.name}|{embedder.dim}".encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):  # a changed indexer re-derives the index
+        h.update(src.read_bytes())
     for r in reads:
         h.update(str(r.root.resolve()).encode())
         for f in r.files:
@@ -145,6 +198,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             unique.append(rec)
         records = unique
         link_same_as(records)
+        link_people(records)
         report.kinds = Counter(r.kind for r in records)
         report.concepts = len(concepts)
         fingerprint = _fingerprint(reads, concepts, emb)
@@ -165,16 +219,19 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         passages: list[Passage] = [p for rec in records for p in make_passages(rec)]
         report.passages = len(passages)
         stage("embedden")
-        cache = EmbeddingCache(home_obj.cache_dir / "embeddings.db", emb.name, emb.dim)
         try:
-            vectors, report.embedded, report.cached = _embed_all(
-                emb, cache, [p.text for p in passages], rebuild, progress, "passages")
-            concept_list = sorted(concepts.values(), key=lambda c: c.id)
-            concept_vecs, e2, c2 = _embed_all(emb, cache, [c.embed_text() for c in concept_list], rebuild,
-                                              False, "concepts")
-            report.embedded += e2
-        finally:
-            cache.close()
+            cache = EmbeddingCache(home_obj.cache_dir / "embeddings.db", emb.name, emb.dim)
+            try:
+                vectors, report.embedded, report.cached = _embed_all(
+                    emb, cache, [p.text for p in passages], rebuild, progress, "passages")
+                concept_list = sorted(concepts.values(), key=lambda c: c.id)
+                concept_vecs, e2, c2 = _embed_all(emb, cache, [c.embed_text() for c in concept_list], rebuild,
+                                                  False, "concepts")
+                report.embedded += e2
+            finally:
+                cache.close()
+        except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
+            raise _write_failed(home_obj, exc) from exc
 
         stage("schrijven")
         tmp = home_obj.new_tmp()
@@ -196,6 +253,9 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             write_manifest(tmp, manifest)
             stage("publiceren")
             report.build = home_obj.publish(tmp)
+        except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_failed(home_obj, exc) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -297,7 +297,7 @@ def derived_literature(answer: Record, warn: list[str]) -> list[Record]:
         fields = {k: v for k, v in parsed.items() if k not in ("title",)}
         fields["title"] = parsed["title"]
         rec = Record(id=rid, kind="literature", title=parsed["title"], source=answer.source,
-                     body=f"{line}\n\nGeraadpleegd in het Kennisrotonde-antwoord: {answer.title}",
+                     body=line,
                      fields=fields, derived_from=answer.id)
         rec.blocks = [Block(text=rec.body)]
         rec.links.append((answer.id, "cited_by"))

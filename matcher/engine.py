@@ -46,8 +46,8 @@ class Options:
     expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
     concept_vector_weight: float = 0.35
     use_general: bool = True
-    min_relative: float = 0.30       # drop matches below this share of the best score of their kind
-    min_absolute: float = 0.12
+    min_relative: float = 0.12       # drop matches below this share of the best score of their kind
+    min_absolute: float = 0.05
 
 
 BASELINES = {

@@ -19,6 +19,8 @@ from .loaded import LoadedIndex
 RELATION_WEIGHTS = {
     ("expert", "member_of"): 0.30,      # expert -> theme group
     ("expert", "contact_of"): 0.40,     # expert is the contact of a theme group
+    ("expert", "author_of"): 0.40,      # expert wrote a report, product or answer
+    ("expert", "mentioned_in"): 0.20,   # expert is named in a document
     ("themegroup", "made"): 0.35,       # group -> its products
     ("themegroup", "contact"): 0.30,    # group -> contact expert
     ("themegroup", "has_member"): 0.25, # group <- member experts
@@ -46,6 +48,10 @@ def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
             out.append((src, "made"))
         elif rel == "cites":
             out.append((src, "cited_by"))
+        elif rel == "author_of":
+            out.append((src, "has_author"))
+        elif rel == "mentioned_in":
+            out.append((src, "mentions"))
     return out
 
 

@@ -113,13 +113,13 @@ class Evaluator:
                                                                           "mrr": []} for k in KINDS}
         expert_recall, tg_top3 = [], []
         for q in questions:
-            ranked = self.engine.ranked_ids(q.question, opts, depth=10)
+            ranked = self.engine.ranked_ids(q.question, opts, depth=30)
             weight = 0.5 if q.vague else 1.0
             for kind in KINDS:
                 rel = {r: g for r, g in q.relevant.items() if r in index.records and index.records[r].kind == kind}
                 if not rel:
                     continue
-                ids = [r for r in ranked[kind] if not index.records[r].derived_from]
+                ids = [r for r in ranked[kind] if not index.records[r].derived_from][:10]
                 per_kind[kind]["ndcg5"].append((ndcg(ids, rel, 5), weight))
                 per_kind[kind]["ndcg10"].append((ndcg(ids, rel, 10), weight))
                 per_kind[kind]["recall5"].append((recall(ids, rel, 5), weight))

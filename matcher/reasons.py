@@ -8,7 +8,8 @@ from .loaded import LoadedIndex, RecordInfo
 RELATION_PHRASES = {
     "member_of": "lid van {}", "contact_of": "contactpersoon van {}", "made": "maakte {}",
     "made_by": "gemaakt door {}", "contact": "contact: {}", "has_member": "met lid {}",
-    "cited_by": "aangehaald in {}", "cites": "haalt {} aan", "same_as_of": "aangehaald in {}",
+    "cited_by": "aangehaald in {}", "author_of": "schreef {}", "mentioned_in": "genoemd in {}",
+    "has_author": "geschreven door {}", "mentions": "noemt {}", "cites": "haalt {} aan", "same_as_of": "aangehaald in {}",
 }
 
 
