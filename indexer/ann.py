@@ -4,6 +4,9 @@ Vectors are L2-normalised, so inner product is cosine similarity.
 """
 from __future__ import annotations
 
+import errno
+import os
+
 import numpy as np
 
 from .errors import EmbedderUnavailable
@@ -49,7 +52,12 @@ def kind_of(index) -> str:
 
 
 def write(index, path) -> None:
-    faiss().write_index(index, str(path))
+    try:
+        faiss().write_index(index, str(path))
+    except RuntimeError as exc:  # faiss reports I/O errors (disk full) as RuntimeError
+        text = str(exc)
+        code = errno.ENOSPC if "No space left" in text else errno.EIO
+        raise OSError(code, f"{os.strerror(code)}: {text.splitlines()[-1][-200:]}", str(path)) from exc
 
 
 def read(path, mmap: bool = False):

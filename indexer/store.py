@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -34,6 +35,8 @@ from typing import Iterator
 import numpy as np
 
 from .errors import CorruptIndex, IndexBusy, IndexMissing
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 3
@@ -125,10 +128,18 @@ class Home:
         os.rename(tmp, final)
         _fsync_dir(self.builds)
         pointer = self.index_dir / f".CURRENT.{os.getpid()}"
-        pointer.write_text(name + "\n", "utf-8")
-        with open(pointer, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(pointer, self.current_file)
+        try:
+            pointer.write_text(name + "\n", "utf-8")
+            with open(pointer, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(pointer, self.current_file)
+        except BaseException:
+            # CURRENT still names the old build: drop the unpublished one (it may be what filled the disk)
+            with contextlib.suppress(OSError):
+                pointer.unlink()
+            if self.current_name() != name:
+                shutil.rmtree(final, ignore_errors=True)
+            raise
         _fsync_dir(self.index_dir)
         return final
 
@@ -145,6 +156,9 @@ class Home:
         for p in self.builds.iterdir():
             if p.name.startswith(".tmp-"):
                 shutil.rmtree(p, ignore_errors=True)
+        for p in self.index_dir.glob(".CURRENT.*"):  # pointer of a run killed while publishing
+            with contextlib.suppress(OSError):
+                p.unlink()
 
 
 def write_manifest(build: Path, manifest: dict) -> None:
@@ -186,15 +200,50 @@ class EmbeddingCache:
 
     def __init__(self, path: Path, embedder: str, dim: int):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.path = path
         self.embedder, self.dim = embedder, dim
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, read-only: not damage
+                raise
+            self._set_aside(exc)
+            self._open()
+
+    def _open(self) -> None:
+        self.db = sqlite3.connect(str(self.path), timeout=30)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _set_aside(self, exc: Exception) -> None:
+        """The cache is derived data: a damaged file is moved aside and the cache starts empty."""
+        with contextlib.suppress(Exception):
+            self.db.close()
+        aside = self.path.with_name(self.path.name + ".damaged")
+        log.warning("embedding cache %s is damaged (%s); moved to %s, starting an empty cache", self.path, exc, aside)
+        os.replace(self.path, aside)
+        for extra in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(str(self.path) + extra)
 
     def key(self, text: str) -> str:
         return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        try:
+            return self._get_many(keys)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            self._set_aside(exc)
+            self._open()
+            return {}
+
+    def _get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
