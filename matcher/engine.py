@@ -79,6 +79,8 @@ class Engine:
         self._verify = verify
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        #: callables (question, concept labels) -> [{"question", "source", ...}] adding earlier questions
+        self.similar_sources: list = []
 
     # --- index and embedder ------------------------------------------------
     @property
@@ -166,6 +168,12 @@ class Engine:
         if qv is None and opts.use_general:
             hits = index.concept_matcher.detect(text, None)
         general = generalise_mod.generalise(index, question, hits)
+        general.similar = generalise_mod.similar_questions(index, qv, question)
+        for source in self.similar_sources:
+            try:
+                general.similar += source(question, [h.concept.label for h in hits[:3]])
+            except Exception:  # an optional source must never break matching
+                log.exception("similar-question source failed")
         chosen_level = general_level = 1 if level is None else level
         expansion = generalise_mod.expansion_concepts(index, hits, general_level) if opts.use_general else []
 

@@ -170,7 +170,8 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
     return out
 
 
-def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3) -> list[dict]:
+def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3,
+                      min_score: float = 0.85) -> list[dict]:
     """Kennisrotonde questions close to this one (by meaning, else by shared words)."""
     rows = [r for r in index.record_list if r.kind == "kennisrotonde"]
     if not rows:
@@ -186,4 +187,4 @@ def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, 
         scored.append((s, r))
     scored.sort(key=lambda x: -x[0])
     return [{"id": r.id, "question": r.fields.get("question", r.title), "source": "kennisrotonde",
-             "score": round(s, 3)} for s, r in scored[:limit]]
+             "score": round(s, 3)} for s, r in scored[:limit] if s >= min_score]

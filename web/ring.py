@@ -1,0 +1,209 @@
+"""The tussenring's blind-spot dashboard: where questions come in and no expert or theme group covers them.
+
+Coverage is computed by ``matcher.coverage`` (``compute(engine, questions)``,
+``to_csv(report)``, ``heatmap_svg(report, index)``) over the consented intake
+questions. Until that module is installed the pages say so, and the CSV,
+SVG and JSON answer 503.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import io
+import logging
+import threading
+from collections import Counter
+from types import ModuleType
+
+from flask import Blueprint, Response, jsonify, render_template
+
+from indexer.errors import SchakelError
+
+from . import services
+from .security import require_role
+
+log = logging.getLogger(__name__)
+
+# Full paths (no url_prefix): the JSON view lives at /api/coverage, the pages under /tussenring.
+bp = Blueprint("ring", __name__)
+
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+class CoverageUnavailable(SchakelError):
+    status = 503
+    code = "coverage_unavailable"
+
+
+def coverage_module() -> ModuleType | None:
+    """``matcher.coverage`` when it is installed, else None (any other import error is a real bug and raised)."""
+    try:
+        return importlib.import_module("matcher.coverage")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("matcher.coverage", "matcher"):
+            return None
+        raise
+
+
+def questions() -> list[dict]:
+    """Demand: the consented intake questions ({"question", "date"}), oldest first."""
+    return services().store.all_questions()
+
+
+def report(mod: ModuleType) -> tuple[dict, list[dict]]:
+    """The coverage report for the current index and stored questions, computed once per change of either."""
+    engine = services().engine
+    qs = questions()
+    key = (id(mod), engine.index().build.name, len(qs), hash(tuple(q["question"] for q in qs[-50:])))
+    with _cache_lock:
+        hit = _cache.get("report")
+        if hit and hit[0] == key:
+            return hit[1], qs
+    rep = mod.compute(engine, qs)
+    with _cache_lock:
+        _cache["report"] = (key, rep)
+    return rep, qs
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _require_module() -> ModuleType:
+    mod = coverage_module()
+    if mod is None:
+        raise CoverageUnavailable("coverage analysis is not available yet (matcher.coverage is not installed)")
+    return mod
+
+
+# --- demand over time ---------------------------------------------------------
+
+def _month_total(value) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("total"), (int, float)):
+            return int(value["total"])
+        return int(sum(v for v in value.values() if isinstance(v, (int, float)) and not isinstance(v, bool)))
+    if isinstance(value, list):
+        return len(value)
+    return 0
+
+
+def _month_top(value) -> list[str]:
+    if isinstance(value, dict):
+        counts = {k: v for k, v in value.items() if k != "total" and isinstance(v, (int, float))
+                  and not isinstance(v, bool) and v > 0}
+        return [k for k, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:3]]
+    return []
+
+
+def demand_by_month(rep: dict | None, qs: list[dict]) -> list[dict]:
+    """[{"month": "2024-05", "label": "mei 2024", "count": n, "top": [...]}], oldest first.
+
+    Uses the report's "months" when it has them (a number per month, or a mapping
+    of concept: number per month); otherwise counts the stored questions per month.
+    """
+    from .brief import MONTHS
+
+    months = rep.get("months") if isinstance(rep, dict) else None
+    rows: list[tuple[str, int, list[str]]] = []
+    if isinstance(months, dict) and months:
+        rows = [(str(m), _month_total(v), _month_top(v)) for m, v in months.items()]
+    else:
+        counts = Counter((q.get("date") or "")[:7] for q in qs if q.get("date"))
+        rows = [(m, n, []) for m, n in counts.items()]
+    out = []
+    for month, count, top in sorted(rows):
+        try:
+            d = dt.date.fromisoformat(month[:7] + "-01")
+            label = f"{MONTHS[d.month - 1]} {d.year}"
+        except ValueError:
+            label = month
+        out.append({"month": month, "label": label, "count": count, "top": top})
+    return out
+
+
+# --- CSV ------------------------------------------------------------------------
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a single quote)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def safe_csv(text: str) -> str:
+    rows = csv.reader(io.StringIO(text, newline=""))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+    return out.getvalue()
+
+
+def _fallback_csv(rep: dict) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", "label", "experts", "themegroups", "sources", "demand", "blind_spot"])
+    for c in rep.get("concepts", []):
+        writer.writerow([c.get("id"), c.get("label"), len(c.get("experts") or []), len(c.get("themegroups") or []),
+                         c.get("sources", 0), c.get("demand", 0), "ja" if c.get("blind_spot") else "nee"])
+    return out.getvalue()
+
+
+# --- views ----------------------------------------------------------------------
+
+@bp.get("/tussenring/")
+@require_role("tussenring")
+def dashboard():
+    mod = coverage_module()
+    if mod is None:
+        qs = questions()
+        return render_template("ring/dashboard.html", available=False, months=demand_by_month(None, qs),
+                               question_count=len(qs))
+    rep, qs = report(mod)
+    concepts = sorted(rep.get("concepts", []), key=lambda c: (not c.get("blind_spot"), -(c.get("demand") or 0),
+                                                               str(c.get("label", ""))))
+    return render_template("ring/dashboard.html", available=True, report=rep, blind_spots=rep.get("blind_spots", []),
+                           concepts=concepts, months=demand_by_month(rep, qs), question_count=len(qs),
+                           has_heatmap=hasattr(mod, "heatmap_svg"))
+
+
+@bp.get("/tussenring/heatmap.svg")
+@require_role("tussenring")
+def heatmap():
+    mod = _require_module()
+    if not hasattr(mod, "heatmap_svg"):
+        raise CoverageUnavailable("the heatmap is not available yet (matcher.coverage.heatmap_svg is missing)")
+    rep, _ = report(mod)
+    svg = mod.heatmap_svg(rep, services().engine.index())
+    resp = Response(svg, mimetype="image/svg+xml")
+    # Opened on its own, an SVG is a document: no script, no external loads, sandboxed.
+    resp.headers["Content-Security-Policy"] = SVG_CSP
+    resp.headers["Content-Disposition"] = 'inline; filename="dekking.svg"'
+    return resp
+
+
+@bp.get("/tussenring/coverage.csv")
+@require_role("tussenring")
+def coverage_csv():
+    mod = _require_module()
+    rep, _ = report(mod)
+    text = mod.to_csv(rep) if hasattr(mod, "to_csv") else _fallback_csv(rep)
+    name = f"schakel-dekking-{dt.date.today().isoformat()}.csv"
+    return Response("\ufeff" + safe_csv(text), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/api/coverage")
+@require_role("tussenring")
+def api_coverage():
+    rep, _ = report(_require_module())
+    return jsonify(rep)
