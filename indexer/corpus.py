@@ -246,6 +246,17 @@ def _links(record: Record) -> None:
 _SOURCE_YEAR = re.compile(r"^(?P<authors>.*?)\s*\((?P<year>\d{4})[a-z]?(?:,[^)]*)?\)\.?\s*(?P<rest>.*)$")
 
 
+# between two authors: ';', '&' / 'en' / 'and' (with or without a comma before it), or the comma after
+# someone's initials ("Guo, P. J., Kim, J.")
+_AUTHOR_SEP = re.compile(r"\s*;\s*|,?\s+(?:&|en|and)\s+|(?<=\.),\s*(?=[^\W\d_])")
+
+
+def split_authors(text: str) -> list[str]:
+    """'Guo, P. J., Kim, J., & Rubin, R.' -> ['Guo, P. J.', 'Kim, J.', 'Rubin, R.'] (drops 'et al.')."""
+    parts = (a.strip().strip(",").strip() for a in _AUTHOR_SEP.split(text))
+    return [a for a in parts if a and not re.fullmatch(r"(?i)et\.? al\.?|e\.a\.", a)]
+
+
 def parse_source_line(line: str) -> dict[str, Any]:
     """Best-effort APA-ish parse: 'Authors (2012). Title. Publisher.'"""
     line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip()
@@ -255,8 +266,7 @@ def parse_source_line(line: str) -> dict[str, Any]:
         out["year"] = int(m.group("year"))
         authors = m.group("authors").strip().rstrip(",")
         if authors:
-            out["authors"] = [a.strip() for a in re.split(r",\s*(?=[A-Z][^,]*,\s*[A-Z]\.)|;|\s&\s|\sen\s", authors)
-                              if a.strip()]
+            out["authors"] = split_authors(authors)
         rest = m.group("rest")
         title, _, tail = rest.partition(". ")
         out["title"] = title.strip().rstrip(".") or line

@@ -140,12 +140,17 @@ def with_answers(question: str, answers: dict[str, str]) -> str:
     return f"{question} {extra}."
 
 
-def notices(index, hits: list[ConceptHit], matches) -> list[str]:
+def notices(index, hits: list[ConceptHit], matches, uncovered=()) -> list[str]:
     out = []
-    if not matches.get("expert"):
-        topic = hits[0].concept.label if hits else "dit onderwerp"
-        out.append(f"Geen expert in het netwerk dekt {topic}. De bronnen hieronder helpen verder; "
-                   "de tussenring ziet dit als mogelijke blinde vlek.")
+    if uncovered:
+        labels = [c.label for c in uncovered]
+        topic = labels[0] if len(labels) == 1 else " en ".join(labels)
+        sources = sum(len(matches.get(k) or []) for k in ("literature", "kennisrotonde", "report", "product"))
+        out.append(f"Geen expert in het netwerk dekt {topic}. "
+                   + ("De bronnen hieronder helpen verder; " if sources else "")
+                   + "de tussenring ziet dit als mogelijke blinde vlek.")
+    elif not matches.get("expert"):
+        out.append("Er is geen expert gevonden die bij deze vraag past. Een schakelaar kan verder zoeken.")
     elif all(m.status for m in matches["expert"]):
         out.append("De experts die bij deze vraag passen, zijn op dit moment niet beschikbaar.")
     return out

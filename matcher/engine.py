@@ -201,11 +201,14 @@ class Engine:
         own = fuse(rs, index.kinds, opts.method, opts.dense_weight)
         final, via = propagate(index, own, opts.entity_strength) if opts.entity_strength else (own, {})
         t3 = time.perf_counter()
+        uncovered = uncovered_concepts(index, hits) if opts.use_general else []
         matches = self._collect(index, final, rs, via, q_tokens, text, hits, top, opts)
+        if uncovered:
+            matches["expert"] = []
         result = MatchResult(question=question, matches=matches, general=general, level=chosen_level)
         if clarify:
             result.clarify = clarify_mod.clarify(index, question, hits, answers, final)
-        result.notices = clarify_mod.notices(index, hits, matches)
+        result.notices = clarify_mod.notices(index, hits, matches, uncovered)
         t4 = time.perf_counter()
         result.timings = {"validate": t1 - t0, "embed": t2 - t1, "retrieve": t3 - t2, "explain": t4 - t3,
                           "total": t4 - t0}
@@ -275,6 +278,36 @@ class Engine:
                      why=why(rec, concepts, terms, expertise, linked, status), url=rec.url,
                      passages=passages, concepts=concepts, terms=terms, status=status,
                      details=_details(rec), via=[o for o in via.get(rec.id, [])])
+
+
+CORE_MIN_LEXICAL = 0.8
+
+
+def uncovered_concepts(index: LoadedIndex, hits) -> list:
+    """The question's core concepts when no expert covers any of them.
+
+    Core concepts are the top two found by their words (not only by embedding). An expert
+    covers a concept when the concept or a narrower one occurs in the expert's own profile or
+    in work they wrote; a theme group that merely mentions the topic does not count. When
+    knowledge exists but no expert covers the core, Schakel says so instead of presenting the
+    nearest expert as a match.
+    """
+    core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
+    if not core:
+        return []
+    experts = [r for r in index.record_list if r.kind == "expert"]
+    if not experts:
+        return []
+    for h in core:
+        wanted = {h.index} | {i for i, c in enumerate(index.concepts) if h.concept.id in c.broader}
+        for e in experts:
+            own = set(index.record_concepts(e.id))
+            for other, rel in index.links_out.get(e.id, ()):
+                if rel == "author_of":
+                    own |= index.record_concepts(other)
+            if own & wanted:
+                return []
+    return [h.concept for h in core]
 
 
 DETAIL_FIELDS = {

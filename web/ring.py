@@ -30,7 +30,6 @@ bp = Blueprint("ring", __name__)
 
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_cache: dict = {}
 _cache_lock = threading.Lock()
 
 
@@ -56,22 +55,20 @@ def questions() -> list[dict]:
 
 def report(mod: ModuleType) -> tuple[dict, list[dict]]:
     """The coverage report for the current index and stored questions, computed once per change of either."""
+    from flask import current_app
+
     engine = services().engine
     qs = questions()
-    key = (id(mod), engine.index().build.name, len(qs), hash(tuple(q["question"] for q in qs[-50:])))
+    key = (engine.index().build.name, len(qs), hash(tuple(q["question"] for q in qs[-50:])))
+    cache = current_app.extensions.setdefault("schakel_coverage", {})
     with _cache_lock:
-        hit = _cache.get("report")
-        if hit and hit[0] == key:
-            return hit[1], qs
+        hit = cache.get("report")
+        if hit and hit[0] is mod and hit[1] == key:
+            return hit[2], qs
     rep = mod.compute(engine, qs)
     with _cache_lock:
-        _cache["report"] = (key, rep)
+        cache["report"] = (mod, key, rep)
     return rep, qs
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
 
 
 def _require_module() -> ModuleType:

@@ -1,0 +1,614 @@
+"""Blind spots: where the network has demand or knowledge but no expert.
+
+For every thesaurus concept the report gives
+
+- **expert coverage**: per expert a 0..1 strength from their own profile
+  (``expertise``, ``role``, ``tags`` and, slightly weaker, the body text:
+  lexical concept matches by ``ConceptMatcher.lexical``) plus supporting
+  evidence that can never make coverage on its own: their linked work (theme
+  groups they belong to or lead, products of those groups) and the dense
+  similarity between the concept vector and their passages (z-scored per
+  concept over experts and per expert over concepts, so "nearest expert"
+  alone does not count). An expert without a lexical match in their own
+  profile stays below ``weak``. Unavailable experts (``available: false``)
+  are scored the same way but flagged and never count as coverage;
+- **theme groups**, scored alike from name, focus, tags, body and products;
+  a stopped group is flagged inactive. A group mentioning a topic is *not*
+  expert coverage: the near miss "a group names it, no person knows it" is a
+  blind spot;
+- **sources**: literature, products, Kennisrotonde answers and reports whose
+  text matches the concept (derived literature that has a twin in the corpus
+  counts once);
+- **demand**: the questions whose top concepts (the engine's own concept
+  detection, at most ``TOP_CONCEPTS`` per question) include the concept.
+  Demand counts direct detections only, not the broader concepts: experts of
+  a broad concept do not necessarily know its narrower ones, and counting
+  upwards would put the broadest concepts on top. Broader and related links
+  are used to *merge* blind spots instead.
+
+A concept is a blind spot when it has demand or sources and no available
+expert reaches ``weak``. Blind-spot concepts that are linked in the thesaurus
+(broader/related) or asked about in the same questions are merged into one
+entry. Entries are ranked by weighted demand (a question counts by how
+central the concept is in it, fully when the question as a whole has no good
+expert, half when its other concepts are covered) and, within that, by
+sources; topics without any source are damped, so one stray detection does
+not outrank a topic the network demonstrably has knowledge but no person on.
+
+``compute`` returns plain JSON-able data; ``to_csv`` and ``heatmap_svg``
+render it. The per-index part (record coverage) is cached per loaded index.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import re
+import weakref
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from .loaded import LoadedIndex, RecordInfo
+
+log = logging.getLogger(__name__)
+
+WEAK = 0.5              # expert strength below this is not coverage
+TOP_CONCEPTS = 3        # concepts per question that count as its demand
+EMBED_BATCH = 64
+LEX_FULL = 0.8          # ConceptMatcher.lexical score that counts as a full match
+BODY_FACTOR = 0.8       # a concept named in the body text, not in the profile fields
+BODY_SINGLE = 0.45      # ... by one synonym only, not the label: ambiguous without other evidence
+LINK_GROUP = 0.3        # the concept in a theme group the expert belongs to
+LINK_PRODUCT = 0.2      # ... in a product of such a group
+DENSE_MAX = 0.25        # most that dense similarity adds
+DENSE_FROM, DENSE_SPAN = 1.0, 2.0   # z-score where dense support starts, and its span to the maximum
+NO_SOURCE_FACTOR = 0.6  # ranking damping for a blind spot with no source at all
+SERVED_FACTOR = 0.5     # a question whose other concepts have an expert counts half
+MERGE_OVERLAP = 0.5     # share of the smaller question set two linked concepts must share to merge
+MAX_QUESTIONS = 25      # example questions kept per blind spot
+MAX_LISTED = 10         # experts / theme groups listed per concept
+MIN_LISTED = 0.15       # ... with at least this strength
+MENTION = 0.3           # a theme group "mentions" a concept from this strength
+SOURCE_KINDS = ("literature", "product", "kennisrotonde", "report")
+DATE = re.compile(r"^(\d{4})-(\d{2})-\d{2}")
+
+
+# --- per-index part -----------------------------------------------------------
+
+@dataclass
+class RecordCoverage:
+    """Coverage of every concept by the records of one index (independent of the questions)."""
+
+    experts: list[RecordInfo]
+    expert: np.ndarray          # experts x concepts, 0..1
+    expert_own: np.ndarray      # experts x concepts, lexical evidence in their own profile (0..1)
+    available: np.ndarray       # bool per expert
+    groups: list[RecordInfo]
+    group: np.ndarray           # theme groups x concepts, 0..1
+    active: np.ndarray          # bool per theme group
+    sources: list[set[str]]     # per concept, ids of matching source records
+
+
+_CACHE: "weakref.WeakKeyDictionary[LoadedIndex, RecordCoverage]" = weakref.WeakKeyDictionary()
+
+
+def record_coverage(index: LoadedIndex) -> RecordCoverage:
+    cached = _CACHE.get(index)
+    if cached is None:
+        cached = _CACHE[index] = _record_coverage(index)
+    return cached
+
+
+def _lex_vector(cm, texts: Iterable[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best lexical strength per concept over texts (0..1), and whether it was more than one synonym."""
+    best = np.zeros(n, np.float32)
+    sure = np.zeros(n, bool)
+    for text in texts:
+        if not text:
+            continue
+        for idx, (score, terms) in cm.lexical(text).items():
+            best[idx] = max(best[idx], min(1.0, score / LEX_FULL))
+            if len(set(terms)) > 1 or cm.concepts[idx].label in terms:
+                sure[idx] = True
+    return best, sure
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _passage_matrix(index: LoadedIndex, rows: list[int]) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, index.dim), np.float32)
+    vecs = index.vectors
+    try:
+        out = vecs.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+    except Exception:  # older faiss or an index type without batch reconstruct
+        out = np.stack([vecs.reconstruct(int(r)) for r in rows])
+    return np.asarray(out, np.float32)
+
+
+def _dense_support(index: LoadedIndex, recs: list[RecordInfo]) -> np.ndarray:
+    """Dense evidence per record and concept, 0..DENSE_MAX; zero when there are too few to compare."""
+    n_c = len(index.concepts)
+    out = np.zeros((len(recs), n_c), np.float32)
+    if len(recs) < 5 or n_c < 5 or not len(index.concept_vectors):
+        return out
+    rows, owner = [], []
+    for i, r in enumerate(recs):
+        rows += r.passages
+        owner += [i] * len(r.passages)
+    if not rows:
+        return out
+    sims = _passage_matrix(index, rows) @ np.asarray(index.concept_vectors, np.float32).T
+    best = np.full((len(recs), n_c), -1.0, np.float32)
+    np.maximum.at(best, np.asarray(owner), sims)
+    has = np.array([bool(r.passages) for r in recs])
+    b = best[has]
+    z_rec = (b - b.mean(0)) / (b.std(0) + 1e-6)                                  # this record vs other records
+    z_con = (b - b.mean(1, keepdims=True)) / (b.std(1, keepdims=True) + 1e-6)    # this concept vs other concepts
+    z = np.minimum(z_rec, z_con)
+    out[has] = DENSE_MAX * np.clip((z - DENSE_FROM) / DENSE_SPAN, 0.0, 1.0)
+    return out
+
+
+def _linked(index: LoadedIndex, rid: str, kinds: tuple[str, ...]) -> list[str]:
+    from .entities import neighbours
+
+    return [o for o, _ in neighbours(index, rid) if o in index.records and index.records[o].kind in kinds]
+
+
+def _record_coverage(index: LoadedIndex) -> RecordCoverage:
+    cm = index.concept_matcher
+    n_c = len(index.concepts)
+    experts = [r for r in index.record_list if r.kind == "expert"]
+    groups = [r for r in index.record_list if r.kind == "themegroup"]
+    text_cache: dict[str, np.ndarray] = {}
+
+    def whole(rec: RecordInfo) -> np.ndarray:
+        """Lexical strength of a linked record's full text (title, fields, passages)."""
+        if rec.id not in text_cache:
+            texts = [rec.title, str(rec.fields.get("focus") or ""), " ; ".join(rec.tags)]
+            texts += [index.passage_text[p] for p in rec.passages] or [rec.body]
+            text_cache[rec.id] = _lex_vector(cm, texts, n_c)[0]
+        return text_cache[rec.id]
+
+    def products_of(gid: str) -> list[RecordInfo]:
+        return [index.records[p] for p in _linked(index, gid, ("product",))]
+
+    # theme groups: own text, products (and, below, members) as support
+    g_own = np.zeros((len(groups), n_c), np.float32)
+    g_link = np.zeros((len(groups), n_c), np.float32)
+    for i, g in enumerate(groups):
+        head, _ = _lex_vector(cm, [g.title, str(g.fields.get("focus") or ""), " ; ".join(g.tags)], n_c)
+        body, _ = _lex_vector(cm, [g.body], n_c)
+        g_own[i] = np.maximum(head, BODY_FACTOR * body)
+        for p in products_of(g.id):
+            g_link[i] = np.maximum(g_link[i], LINK_PRODUCT * whole(p))
+    group_row = {g.id: i for i, g in enumerate(groups)}
+
+    # experts: profile fields, body, linked work, dense
+    e_own = np.zeros((len(experts), n_c), np.float32)
+    e_link = np.zeros((len(experts), n_c), np.float32)
+    for i, e in enumerate(experts):
+        f = e.fields
+        profile, _ = _lex_vector(cm, _as_list(f.get("expertise")) + _as_list(f.get("role")) + [" ; ".join(e.tags)],
+                                 n_c)
+        body, sure = _lex_vector(cm, [e.body], n_c)
+        e_own[i] = np.maximum(profile, np.where(sure, BODY_FACTOR, BODY_SINGLE) * body)
+        for gid in _linked(index, e.id, ("themegroup",)):
+            g = index.records[gid]
+            e_link[i] = np.maximum(e_link[i], LINK_GROUP * np.maximum(g_own[group_row[gid]], 0))
+            for p in products_of(gid):
+                e_link[i] = np.maximum(e_link[i], LINK_PRODUCT * whole(p))
+    e_dense = _dense_support(index, experts)
+    cap = 0.9 * WEAK
+    has_own = e_own > 0
+    expert = np.where(has_own, np.minimum(1.0, e_own + 0.5 * e_link + e_dense),
+                      np.minimum(cap, e_link + e_dense))
+    available = np.array([e.active for e in experts], bool)
+
+    # members support a group the way linked work supports an expert
+    for i, e in enumerate(experts):
+        for gid in _linked(index, e.id, ("themegroup",)):
+            j = group_row[gid]
+            g_link[j] = np.maximum(g_link[j], LINK_GROUP * e_own[i])
+    g_dense = _dense_support(index, groups)
+    group = np.where(g_own > 0, np.minimum(1.0, g_own + 0.5 * g_link + g_dense),
+                     np.minimum(cap, g_link + g_dense))
+    active = np.array([g.active for g in groups], bool)
+
+    sources: list[set[str]] = [set() for _ in range(n_c)]
+    for rec in index.record_list:
+        if rec.kind not in SOURCE_KINDS:
+            continue
+        if rec.derived_from and rec.fields.get("same_as") in index.records:
+            continue  # its twin in the corpus is counted
+        for idx in np.nonzero(whole(rec))[0]:
+            sources[int(idx)].add(rec.id)
+    return RecordCoverage(experts, expert.astype(np.float32), e_own, available, groups, group.astype(np.float32),
+                          active, sources)
+
+
+# --- questions --------------------------------------------------------------------
+
+@dataclass
+class AskedQuestion:
+    text: str
+    month: str | None
+    concepts: list[tuple[int, float]]   # (concept index, weight 0..1; the top concept has 1)
+
+
+def _clean(q: Any) -> tuple[str, str | None] | None:
+    if not isinstance(q, dict):
+        return None
+    text = q.get("question")
+    if not isinstance(text, str):
+        return None
+    text = " ".join(text.split())[:2000]
+    if not any(c.isalpha() for c in text):
+        return None
+    m = DATE.match(str(q.get("date") or ""))
+    month = f"{m.group(1)}-{m.group(2)}" if m and 1 <= int(m.group(2)) <= 12 else None
+    return text, month
+
+
+def detect_questions(engine, questions: list[dict], top: int = TOP_CONCEPTS) -> list[AskedQuestion]:
+    """Concepts per question with the engine's detection; questions are embedded in batches, once per text."""
+    index = engine.index()
+    cm = index.concept_matcher
+    cleaned = [c for c in (_clean(q) for q in questions) if c]
+    unique = list(dict.fromkeys(t for t, _ in cleaned))
+    hits: dict[str, list[tuple[int, float]]] = {}
+    for start in range(0, len(unique), EMBED_BATCH):
+        batch = unique[start:start + EMBED_BATCH]
+        vecs = engine.embedder.embed_queries(batch)
+        for text, qv in zip(batch, vecs):
+            found = cm.detect(text, qv, top=top)
+            best = found[0].score if found else 1.0
+            hits[text] = [(h.index, min(1.0, h.score / best)) for h in found]
+    return [AskedQuestion(t, m, hits[t]) for t, m in cleaned]
+
+
+# --- the report ---------------------------------------------------------------------
+
+def _round(x: float) -> float:
+    return round(float(x), 3)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def compute(engine, questions: list[dict], *, weak: float = WEAK) -> dict:
+    """The coverage report for the questions (dicts with 'question' and optional 'date' YYYY-MM-DD)."""
+    index = engine.index()
+    rc = record_coverage(index)
+    asked = detect_questions(engine, questions)
+    return build_report(index, rc, asked, weak=weak)
+
+
+def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuestion], *, weak: float = WEAK) -> dict:
+    concepts = index.concepts
+    n_c = len(concepts)
+    usable = rc.expert * rc.available[:, None] if len(rc.experts) else np.zeros((0, n_c), np.float32)
+    best_available = usable.max(0) if len(rc.experts) else np.zeros(n_c, np.float32)
+    covered = best_available >= weak
+
+    # demand, and how well each question is served by available experts as a whole
+    demand_q: list[list[int]] = [[] for _ in range(n_c)]
+    weight_q: list[dict[int, float]] = [dict() for _ in range(n_c)]
+    months: dict[str, Counter] = defaultdict(Counter)
+    served = np.zeros(len(asked), np.float32)
+    if asked and len(rc.experts):
+        w = np.zeros((len(asked), n_c), np.float32)
+        for qi, q in enumerate(asked):
+            for ci, wt in q.concepts:
+                w[qi, ci] = wt
+        total = w.sum(1)
+        served_all = (w @ usable.T) / np.maximum(total, 1e-6)[:, None]      # questions x experts
+        served = served_all.max(1) if served_all.size else served
+    for qi, q in enumerate(asked):
+        for ci, wt in q.concepts:
+            demand_q[ci].append(qi)
+            weight_q[ci][qi] = wt
+            if q.month:
+                months[q.month][concepts[ci].label] += 1
+
+    def listed(matrix: np.ndarray, recs: list[RecordInfo], ci: int, flag: str, ok: np.ndarray) -> list[dict]:
+        if not len(recs):
+            return []
+        col = matrix[:, ci]
+        order = np.argsort(-col, kind="stable")[:MAX_LISTED]
+        return [{"id": recs[i].id, "score": _round(col[i]), flag: bool(ok[i])}
+                for i in order if col[i] >= MIN_LISTED]
+
+    out_concepts = []
+    blind = np.zeros(n_c, bool)
+    for ci, c in enumerate(concepts):
+        n_src = len(rc.sources[ci])
+        demand = len(demand_q[ci])
+        blind[ci] = (demand > 0 or n_src > 0) and not covered[ci]
+        out_concepts.append({
+            "id": c.id, "label": c.label, "group": c.group,
+            "experts": listed(rc.expert, rc.experts, ci, "available", rc.available),
+            "themegroups": listed(rc.group, rc.groups, ci, "active", rc.active),
+            "sources": n_src, "demand": demand, "blind_spot": bool(blind[ci]),
+        })
+
+    spots = _blind_spots(index, rc, asked, served, demand_q, weight_q, blind, weak)
+    return {
+        "concepts": out_concepts,
+        "blind_spots": spots,
+        "months": {m: dict(months[m].most_common()) for m in sorted(months)},
+        "questions": len(asked),
+        "weak": weak,
+    }
+
+
+def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, blind, weak) -> list[dict]:
+    concepts = index.concepts
+    by_id = {c.id: i for i, c in enumerate(concepts)}
+    members = [int(i) for i in np.nonzero(blind)[0]]
+    parent = {i: i for i in members}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # merge a blind-spot concept with a linked one (broader/related, either way) when they share most
+    # questions, and with any blind-spot concept asked about in (nearly) the same questions
+    qsets = {i: set(demand_q[i]) for i in members}
+    for a in members:
+        c = concepts[a]
+        for other in c.broader + c.related:
+            b = by_id.get(other)
+            if b is None or b not in parent:
+                continue
+            qa, qb = qsets[a], qsets[b]
+            if (qa and qb and len(qa & qb) >= MERGE_OVERLAP * min(len(qa), len(qb))) or (not qa and not qb and (
+                    rc.sources[a] & rc.sources[b])):
+                parent[find(a)] = find(b)
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            qa, qb = qsets[a], qsets[b]
+            shared = len(qa & qb)
+            if shared >= 2 and shared >= 0.6 * len(qa | qb):
+                parent[find(a)] = find(b)
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in members:
+        groups[find(i)].append(i)
+
+    entries = []
+    for cis in groups.values():
+        qweights: dict[int, float] = {}
+        for ci in cis:
+            for qi, wt in weight_q[ci].items():
+                qweights[qi] = max(qweights.get(qi, 0.0), wt)
+        unmet = sum(wt * (1.0 if served[qi] < weak else SERVED_FACTOR) for qi, wt in qweights.items())
+        srcs = set().union(*(rc.sources[ci] for ci in cis))
+        n_src = len(srcs)
+        score = unmet * (NO_SOURCE_FACTOR + (1 - NO_SOURCE_FACTOR) * min(1.0, n_src / 2))
+        score += 0.01 * math.log1p(n_src)   # sources break ties, and order the topics nobody asked about
+        per_concept = {ci: sum(weight_q[ci].values()) for ci in cis}
+        cis.sort(key=lambda ci: (-per_concept[ci], -len(rc.sources[ci]), concepts[ci].label))
+        qorder = sorted(qweights, key=lambda qi: (-qweights[qi], qi))
+        texts = list(dict.fromkeys(asked[qi].text for qi in qorder))
+        why, experts, tgroups = _why(index, rc, cis, len(qweights), n_src, weak)
+        entries.append({
+            "label": concepts[cis[0]].label,
+            "concepts": [concepts[ci].label for ci in cis],
+            "concept_ids": [concepts[ci].id for ci in cis],
+            "demand": len(qweights),
+            "questions": texts[:MAX_QUESTIONS],
+            "sources": n_src,
+            "source_ids": sorted(srcs)[:MAX_QUESTIONS],
+            "why": why,
+            "score": _round(score),
+            "experts": experts,
+            "themegroups": tgroups,
+        })
+    entries.sort(key=lambda e: (-(e["demand"] > 0), -e["score"], -e["demand"], -e["sources"], e["label"]))
+    return entries
+
+
+def _why(index, rc: RecordCoverage, cis: list[int], demand: int, n_src: int, weak: float):
+    """One Dutch line: how much demand and knowledge, and what expert coverage there is (none, weak, away)."""
+    head = []
+    if demand:
+        head.append(_plural(demand, "vraag", "vragen"))
+    head.append(_plural(n_src, "bron", "bronnen"))
+    cols = np.asarray(cis)
+    experts, tgroups = [], []
+    if len(rc.experts):
+        strength = rc.expert[:, cols].max(1)
+        for i in np.argsort(-strength, kind="stable")[:5]:
+            if strength[i] >= MIN_LISTED:
+                experts.append({"id": rc.experts[i].id, "name": rc.experts[i].title, "score": _round(strength[i]),
+                                "available": bool(rc.available[i])})
+    if len(rc.groups):
+        gstrength = rc.group[:, cols].max(1)
+        for i in np.argsort(-gstrength, kind="stable")[:5]:
+            if gstrength[i] >= MENTION:
+                tgroups.append({"id": rc.groups[i].id, "name": rc.groups[i].title, "score": _round(gstrength[i]),
+                                "active": bool(rc.active[i])})
+    away = [e for e in experts if not e["available"] and e["score"] >= weak]
+    faint = [e for e in experts if e["available"] and e["score"] >= 0.3]
+    if away:
+        names = ", ".join(e["name"] for e in away[:2])
+        tail = (f"alleen een niet-beschikbare expert ({names})" if len(away) == 1
+                else f"alleen niet-beschikbare experts ({names})")
+    elif faint:
+        tail = f"geen expert, alleen zwakke dekking ({', '.join(e['name'] for e in faint[:2])})"
+    else:
+        tail = "geen expert"
+    if tgroups:
+        g = tgroups[0]
+        state = "" if g["active"] else ", gestopt"
+        tail += f"; alleen themagroep {g['name']}{state} noemt het"
+    return ", ".join(head) + ", " + tail, experts, tgroups
+
+
+# --- renderings ----------------------------------------------------------------------
+
+CSV_FIELDS = ("id", "label", "group", "blind_spot", "demand", "sources", "experts_covering", "best_expert",
+              "best_score", "experts", "themegroups")
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_DANGEROUS):
+        return "'" + text
+    return text
+
+
+def to_csv(report: dict) -> str:
+    """One row per concept; cells that a spreadsheet would read as a formula get a leading quote."""
+    weak = report.get("weak", WEAK)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for c in report["concepts"]:
+        experts = c.get("experts") or []
+        best = experts[0] if experts else {}
+        covering = [e for e in experts if e.get("available", True) and e["score"] >= weak]
+        w.writerow([_cell(v) for v in (
+            c["id"], c["label"], c.get("group", ""), "ja" if c["blind_spot"] else "nee", c["demand"], c["sources"],
+            len(covering), best.get("id", ""), best.get("score", ""),
+            "; ".join(f"{e['id']}:{e['score']}" for e in experts),
+            "; ".join(f"{g['id']}:{g['score']}" for g in c.get("themegroups") or []))])
+    return buf.getvalue()
+
+
+MAX_ROWS = 40
+MAX_COLUMNS = 14
+OTHER = "overig"
+
+
+def organisation_short(value: Any) -> str:
+    """'Lectoraat X, Hogeschool Y' -> 'Hogeschool Y': the institution, at most 24 characters."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        return OTHER
+    part = text.split(",")[-1].strip() or text
+    return part if len(part) <= 24 else part[:23].rstrip() + "…"
+
+
+_STOPS = ((0.0, (247, 251, 255)), (0.25, (198, 219, 239)), (0.5, (107, 174, 214)), (0.75, (33, 113, 181)),
+          (1.0, (8, 48, 107)))
+
+
+def _colour(score: float) -> str:
+    s = min(1.0, max(0.0, score))
+    for (a, ca), (b, cb) in zip(_STOPS, _STOPS[1:]):
+        if s <= b:
+            t = (s - a) / (b - a)
+            return "#%02x%02x%02x" % tuple(round(x + (y - x) * t) for x, y in zip(ca, cb))
+    return "#08306b"
+
+
+def _attr(text: Any) -> str:
+    return escape(str(text), {'"': "&quot;", "'": "&apos;"})
+
+
+def heatmap_svg(report: dict, index: LoadedIndex) -> str:
+    """Concepts (rows: blind spots first) x expert organisations (columns), colour = best expert strength."""
+    weak = report.get("weak", WEAK)
+    rank = {}
+    for n, b in enumerate(report["blind_spots"]):
+        for label in b["concepts"]:
+            rank.setdefault(label, n)
+    rows = [c for c in report["concepts"] if c["demand"] or c["sources"]]
+    rows.sort(key=lambda c: (not c["blind_spot"], rank.get(c["label"], 1 << 30), -c["demand"], -c["sources"],
+                             c["label"]))
+    rows = rows[:MAX_ROWS]
+
+    org_of: dict[str, str] = {}
+    for rec in index.record_list:
+        if rec.kind == "expert":
+            org_of[rec.id] = organisation_short(rec.fields.get("organisation"))
+    size = Counter(org_of.values())
+    named = [o for o, _ in sorted(size.items(), key=lambda kv: (-kv[1], kv[0])) if o != OTHER][:MAX_COLUMNS]
+    columns = named + ([OTHER] if len(size) > len(named) else [])
+    col = {o: (o if o in named else OTHER) for o in size}
+
+    cells: list[list[tuple[float, str]]] = []
+    for c in rows:
+        best: dict[str, tuple[float, str]] = {}
+        for e in c["experts"]:
+            o = col.get(org_of.get(e["id"], OTHER), OTHER)
+            name = index.records[e["id"]].title if e["id"] in index.records else e["id"]
+            if not e.get("available", True):
+                name += " (niet beschikbaar)"
+            if e["score"] > best.get(o, (-1.0, ""))[0]:
+                best[o] = (e["score"], name)
+        cells.append([best.get(o, (0.0, "")) for o in columns])
+
+    label_w, cell_w, cell_h, head_h, top = 300, 30, 20, 150, 56
+    width = label_w + cell_w * max(1, len(columns)) + 40
+    height = top + head_h + cell_h * len(rows) + 90
+    n_blind = sum(1 for c in rows if c["blind_spot"])
+    title = "Dekking van onderwerpen door experts per organisatie"
+    desc = (f"Heatmap van {len(rows)} onderwerpen (rijen; {n_blind} blinde vlekken bovenaan) tegen "
+            f"{len(columns)} organisaties (kolommen). De kleur van een cel is de sterkste dekking door een expert "
+            f"van die organisatie, van 0 (licht) tot 1 (donker); vanaf {weak:.2f} telt een expert als dekking.")
+    subtitle = f"{n_blind} blinde vlekken (rood, met ●), {len(rows) - n_blind} gedekte of deels gedekte onderwerpen"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="cov-title cov-desc" '
+           f'font-family="system-ui, sans-serif" font-size="12">',
+           f'<title id="cov-title">{escape(title)}</title>',
+           f'<desc id="cov-desc">{escape(desc)}</desc>',
+           f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+           f'<text x="12" y="24" font-size="16" font-weight="bold" fill="#111111">{escape(title)}</text>',
+           f'<text x="12" y="44" fill="#333333">{escape(subtitle)}</text>']
+    y0 = top + head_h
+    for j, o in enumerate(columns):
+        x = label_w + j * cell_w + cell_w / 2
+        out.append(f'<text x="{x:.1f}" y="{y0 - 6}" transform="rotate(-50 {x:.1f} {y0 - 6})" fill="#111111">'
+                   f'{escape(o)}</text>')
+    for i, (c, row) in enumerate(zip(rows, cells)):
+        y = y0 + i * cell_h
+        label = c["label"] if len(c["label"]) <= 34 else c["label"][:33] + "…"
+        info = f"{c['demand']} vr, {c['sources']} br"
+        colour = "#b00020" if c["blind_spot"] else "#111111"
+        weight = ' font-weight="bold"' if c["blind_spot"] else ""
+        mark = "● " if c["blind_spot"] else ""
+        out.append(f'<g><title>{escape(c["label"])}: {escape(_plural(c["demand"], "vraag", "vragen"))}, '
+                   f'{escape(_plural(c["sources"], "bron", "bronnen"))}'
+                   f'{escape(", blinde vlek" if c["blind_spot"] else "")}</title>'
+                   f'<text x="12" y="{y + cell_h * 0.7:.1f}" fill="{colour}"{weight}>{escape(mark + label)}</text>'
+                   f'<text x="{label_w - 8}" y="{y + cell_h * 0.7:.1f}" text-anchor="end" fill="#555555" '
+                   f'font-size="10">{escape(info)}</text></g>')
+        for j, (score, who) in enumerate(row):
+            x = label_w + j * cell_w
+            tip = f"{c['label']} × {columns[j]}: " + (f"{score:.2f} ({who})" if who else "geen expert")
+            out.append(f'<rect x="{x}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" '
+                       f'fill="{_colour(score) if who else "#f2f2f2"}"><title>{escape(tip)}</title></rect>')
+    # legend
+    ly = y0 + cell_h * len(rows) + 28
+    out.append(f'<text x="12" y="{ly + 12}" fill="#111111">{escape("Dekking door beste expert:")}</text>')
+    for k in range(11):
+        s = k / 10
+        out.append(f'<rect x="{200 + k * 22}" y="{ly}" width="21" height="16" fill="{_colour(s)}">'
+                   f'<title>{s:.1f}</title></rect>')
+    out.append(f'<text x="200" y="{ly + 30}" fill="#333333" font-size="10">0</text>')
+    out.append(f'<text x="{200 + 10 * 22 + 21}" y="{ly + 30}" text-anchor="end" fill="#333333" '
+               f'font-size="10">1</text>')
+    out.append(f'<rect x="{200 + 11 * 22 + 20}" y="{ly}" width="21" height="16" fill="#f2f2f2"/>'
+               f'<text x="{200 + 12 * 22 + 22}" y="{ly + 12}" fill="#333333">'
+               f'{escape("geen expert van deze organisatie")}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
