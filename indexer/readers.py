@@ -162,9 +162,11 @@ def read_pdf(path: Path, warnings: list[str]):
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")  # PasswordType.NOT_DECRYPTED (0) when a user password is set
             except Exception:
-                raise ReadError("PDF is encrypted with a password") from None
+                opened = False
+            if not opened:
+                raise ReadError("PDF is encrypted with a password")
         pages = list(reader.pages)
     except ReadError:
         raise

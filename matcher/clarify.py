@@ -89,19 +89,35 @@ def specificity(index, hits: list[ConceptHit]) -> float:
     return best
 
 
+VAGUE_MARKERS = r"\b(iets met|iets doen|beter|eigenlijk|goed|algemeen|tips|waar begin|hoe begin|aanpakken|pakken .* aan|" \
+                r"in het algemeen|zomaar|van alles|what can|anything)\b"
+
+
 def is_vague(index, question: str, hits: list[ConceptHit], answers: dict[str, str]) -> tuple[bool, set[str]]:
+    """Too vague to match well: short, only broad concepts (or none), vague wording, few facets.
+
+    Each signal adds to a score; a concrete request for a person or group lowers it, because
+    it can be answered as asked. Answers to two or more clarifying questions end the asking.
+    """
+    from .generalise import intent
+
     present = facets_present(question + " " + " ".join(answers.values()), hits) | set(answers)
+    missing = set(FACETS) - present
+    if len(answers) >= 2:
+        return False, missing
     words = [w for w in content_words(question) if w not in GENERIC]
     spec = specificity(index, hits)
-    missing = set(FACETS) - present
-    if answers and len(answers) >= 2:
-        return False, missing
-    # short and general: few content words, broad or no concepts, and most facets open
     score = 0.0
-    score += max(0, 9 - len(words)) * 0.35
-    score += max(0.0, 2.2 - spec) * 1.0
-    score += max(0, len(missing) - 3) * 0.4
-    return score >= 2.6, missing
+    score += 1.0 if len(words) <= 3 else 0.0
+    score += 0.5 if len(words) <= 5 else 0.0
+    score -= 0.5 if len(words) >= 9 else 0.0
+    score += 1.0 if spec < 1.6 else 0.0
+    score += 0.5 if spec < 2.5 else 0.0
+    score += 0.5 if re.search(VAGUE_MARKERS, fold(question)) else 0.0
+    score -= 1.0 if intent(question) in ("group", "who") and len(words) >= 4 else 0.0
+    score -= 0.5 if len(present) >= 3 else 0.0
+    score -= 0.5 * len(answers)
+    return score >= 2.0, missing
 
 
 def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str], scores: np.ndarray):

@@ -53,6 +53,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from indexer.analysis import content_words, stem
+
 from .loaded import LoadedIndex, RecordInfo
 
 log = logging.getLogger(__name__)
@@ -60,20 +62,21 @@ log = logging.getLogger(__name__)
 WEAK = 0.5              # expert strength below this is not coverage
 TOP_CONCEPTS = 3        # concepts per question that count as its demand
 EMBED_BATCH = 64
+DISTINCTIVE = 0.1       # a single synonym found in more than this share of passages is not sure evidence
 LEX_FULL = 0.8          # ConceptMatcher.lexical score that counts as a full match
 BODY_FACTOR = 0.8       # a concept named in the body text, not in the profile fields
-BODY_SINGLE = 0.45      # ... by one synonym only, not the label: ambiguous without other evidence
+AMBIGUOUS = 0.45        # a mention that may mean something else (one common synonym, a compound part)
+DENSE_CONFIRM = 0.1     # dense support that confirms an ambiguous mention
 LINK_GROUP = 0.3        # the concept in a theme group the expert belongs to
 LINK_PRODUCT = 0.2      # ... in a product of such a group
 DENSE_MAX = 0.25        # most that dense similarity adds
 DENSE_FROM, DENSE_SPAN = 1.0, 2.0   # z-score where dense support starts, and its span to the maximum
-NO_SOURCE_FACTOR = 0.6  # ranking damping for a blind spot with no source at all
-SERVED_FACTOR = 0.5     # a question whose other concepts have an expert counts half
+NO_SOURCE_FACTOR = 0.4  # ranking damping for a blind spot with no source at all
+SERVED_FACTOR = 0.75    # a question that available experts serve well as a whole counts less
 MERGE_OVERLAP = 0.5     # share of the smaller question set two linked concepts must share to merge
 MAX_QUESTIONS = 25      # example questions kept per blind spot
 MAX_LISTED = 10         # experts / theme groups listed per concept
 MIN_LISTED = 0.15       # ... with at least this strength
-MENTION = 0.3           # a theme group "mentions" a concept from this strength
 SOURCE_KINDS = ("literature", "product", "kennisrotonde", "report")
 DATE = re.compile(r"^(\d{4})-(\d{2})-\d{2}")
 
@@ -90,6 +93,7 @@ class RecordCoverage:
     available: np.ndarray       # bool per expert
     groups: list[RecordInfo]
     group: np.ndarray           # theme groups x concepts, 0..1
+    group_own: np.ndarray       # theme groups x concepts, evidence in the group's own text
     active: np.ndarray          # bool per theme group
     sources: list[set[str]]     # per concept, ids of matching source records
 
@@ -104,18 +108,51 @@ def record_coverage(index: LoadedIndex) -> RecordCoverage:
     return cached
 
 
-def _lex_vector(cm, texts: Iterable[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best lexical strength per concept over texts (0..1), and whether it was more than one synonym."""
-    best = np.zeros(n, np.float32)
-    sure = np.zeros(n, bool)
-    for text in texts:
-        if not text:
-            continue
-        for idx, (score, terms) in cm.lexical(text).items():
-            best[idx] = max(best[idx], min(1.0, score / LEX_FULL))
-            if len(set(terms)) > 1 or cm.concepts[idx].label in terms:
-                sure[idx] = True
-    return best, sure
+def _whole_word_positions(text: str) -> dict[str, list[int]]:
+    pos: dict[str, list[int]] = defaultdict(list)
+    for i, w in enumerate(content_words(text)):
+        pos[stem(w)].append(i)
+    return pos
+
+
+class _Lexicon:
+    """Lexical concept evidence in record texts, with how trustworthy each match is."""
+
+    def __init__(self, index: LoadedIndex):
+        self.cm = index.concept_matcher
+        self.index = index
+        self.n = len(index.concepts)
+        self._distinct: dict[str, bool] = {}
+
+    def distinctive(self, term: str) -> bool:
+        """A term most passages do not contain ('werkenden' stems to 'werk': everywhere)."""
+        hit = self._distinct.get(term)
+        if hit is None:
+            words = content_words(term)
+            hit = self._distinct[term] = bool(words) and all(
+                self.index.is_distinctive(w, DISTINCTIVE) for w in words)
+        return hit
+
+    def vector(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per concept over texts: best strength (0..1); found on whole words (not only inside a
+        compound: 'samenwerkend' must not make an expert on 'werkenden'); and sure (the label, more
+        than one of its terms, or one distinctive term)."""
+        cm = self.cm
+        best = np.zeros(self.n, np.float32)
+        whole = np.zeros(self.n, bool)
+        sure = np.zeros(self.n, bool)
+        for text in texts:
+            if not text:
+                continue
+            plain = cm.lexical(text, _whole_word_positions(text))
+            for idx, (score, terms) in cm.lexical(text).items():
+                best[idx] = max(best[idx], min(1.0, score / LEX_FULL))
+                if idx in plain:
+                    whole[idx] = True
+                    found = set(plain[idx][1])
+                    if len(found) > 1 or cm.concepts[idx].label in found or any(map(self.distinctive, found)):
+                        sure[idx] = True
+        return best, whole, sure
 
 
 def _as_list(value) -> list[str]:
@@ -167,65 +204,68 @@ def _linked(index: LoadedIndex, rid: str, kinds: tuple[str, ...]) -> list[str]:
     return [o for o, _ in neighbours(index, rid) if o in index.records and index.records[o].kind in kinds]
 
 
-def _record_coverage(index: LoadedIndex) -> RecordCoverage:
-    cm = index.concept_matcher
-    n_c = len(index.concepts)
+def _combine(own: np.ndarray, link: np.ndarray, dense: np.ndarray, weak: float) -> np.ndarray:
+    """Strength from own evidence (0..1), linked work and dense support.
+
+    Sure own evidence (>= weak) is coverage, strengthened by the rest. Below that (an ambiguous
+    mention, or nothing) links and dense similarity can add up to just under ``weak``; only an
+    ambiguous mention that the dense similarity clearly confirms crosses it.
+    """
+    cap = 0.9 * weak
+    sure = np.minimum(1.0, own + 0.5 * link + dense)
+    unsure = np.minimum(cap, np.maximum(own, link) + 0.5 * np.minimum(own, link) + dense)
+    confirmed = (own > 0) & (dense >= DENSE_CONFIRM)
+    unsure = np.where(confirmed, np.minimum(1.0, own + 0.5 * link + dense), unsure)
+    return np.where(own >= weak, sure, unsure).astype(np.float32)
+
+
+def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
+    lex = _Lexicon(index)
+    n_c = lex.n
     experts = [r for r in index.record_list if r.kind == "expert"]
     groups = [r for r in index.record_list if r.kind == "themegroup"]
     text_cache: dict[str, np.ndarray] = {}
 
-    def whole(rec: RecordInfo) -> np.ndarray:
-        """Lexical strength of a linked record's full text (title, fields, passages)."""
+    def whole_text(rec: RecordInfo) -> np.ndarray:
+        """Sure lexical strength of a record's full text (title, focus, tags, passages)."""
         if rec.id not in text_cache:
             texts = [rec.title, str(rec.fields.get("focus") or ""), " ; ".join(rec.tags)]
             texts += [index.passage_text[p] for p in rec.passages] or [rec.body]
-            text_cache[rec.id] = _lex_vector(cm, texts, n_c)[0]
+            best, whole, sure = lex.vector(texts)
+            text_cache[rec.id] = np.where(whole & sure, best, 0.0).astype(np.float32)
         return text_cache[rec.id]
 
     def products_of(gid: str) -> list[RecordInfo]:
         return [index.records[p] for p in _linked(index, gid, ("product",))]
 
-    # theme groups: own text, products (and, below, members) as support
+    def own(fields_texts: list[str], body: str) -> np.ndarray:
+        head, head_whole, _ = lex.vector(fields_texts)
+        text, body_whole, sure = lex.vector([body])
+        return np.maximum(np.where(head_whole, 1.0, AMBIGUOUS) * head,
+                          np.where(body_whole & sure, BODY_FACTOR, AMBIGUOUS) * text).astype(np.float32)
+
+    # theme groups: their own text; products and members as support
     g_own = np.zeros((len(groups), n_c), np.float32)
     g_link = np.zeros((len(groups), n_c), np.float32)
-    for i, g in enumerate(groups):
-        head, _ = _lex_vector(cm, [g.title, str(g.fields.get("focus") or ""), " ; ".join(g.tags)], n_c)
-        body, _ = _lex_vector(cm, [g.body], n_c)
-        g_own[i] = np.maximum(head, BODY_FACTOR * body)
-        for p in products_of(g.id):
-            g_link[i] = np.maximum(g_link[i], LINK_PRODUCT * whole(p))
     group_row = {g.id: i for i, g in enumerate(groups)}
+    for i, g in enumerate(groups):
+        g_own[i] = own([g.title, str(g.fields.get("focus") or ""), " ; ".join(g.tags)], g.body)
+        for p in products_of(g.id):
+            g_link[i] = np.maximum(g_link[i], LINK_PRODUCT * whole_text(p))
 
-    # experts: profile fields, body, linked work, dense
+    # experts: profile fields and body; their groups and those groups' products as support
     e_own = np.zeros((len(experts), n_c), np.float32)
     e_link = np.zeros((len(experts), n_c), np.float32)
     for i, e in enumerate(experts):
         f = e.fields
-        profile, _ = _lex_vector(cm, _as_list(f.get("expertise")) + _as_list(f.get("role")) + [" ; ".join(e.tags)],
-                                 n_c)
-        body, sure = _lex_vector(cm, [e.body], n_c)
-        e_own[i] = np.maximum(profile, np.where(sure, BODY_FACTOR, BODY_SINGLE) * body)
+        e_own[i] = own(_as_list(f.get("expertise")) + _as_list(f.get("role")) + [" ; ".join(e.tags)], e.body)
         for gid in _linked(index, e.id, ("themegroup",)):
-            g = index.records[gid]
-            e_link[i] = np.maximum(e_link[i], LINK_GROUP * np.maximum(g_own[group_row[gid]], 0))
+            e_link[i] = np.maximum(e_link[i], LINK_GROUP * g_own[group_row[gid]])
             for p in products_of(gid):
-                e_link[i] = np.maximum(e_link[i], LINK_PRODUCT * whole(p))
-    e_dense = _dense_support(index, experts)
-    cap = 0.9 * WEAK
-    has_own = e_own > 0
-    expert = np.where(has_own, np.minimum(1.0, e_own + 0.5 * e_link + e_dense),
-                      np.minimum(cap, e_link + e_dense))
-    available = np.array([e.active for e in experts], bool)
-
-    # members support a group the way linked work supports an expert
-    for i, e in enumerate(experts):
-        for gid in _linked(index, e.id, ("themegroup",)):
-            j = group_row[gid]
-            g_link[j] = np.maximum(g_link[j], LINK_GROUP * e_own[i])
-    g_dense = _dense_support(index, groups)
-    group = np.where(g_own > 0, np.minimum(1.0, g_own + 0.5 * g_link + g_dense),
-                     np.minimum(cap, g_link + g_dense))
-    active = np.array([g.active for g in groups], bool)
+                e_link[i] = np.maximum(e_link[i], LINK_PRODUCT * whole_text(p))
+            g_link[group_row[gid]] = np.maximum(g_link[group_row[gid]], LINK_GROUP * e_own[i])
+    expert = _combine(e_own, e_link, _dense_support(index, experts), weak)
+    group = _combine(g_own, g_link, _dense_support(index, groups), weak)
 
     sources: list[set[str]] = [set() for _ in range(n_c)]
     for rec in index.record_list:
@@ -233,10 +273,10 @@ def _record_coverage(index: LoadedIndex) -> RecordCoverage:
             continue
         if rec.derived_from and rec.fields.get("same_as") in index.records:
             continue  # its twin in the corpus is counted
-        for idx in np.nonzero(whole(rec))[0]:
+        for idx in np.nonzero(whole_text(rec))[0]:
             sources[int(idx)].add(rec.id)
-    return RecordCoverage(experts, expert.astype(np.float32), e_own, available, groups, group.astype(np.float32),
-                          active, sources)
+    return RecordCoverage(experts, expert, e_own, np.array([e.active for e in experts], bool),
+                          groups, group, g_own, np.array([g.active for g in groups], bool), sources)
 
 
 # --- questions --------------------------------------------------------------------
@@ -346,9 +386,12 @@ def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuesti
         })
 
     spots = _blind_spots(index, rc, asked, served, demand_q, weight_q, blind, weak)
+    unmatched = list(dict.fromkeys(q.text for q in asked if not q.concepts))
     return {
         "concepts": out_concepts,
         "blind_spots": spots,
+        # questions without any recognised concept: a topic the thesaurus may lack
+        "unmatched": {"count": sum(1 for q in asked if not q.concepts), "questions": unmatched[:MAX_QUESTIONS]},
         "months": {m: dict(months[m].most_common()) for m in sorted(months)},
         "questions": len(asked),
         "weak": weak,
@@ -377,8 +420,11 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
             if b is None or b not in parent:
                 continue
             qa, qb = qsets[a], qsets[b]
-            if (qa and qb and len(qa & qb) >= MERGE_OVERLAP * min(len(qa), len(qb))) or (not qa and not qb and (
-                    rc.sources[a] & rc.sources[b])):
+            if qa and qb:
+                together = len(qa & qb) >= MERGE_OVERLAP * min(len(qa), len(qb))
+            else:  # at most one is asked about: the same topic when they share sources
+                together = bool(rc.sources[a] & rc.sources[b])
+            if together:
                 parent[find(a)] = find(b)
     for i, a in enumerate(members):
         for b in members[i + 1:]:
@@ -439,9 +485,9 @@ def _why(index, rc: RecordCoverage, cis: list[int], demand: int, n_src: int, wea
                 experts.append({"id": rc.experts[i].id, "name": rc.experts[i].title, "score": _round(strength[i]),
                                 "available": bool(rc.available[i])})
     if len(rc.groups):
-        gstrength = rc.group[:, cols].max(1)
+        gstrength = rc.group_own[:, cols].max(1)
         for i in np.argsort(-gstrength, kind="stable")[:5]:
-            if gstrength[i] >= MENTION:
+            if gstrength[i] >= weak:
                 tgroups.append({"id": rc.groups[i].id, "name": rc.groups[i].title, "score": _round(gstrength[i]),
                                 "active": bool(rc.active[i])})
     away = [e for e in experts if not e["available"] and e["score"] >= weak]
@@ -456,8 +502,10 @@ def _why(index, rc: RecordCoverage, cis: list[int], demand: int, n_src: int, wea
         tail = "geen expert"
     if tgroups:
         g = tgroups[0]
-        state = "" if g["active"] else ", gestopt"
-        tail += f"; alleen themagroep {g['name']}{state} noemt het"
+        name = g["name"] if g["name"].lower().startswith("themagroep") else f"themagroep {g['name']}"
+        state = "" if g["active"] else " (gestopt)"
+        tail += f"; alleen {name}{state} noemt het" if len(tgroups) == 1 else \
+            f"; alleen themagroepen noemen het ({', '.join(t['name'] for t in tgroups[:2])})"
     return ", ".join(head) + ", " + tail, experts, tgroups
 
 

@@ -242,3 +242,8 @@ def eval_cmd(questions, home, embedder, as_json, feedback, examples):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from .admin import purge_cmd, user_group  # noqa: E402
+
+main.add_command(user_group)
+main.add_command(purge_cmd)

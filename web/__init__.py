@@ -70,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.install(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
-    for name in ("auth", "connector", "ring", "directory"):
+    for name in ("auth", "connector", "ring", "directory", "openapi"):
         try:
             module = __import__(f"web.{name}", fromlist=["bp"])
         except ModuleNotFoundError as exc:

@@ -16,3 +16,12 @@
     update();
   });
 })();
+
+// A print button where the page offers one (the intake brief); without JavaScript the browser's own print works.
+(function () {
+  "use strict";
+  document.querySelectorAll("button.js-print").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
