@@ -25,8 +25,8 @@ LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
 def intent(question: str) -> str:
     q = fold(question)
-    if re.search(r"\b(themagroep|groep|netwerk\w*|community|aansluiten|aan te sluiten|group|join)\b", q) and \
-            re.search(r"\b(welke|is er|zijn er|waar kan|bij welke|aansluiten|join|any)\b", q):
+    if re.search(r"\b(themagroep\w*|groep|groepen|netwerk|community|group|network)\b", q) and \
+            re.search(r"\b(welke|is er|zijn er|waar kan|bij welke|aansluiten|aan te sluiten|join|is there|any)\b", q):
         return "group"
     if re.search(r"\b(wie|iemand|anyone|who|ervaring mee|ervaring heeft|kan ons helpen|can help|advise)\b", q):
         return "who"
@@ -49,6 +49,8 @@ def general_question(labels: list[str], kind: str, context: str | None = None) -
         return ""
     main = _join(labels)
     where = f" in het {context}" if context else " in het onderwijs"
+    if any(w in main for w in ("onderwijs", "opleiding", "school", " mbo", " hbo")):
+        where = ""
     if kind == "group":
         return f"Welke themagroep of welk netwerk werkt aan {main}?"
     if kind == "who":

@@ -247,3 +247,6 @@ from .admin import purge_cmd, user_group  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
+
+from .coverage_cmd import coverage_cmd  # noqa: E402
+main.add_command(coverage_cmd)

@@ -1,0 +1,140 @@
+"""`schakel coverage`: blind spots and concept coverage for the tussenring.
+
+Thin shell over ``matcher.coverage``: it gathers questions (a JSONL file
+and/or the consented intakes of the web app), calls ``compute`` and prints or
+writes the report.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import click
+
+from indexer import settings
+from indexer.errors import InvalidInput
+
+
+def load_questions(path: str | Path) -> list[dict]:
+    """Questions from a JSONL file: one object per line with 'question' and optional 'date'."""
+    out = []
+    path = Path(path)
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}", field="questions") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: is not UTF-8 text", field="questions") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path}:{n}: not valid JSON ({exc.msg})", field="questions") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise InvalidInput(f"{path}:{n}: expected an object with a 'question' text", field="questions")
+        out.append({"question": item["question"], "date": item.get("date")})
+    return out
+
+
+def stored_questions(engine) -> list[dict]:
+    """Consented intake questions kept by the web app (none when the app database does not exist)."""
+    if not engine.home.app_db.is_file():
+        return []
+    from web.store import AppStore  # the web package depends on matcher, not the other way round
+
+    return AppStore(engine.home.app_db).all_questions()
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def print_report(report: dict, top: int, show_concepts: int) -> None:
+    spots = report["blind_spots"]
+    asked = report.get("questions", 0)
+    click.echo(click.style(f"Blinde vlekken ({len(spots)} onderwerpen, {asked} vragen bekeken)", bold=True))
+    if not spots:
+        click.echo("  Geen: elk onderwerp met vragen of bronnen heeft een beschikbare expert.")
+    for n, b in enumerate(spots[:top], start=1):
+        click.echo(f"{n:2d}. {click.style(b['label'], bold=True)}  ({b['why']})")
+        others = [c for c in b["concepts"] if c != b["label"]]
+        if others:
+            click.echo(f"    ook: {', '.join(others)}")
+        for q in b["questions"][:3]:
+            click.echo(textwrap.indent(textwrap.fill(_cut(q, 180), 96), "    · ")[:400])
+    if len(spots) > top:
+        click.echo(f"    … en nog {len(spots) - top} (zie --json of --csv)")
+    unmatched = report.get("unmatched", {})
+    if unmatched.get("count"):
+        click.echo(f"\n{unmatched['count']} vragen zonder herkend onderwerp (de thesaurus mist hier misschien een "
+                   "concept).")
+
+    rows = [c for c in report["concepts"] if c["demand"] or c["sources"]]
+    rows.sort(key=lambda c: (-c["demand"], -c["sources"], c["label"]))
+    if not rows or show_concepts <= 0:
+        return
+    weak = report.get("weak", 0.5)
+    click.echo("\n" + click.style("Dekking per onderwerp", bold=True) + " (vragen, bronnen, experts met dekking, beste)")
+    click.echo(f"  {'onderwerp':36s} {'vragen':>6s} {'bronnen':>7s} {'experts':>7s}  beste expert")
+    for c in rows[:show_concepts]:
+        covering = [e for e in c["experts"] if e.get("available", True) and e["score"] >= weak]
+        best = c["experts"][0] if c["experts"] else None
+        best_text = f"{best['id']} ({best['score']:.2f}{'' if best.get('available', True) else ', niet beschikbaar'})" \
+            if best else "-"
+        mark = click.style(" ● blinde vlek", fg="red") if c["blind_spot"] else ""
+        click.echo(f"  {_cut(c['label'], 36):36s} {c['demand']:6d} {c['sources']:7d} {len(covering):7d}  "
+                   f"{best_text}{mark}")
+    if len(rows) > show_concepts:
+        click.echo(f"  … en nog {len(rows) - show_concepts} onderwerpen")
+
+
+@click.command("coverage")
+@click.option("--home", type=click.Path(file_okay=False), default=None,
+              help=f"Index folder (env {settings.BY_NAME['home'].env}; default: per-user data folder).")
+@click.option("--embedder", default=None, help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+@click.option("--questions", "questions_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSONL file of questions: one object per line with 'question' and optional 'date' (YYYY-MM-DD).")
+@click.option("--intakes/--no-intakes", default=True, show_default=True,
+              help="Also use the consented intake questions stored by the web app in HOME.")
+@click.option("--weak", type=click.FloatRange(0.05, 1.0), default=None,
+              help="Expert strength below which a topic counts as not covered (default 0.5).")
+@click.option("--top", type=click.IntRange(1, 200), default=10, show_default=True,
+              help="Blind spots to print.")
+@click.option("--concepts", "show_concepts", type=click.IntRange(0, 1000), default=25, show_default=True,
+              help="Topics to print in the coverage table (0: none).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of tables.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write one row per concept to this CSV file.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write a heatmap of topics x expert organisations to this SVG file.")
+def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concepts, as_json, csv_file, plot_file):
+    """Find blind spots: topics with questions or sources but no (available) expert.
+
+    Questions come from --questions and, unless --no-intakes, from the
+    consented intakes of the web app. Prints the top blind spots with why,
+    and per topic its demand, sources and expert coverage.
+    """
+    from matcher import Engine
+    from matcher import coverage
+
+    engine = Engine(home, embedder=embedder)
+    engine.index()  # fail early, with a clear message, when there is no index
+    questions = load_questions(questions_file) if questions_file else []
+    if intakes:
+        questions += stored_questions(engine)
+    report = coverage.compute(engine, questions, weak=weak if weak is not None else coverage.WEAK)
+    if csv_file:
+        Path(csv_file).write_text(coverage.to_csv(report), "utf-8")
+    if plot_file:
+        Path(plot_file).write_text(coverage.heatmap_svg(report, engine.index()), "utf-8")
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_report(report, top, show_concepts)
+        for what, path in (("CSV", csv_file), ("heatmap", plot_file)):
+            if path:
+                click.echo(f"{what} geschreven: {path}")
