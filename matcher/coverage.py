@@ -129,8 +129,9 @@ class _Lexicon:
         hit = self._distinct.get(term)
         if hit is None:
             words = content_words(term)
-            hit = self._distinct[term] = bool(words) and all(
-                self.index.is_distinctive(w, DISTINCTIVE) for w in words)
+            # a share of the passages, but never fewer than a handful (a tiny corpus is all on-topic)
+            share = max(DISTINCTIVE, 3.5 / max(1, len(self.index.passage_text)))
+            hit = self._distinct[term] = bool(words) and all(self.index.is_distinctive(w, share) for w in words)
         return hit
 
     def vector(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -606,8 +607,8 @@ def heatmap_svg(report: dict, index: LoadedIndex) -> str:
         cells.append([best.get(o, (0.0, "")) for o in columns])
 
     label_w, cell_w, cell_h, head_h, top = 300, 30, 20, 150, 56
-    width = label_w + cell_w * max(1, len(columns)) + 40
-    height = top + head_h + cell_h * len(rows) + 90
+    width = max(720, label_w + cell_w * max(1, len(columns)) + 130)
+    height = top + head_h + cell_h * len(rows) + 110
     n_blind = sum(1 for c in rows if c["blind_spot"])
     title = "Dekking van onderwerpen door experts per organisatie"
     desc = (f"Heatmap van {len(rows)} onderwerpen (rijen; {n_blind} blinde vlekken bovenaan) tegen "
@@ -623,13 +624,15 @@ def heatmap_svg(report: dict, index: LoadedIndex) -> str:
            f'<text x="12" y="24" font-size="16" font-weight="bold" fill="#111111">{escape(title)}</text>',
            f'<text x="12" y="44" fill="#333333">{escape(subtitle)}</text>']
     y0 = top + head_h
+    out.append(f'<text x="{label_w - 8}" y="{y0 - 6}" text-anchor="end" fill="#555555" font-size="10">'
+               f'{escape("vr = vragen, br = bronnen")}</text>')
     for j, o in enumerate(columns):
         x = label_w + j * cell_w + cell_w / 2
         out.append(f'<text x="{x:.1f}" y="{y0 - 6}" transform="rotate(-50 {x:.1f} {y0 - 6})" fill="#111111">'
                    f'{escape(o)}</text>')
     for i, (c, row) in enumerate(zip(rows, cells)):
         y = y0 + i * cell_h
-        label = c["label"] if len(c["label"]) <= 34 else c["label"][:33] + "…"
+        label = c["label"] if len(c["label"]) <= 30 else c["label"][:29] + "…"
         info = f"{c['demand']} vr, {c['sources']} br"
         colour = "#b00020" if c["blind_spot"] else "#111111"
         weight = ' font-weight="bold"' if c["blind_spot"] else ""
@@ -655,8 +658,11 @@ def heatmap_svg(report: dict, index: LoadedIndex) -> str:
     out.append(f'<text x="200" y="{ly + 30}" fill="#333333" font-size="10">0</text>')
     out.append(f'<text x="{200 + 10 * 22 + 21}" y="{ly + 30}" text-anchor="end" fill="#333333" '
                f'font-size="10">1</text>')
-    out.append(f'<rect x="{200 + 11 * 22 + 20}" y="{ly}" width="21" height="16" fill="#f2f2f2"/>'
-               f'<text x="{200 + 12 * 22 + 22}" y="{ly + 12}" fill="#333333">'
-               f'{escape("geen expert van deze organisatie")}</text>')
+    wx = 200 + weak * 10 * 22 + 10
+    out.append(f'<line x1="{wx:.1f}" y1="{ly - 4}" x2="{wx:.1f}" y2="{ly + 20}" stroke="#b00020" stroke-width="2"/>'
+               f'<text x="{wx:.1f}" y="{ly + 30}" text-anchor="middle" fill="#b00020" font-size="10">'
+               f'{escape(f"dekking vanaf {weak:.2f}")}</text>')
+    out.append(f'<rect x="{200}" y="{ly + 40}" width="21" height="16" fill="#f2f2f2"/>'
+               f'<text x="{228}" y="{ly + 52}" fill="#333333">{escape("geen expert van deze organisatie")}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

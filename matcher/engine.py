@@ -90,9 +90,8 @@ class Engine:
         return self._embedder
 
     def index(self) -> LoadedIndex:
+        # one small file read per request, so the request after a publish is served from the new build
         now = time.monotonic()
-        if self._index is not None and now - self._checked < 1.0:
-            return self._index
         name = self.home.current_name()
         if self._index is not None and name == self._index_name:
             self._checked = now

@@ -108,10 +108,11 @@ def test_password_change_and_removal_end_open_sessions(web_client, web_app, user
     assert web_client.get("/schakelaar/").status_code == 302
 
 
-def test_login_is_rate_limited(demo_engine, tmp_path, users):
+def test_login_is_rate_limited(demo_engine, tmp_path):
     from conftest import make_web_app
 
     app = make_web_app(demo_engine, tmp_path / "limited", LOGIN_RATE="3/60")
+    app.extensions["schakel"].store.add_user("anna", PASSWORD, "connector")
     client = app.test_client()
     token = _form_token(client.get("/login").get_data(as_text=True))  # hit 1 (GET counts too)
     codes = [client.post("/login", data={"csrf_token": token, "username": "anna", "password": "nope nope nope"})

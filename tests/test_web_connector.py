@@ -1,0 +1,244 @@
+"""The connector's inbox and intake brief (HTML, Markdown, PDF), notes and status; hostile text stays inert."""
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+
+from conftest import DEMO, TEST_EMBEDDER, make_web_app
+
+XSS_QUESTION = "Hoe zet ik video in bij eerstejaars? <script>alert('vraag')</script> [klik](javascript:alert(1))"
+EVIL_EXPERT = """---
+id: exp-kwaadwillend
+name: "<img src=x onerror=alert('naam')> Chatbotkenner"
+organisation: "<script>alert('org')</script> Chatbot BV"
+role: adviseur kunstmatige intelligentie
+expertise:
+- chatbots en kunstmatige intelligentie in de les
+region: Utrecht
+url: "javascript:alert('url')"
+---
+Deze expert weet alles van chatbots en kunstmatige intelligentie in de les.
+<script>alert('body')</script> **vet** [klik](javascript:alert(2))
+"""
+EVIL_QUESTION = "Wie weet iets van chatbots en kunstmatige intelligentie in de les?"
+
+
+@pytest.fixture(scope="module")
+def evil_engine(tmp_path_factory):
+    """The demo corpus plus an expert whose fields and text are an XSS attempt."""
+    from indexer import build_index
+    from matcher import Engine
+
+    root = tmp_path_factory.mktemp("evil")
+    corpus = root / "corpus"
+    shutil.copytree(DEMO, corpus)
+    (corpus / "experten" / "kwaadwillend.md").write_text(EVIL_EXPERT, "utf-8")
+    build_index([corpus], root / "home", embedder=TEST_EMBEDDER, progress=False)
+    return Engine(root / "home", embedder=TEST_EMBEDDER)
+
+
+@pytest.fixture
+def connector(web_client, login):
+    login(web_client, "connector", username="anna")
+    return web_client
+
+
+@pytest.fixture
+def store(web_app):
+    return web_app.extensions["schakel"].store
+
+
+def test_inbox_lists_intakes_with_status_and_followups(connector, store, csrf):
+    a = store.add_intake("Hoe zet ik video in bij eerstejaars?", answers={"doel": "zelfstandig werken"})
+    b = store.add_intake("Wat weten we over blended leren in de zorg?")
+    store.add_followup(b, "docent@example.org", "Docent", "Graag contact")
+    store.set_intake_status(a, "afgerond")
+    html = connector.get("/schakelaar/").get_data(as_text=True)
+    assert "Hoe zet ik video in bij eerstejaars?" in html and "blended leren in de zorg" in html
+    assert f'href="/schakelaar/intake/{a}"' in html and "1 verzoek" in html
+    assert html.index("blended leren in de zorg") < html.index("video in bij eerstejaars")  # newest first
+    assert "docent@example.org" not in html  # contact details only on the brief
+    only = connector.get("/schakelaar/?status=afgerond").get_data(as_text=True)
+    assert "video in bij eerstejaars" in only and "blended leren in de zorg" not in only
+    follow = connector.get("/schakelaar/?opvolging=ja").get_data(as_text=True)
+    assert "blended leren in de zorg" in follow and "video in bij eerstejaars" not in follow
+    assert connector.get("/schakelaar/?status=bestaat-niet").status_code == 200  # unknown filter: all
+
+
+def test_brief_shows_what_an_intake_needs(connector, store):
+    iid = store.add_intake("Hoe zet ik kennisclips in zodat studenten in hun eigen tempo werken?",
+                           answers={"doelgroep": "eerstejaars"})
+    resp = connector.get(f"/schakelaar/intake/{iid}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    for text in ("Intakebrief: vraag", "De vraag", "Algemener gesteld", "Concepten", "Nog open: vragen om te stellen",
+                 "Matches", "Checklist voor het intakegesprek", "Gedeeld doel", "Verwachte inzet",
+                 "Facilitering in uren door het bestuur", "Afspraken over tussentijds instappen in een themagroep",
+                 "Notities", "eerstejaars", 'href="/schakelaar/intake/%d/brief.md"' % iid,
+                 'href="/schakelaar/intake/%d/brief.pdf"' % iid):
+        assert text in html, text
+    # the brief re-runs the match: a match title and its reason are on the page
+    assert "Waarom:" in html
+    assert "Kennisclips" in html or "kennisclips" in html
+    # facets still open come with the question to ask (the question names no ict tool timeline, no level)
+    assert "Op welke termijn wil je hiermee aan de slag?" in html
+
+
+def test_brief_of_missing_intake_is_404(connector):
+    assert connector.get("/schakelaar/intake/999").status_code == 404
+    assert connector.get("/schakelaar/intake/999/brief.md").status_code == 404
+
+
+def test_brief_survives_a_question_that_cannot_be_matched(connector, store):
+    iid = store.add_intake("?!? 123")  # a follow-up request stores the question without matching it
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "Schakel kon deze vraag niet opnieuw zoeken" in html
+    assert connector.get(f"/schakelaar/intake/{iid}/brief.pdf").status_code == 200
+
+
+def test_notes_are_added_with_author_and_date(connector, store, csrf):
+    iid = store.add_intake("Hoe zet ik video in bij eerstejaars?")
+    resp = connector.post(f"/schakelaar/intake/{iid}/notitie", data={"csrf_token": csrf,
+                                                                    "text": "Gebeld; <b>terugbellen</b> dinsdag."})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/schakelaar/intake/{iid}#notities")
+    note = store.intake(iid)["notes"][0]
+    assert note["author"] == "anna" and note["text"] == "Gebeld; <b>terugbellen</b> dinsdag."
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "Gebeld; &lt;b&gt;terugbellen&lt;/b&gt; dinsdag." in html and "<b>terugbellen" not in html
+    assert "<strong>anna</strong>" in html and f'datetime="{note["created"]}"' in html
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "anna: Gebeld; \\<b\\>terugbellen\\</b\\> dinsdag." in md
+
+
+def test_empty_note_is_refused_on_the_page(connector, store, csrf):
+    iid = store.add_intake("Hoe zet ik video in bij eerstejaars?")
+    resp = connector.post(f"/schakelaar/intake/{iid}/notitie", data={"csrf_token": csrf, "text": "   "})
+    assert resp.status_code == 400
+    assert "een lege notitie wordt niet bewaard" in resp.get_data(as_text=True)
+    assert store.intake(iid)["notes"] == []
+
+
+def test_status_change(connector, store, csrf):
+    iid = store.add_intake("Hoe zet ik video in bij eerstejaars?")
+    resp = connector.post(f"/schakelaar/intake/{iid}/status", data={"csrf_token": csrf, "status": "in behandeling"})
+    assert resp.status_code == 303
+    assert store.intake(iid)["status"] == "in behandeling"
+    assert connector.post(f"/schakelaar/intake/{iid}/status",
+                          data={"csrf_token": csrf, "status": "weggegooid"}).status_code == 400
+    assert store.intake(iid)["status"] == "in behandeling"
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert '<option value="in behandeling" selected>' in html
+
+
+def test_markdown_download(connector, store):
+    iid = store.add_intake("Hoe zet ik kennisclips in voor eerstejaars?")
+    store.add_followup(iid, "geheim@example.org", "Piet")
+    resp = connector.get(f"/schakelaar/intake/{iid}/brief.md")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/markdown" and resp.mimetype_params.get("charset") == "utf-8"
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="intakebrief-{iid}.md"'
+    md = resp.get_data(as_text=True)
+    assert md.startswith(f"# Intakebrief: vraag {iid}")
+    for text in ("## De vraag", "## Algemener gesteld", "## Concepten", "## Nog open", "## Matches",
+                 "- [ ] **Gedeeld doel**", "**Facilitering in uren door het bestuur**", "## Notities",
+                 "Waarom:"):
+        assert text in md, text
+    assert "geheim@example.org" not in md  # contact details stay in Schakel
+
+
+def test_pdf_download(connector, store):
+    from pypdf import PdfReader
+
+    iid = store.add_intake("Hoe zet ik kennisclips in voor eerstejaars? Ëën café – “test”")
+    resp = connector.get(f"/schakelaar/intake/{iid}/brief.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="intakebrief-{iid}.pdf"'
+    assert resp.data.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
+    flat = " ".join(text.split())
+    assert f"Intakebrief: vraag {iid}" in flat
+    assert "Checklist voor het intakegesprek" in flat and "Gedeeld doel" in flat
+    assert "Ëën café" in flat
+
+
+def test_pdf_falls_back_to_a_core_font(connector, store, monkeypatch, tmp_path):
+    from pypdf import PdfReader
+
+    import web.brief
+
+    monkeypatch.setattr(web.brief, "FONT_DIRS", (tmp_path / "no-fonts",))
+    iid = store.add_intake("Hoe zet ik kennisclips in voor eerstejaars? Café – “test” ⇄ €5 中文")
+    resp = connector.get(f"/schakelaar/intake/{iid}/brief.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    flat = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).split())
+    assert 'Café - "test" <-> EUR5 ??' in flat
+    assert b"DejaVu" not in resp.data
+
+
+def test_latin1_transliteration():
+    from web.brief import latin1
+
+    assert latin1("Café – ‘a’ “b” … ☐ ⇄ ő 中") == "Café - 'a' \"b\" ... [ ] <-> o ?"
+    latin1("".join(chr(c) for c in range(0x20, 0x3000, 7))).encode("latin-1")  # never raises
+
+
+# --- hostile text ---------------------------------------------------------------
+
+def test_xss_in_the_question_is_inert_everywhere(connector, store):
+    iid = store.add_intake(XSS_QUESTION)
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "<script>alert('vraag')" not in html
+    assert "&lt;script&gt;alert(&#39;vraag&#39;)&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html
+    inbox = connector.get("/schakelaar/").get_data(as_text=True)
+    assert "<script>alert" not in inbox and "&lt;script&gt;alert(&#39;vraag&#39;)" in inbox
+
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "<script>" not in md and "](javascript:" not in md
+    assert "\\<script\\>alert\\('vraag'\\)\\</script\\>" in md
+    assert "\\[klik\\]\\(javascript:alert\\(1\\)\\)" in md
+
+    pdf = connector.get(f"/schakelaar/intake/{iid}/brief.pdf").data
+    _assert_plain_pdf(pdf, "<script>alert('vraag')</script>")
+
+
+def _assert_plain_pdf(data: bytes, literal: str) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    text = " ".join("\n".join(p.extract_text() for p in reader.pages).split())
+    assert literal in text  # shown as the characters it is
+    for page in reader.pages:
+        assert "/Annots" not in page  # no links, no actions
+    assert b"/JavaScript" not in data and b"/URI" not in data and b"/OpenAction" not in data
+
+
+def test_xss_in_a_corpus_file_is_inert_everywhere(evil_engine, tmp_path, login):
+    app = make_web_app(evil_engine, tmp_path / "evil-web")
+    client = app.test_client()
+    login(client, "connector")
+    iid = app.extensions["schakel"].store.add_intake(EVIL_QUESTION)
+    html = client.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(&#39;naam&#39;)&gt; Chatbotkenner" in html, "the evil expert should match"
+    assert "<img src=x" not in html and "<script>alert('org')" not in html
+    assert 'href="javascript:' not in html
+
+    md = client.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "\\<img src=x onerror=alert\\('naam'\\)\\> Chatbotkenner" in md
+    assert "<img" not in md and "<script>" not in md
+
+    pdf = client.get(f"/schakelaar/intake/{iid}/brief.pdf").data
+    _assert_plain_pdf(pdf, "<img src=x onerror=alert('naam')> Chatbotkenner")
+
+    # the participant's result page and the directory escape it too
+    page = client.get("/wie-weet-wat").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(&#39;naam&#39;)&gt; Chatbotkenner" in page and "<img src=x" not in page
+    assert 'href="javascript:' not in page
+    with client.session_transaction() as s:
+        token = s["_csrf"]
+    res = client.post("/vraag", data={"csrf_token": token, "question": EVIL_QUESTION, "step": "answered"})
+    page = res.get_data(as_text=True)
+    assert "Chatbotkenner" in page and "<img src=x" not in page and "<script>alert" not in page
+    assert 'href="javascript:' not in page
