@@ -90,20 +90,25 @@ class ConceptMatcher:
             return np.zeros(0, np.float32)
         return self.vectors @ qv
 
-    def detect(self, text: str, qv: np.ndarray | None, top: int = 8, min_score: float = 0.35) -> list[ConceptHit]:
+    def detect(self, text: str, qv: np.ndarray | None, top: int = 8, min_score: float = 0.30,
+               feedback: dict[int, float] | None = None) -> list[ConceptHit]:
+        """Concepts of a text: its words (labels, synonyms), its embedding, and, when given,
+        ``feedback``: how strongly each concept occurs in the best-matching records
+        (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus."""
         lex = self.lexical(text)
         sims = self.dense(qv) if qv is not None and len(self.vectors) else np.zeros(len(self.concepts))
         if len(sims) > 1:
             z = (sims - sims.mean()) / (sims.std() + 1e-6)
         else:
             z = np.zeros(len(sims))
+        feedback = feedback or {}
         scores: dict[int, float] = {}
-        for idx, (s, _) in lex.items():
-            scores[idx] = s + 0.12 * max(0.0, float(z[idx]))
-        for idx in np.argsort(-z)[:top * 2]:
-            idx = int(idx)
-            dense_part = 0.22 * max(0.0, float(z[idx]) - 1.8)
-            scores[idx] = max(scores.get(idx, 0.0), dense_part + (lex[idx][0] if idx in lex else 0.0))
+        candidates = set(lex) | {int(i) for i in np.argsort(-z)[:top * 3]} | set(feedback)
+        for idx in candidates:
+            lexical = lex[idx][0] if idx in lex else 0.0
+            dense_part = 0.22 * max(0.0, float(z[idx]) - 1.5) if len(z) else 0.0
+            prf = 0.8 * feedback.get(idx, 0.0) * (1.0 if lexical or float(z[idx] if len(z) else 0) > 1.0 else 0.5)
+            scores[idx] = lexical + dense_part + prf
         hits = [ConceptHit(i, self.concepts[i], sc, lex.get(i, (0.0, []))[0], float(sims[i]) if len(sims) else 0.0,
                            lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if sc >= min_score]
         hits.sort(key=lambda h: -h.score)

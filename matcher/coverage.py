@@ -45,8 +45,9 @@ import io
 import logging
 import math
 import re
+import threading
 import weakref
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 from xml.sax.saxutils import escape
@@ -79,6 +80,7 @@ MAX_LISTED = 10         # experts / theme groups listed per concept
 MIN_LISTED = 0.15       # ... with at least this strength
 SOURCE_KINDS = ("literature", "product", "kennisrotonde", "report")
 DATE = re.compile(r"^(\d{4})-(\d{2})-\d{2}")
+_LOCK = threading.Lock()
 
 
 # --- per-index part -----------------------------------------------------------
@@ -98,13 +100,17 @@ class RecordCoverage:
     sources: list[set[str]]     # per concept, ids of matching source records
 
 
-_CACHE: "weakref.WeakKeyDictionary[LoadedIndex, RecordCoverage]" = weakref.WeakKeyDictionary()
+_CACHE: "weakref.WeakKeyDictionary[LoadedIndex, dict[float, RecordCoverage]]" = weakref.WeakKeyDictionary()
 
 
-def record_coverage(index: LoadedIndex) -> RecordCoverage:
-    cached = _CACHE.get(index)
+def record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
+    """Coverage by the records of an index, computed once per index (and threshold)."""
+    with _LOCK:
+        cached = _CACHE.setdefault(index, {}).get(weak)
     if cached is None:
-        cached = _CACHE[index] = _record_coverage(index)
+        cached = _record_coverage(index, weak)
+        with _LOCK:
+            _CACHE[index][weak] = cached
     return cached
 
 
@@ -303,20 +309,58 @@ def _clean(q: Any) -> tuple[str, str | None] | None:
     return text, month
 
 
+_VECTORS: "OrderedDict[tuple[str, str], np.ndarray]" = OrderedDict()
+_VECTORS_MAX = 50_000
+_DETECTED: "weakref.WeakKeyDictionary[LoadedIndex, dict[str, list[tuple[int, float]]]]" = weakref.WeakKeyDictionary()
+def clear_caches() -> None:
+    """Forget cached question vectors, detections and record coverage (for benchmarks and tests)."""
+    with _LOCK:
+        _VECTORS.clear()
+        _DETECTED.clear()
+        _CACHE.clear()
+
+
+def _embed(embedder, texts: list[str]) -> dict[str, np.ndarray]:
+    """Query vectors, in batches; kept in memory only (stored questions are personal data with a retention
+    period, so their vectors are not written to disk)."""
+    out: dict[str, np.ndarray] = {}
+    todo = []
+    with _LOCK:
+        for t in texts:
+            v = _VECTORS.get((embedder.name, t))
+            if v is None:
+                todo.append(t)
+            else:
+                out[t] = v
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start:start + EMBED_BATCH]
+        vecs = embedder.embed_queries(batch)
+        with _LOCK:
+            for t, v in zip(batch, vecs):
+                out[t] = _VECTORS[(embedder.name, t)] = v
+            while len(_VECTORS) > _VECTORS_MAX:
+                _VECTORS.popitem(last=False)
+    return out
+
+
 def detect_questions(engine, questions: list[dict], top: int = TOP_CONCEPTS) -> list[AskedQuestion]:
-    """Concepts per question with the engine's detection; questions are embedded in batches, once per text."""
+    """Concepts per question with the engine's detection; each distinct text is embedded and detected once."""
     index = engine.index()
     cm = index.concept_matcher
     cleaned = [c for c in (_clean(q) for q in questions) if c]
     unique = list(dict.fromkeys(t for t, _ in cleaned))
-    hits: dict[str, list[tuple[int, float]]] = {}
-    for start in range(0, len(unique), EMBED_BATCH):
-        batch = unique[start:start + EMBED_BATCH]
-        vecs = engine.embedder.embed_queries(batch)
-        for text, qv in zip(batch, vecs):
-            found = cm.detect(text, qv, top=top)
-            best = found[0].score if found else 1.0
-            hits[text] = [(h.index, min(1.0, h.score / best)) for h in found]
+    with _LOCK:
+        known = _DETECTED.setdefault(index, {})
+        todo = [t for t in unique if t not in known]
+    vectors = _embed(engine.embedder, todo)
+    found_all = {}
+    for text in todo:
+        found = cm.detect(text, vectors[text], top=top)
+        best = found[0].score if found else 1.0
+        found_all[text] = [(h.index, min(1.0, h.score / best)) for h in found]
+    with _LOCK:
+        known.update(found_all)
+        hits = {t: known.get(t) or found_all.get(t, []) for t in unique}
     return [AskedQuestion(t, m, hits[t]) for t, m in cleaned]
 
 
@@ -333,7 +377,7 @@ def _plural(n: int, one: str, many: str) -> str:
 def compute(engine, questions: list[dict], *, weak: float = WEAK) -> dict:
     """The coverage report for the questions (dicts with 'question' and optional 'date' YYYY-MM-DD)."""
     index = engine.index()
-    rc = record_coverage(index)
+    rc = record_coverage(index, weak)
     asked = detect_questions(engine, questions)
     return build_report(index, rc, asked, weak=weak)
 

@@ -163,9 +163,12 @@ class Engine:
         t1 = time.perf_counter()
         qv = self.embed_query(text) if opts.method != "bm25" else None
         t2 = time.perf_counter()
-        hits = index.concept_matcher.detect(text, qv) if qv is not None or opts.use_general else []
-        if qv is None and opts.use_general:
-            hits = index.concept_matcher.detect(text, None)
+        q_tokens = index.analyzer.tokens(text)
+        hits = []
+        if opts.use_general:
+            # pass 1: the question as asked; its best records tell which concepts it is about
+            first = fuse(score_records(index, qv, [(q_tokens, 1.0)]), index.kinds, opts.method, opts.dense_weight)
+            hits = index.concept_matcher.detect(text, qv, feedback=concept_feedback(index, first))
         general = generalise_mod.generalise(index, question, hits)
         general.similar = generalise_mod.similar_questions(index, qv, question)
         for source in self.similar_sources:
@@ -176,7 +179,6 @@ class Engine:
         chosen_level = general_level = 1 if level is None else level
         expansion = generalise_mod.expansion_concepts(index, hits, general_level) if opts.use_general else []
 
-        q_tokens = index.analyzer.tokens(text)
         weighted = [(q_tokens, 1.0)]
         if expansion:
             exp_tokens = []
@@ -280,6 +282,25 @@ class Engine:
 
 
 CORE_MIN_LEXICAL = 0.8
+FEEDBACK_DEPTH = 8
+
+
+def concept_feedback(index: LoadedIndex, scores: np.ndarray) -> dict[int, float]:
+    """Share of the best records (score-weighted) in which each concept occurs, damped for
+    concepts that occur almost everywhere."""
+    if not len(scores):
+        return {}
+    top = np.argsort(-scores)[:FEEDBACK_DEPTH]
+    weights = np.clip(scores[top], 0, None)
+    total = float(weights.sum())
+    if total <= 0:
+        return {}
+    idf = index.concept_idf()
+    out: dict[int, float] = {}
+    for row, w in zip(top, weights):
+        for i in index.record_concepts(index.record_list[int(row)].id):
+            out[i] = out.get(i, 0.0) + float(w) / total
+    return {i: v * float(idf[i]) for i, v in out.items()}
 
 
 def uncovered_concepts(index: LoadedIndex, hits) -> list:

@@ -103,6 +103,7 @@ class LoadedIndex:
         self._spans: dict[int, list] = {}
         self._stems: dict[str, set] = {}
         self._concepts: dict[str, set] = {}
+        self._concept_idf: np.ndarray | None = None
         from .concepts import ConceptMatcher
 
         self.concept_matcher = ConceptMatcher(self.concepts, self.concept_vectors, self.analyzer)
@@ -133,6 +134,26 @@ class LoadedIndex:
             text = " ".join(self.passage_text[p] for p in self.records[rid].passages)
             found = self._concepts[rid] = set(self.concept_matcher.lexical(text))
         return found
+
+    def concept_idf(self) -> np.ndarray:
+        """0..1 per concept: 1 for a concept found in few records, lower for one found in many.
+        Exact (concept hits per record) for corpora up to 5,000 records, else estimated from the
+        document frequency of the concept's words."""
+        if self._concept_idf is None:
+            n = max(2, len(self.record_list))
+            df = np.zeros(len(self.concepts), np.float32)
+            if n <= 5000:
+                for rec in self.record_list:
+                    for i in self.record_concepts(rec.id):
+                        df[i] += 1
+                ratio = df / n
+            else:
+                from indexer.analysis import content_words, stem
+
+                ratio = np.array([max((min((self._df_ratio.get(stem(w), 0.0) for w in content_words(t)), default=0.0)
+                                       for t in c.terms()), default=0.0) for c in self.concepts], np.float32)
+            self._concept_idf = np.clip(1.0 - np.sqrt(ratio), 0.1, 1.0)
+        return self._concept_idf
 
     def is_distinctive(self, word: str, max_ratio: float = 0.2) -> bool:
         """A question word worth naming as a reason: not in most passages of the corpus."""

