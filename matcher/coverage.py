@@ -72,7 +72,9 @@ LINK_GROUP = 0.3        # the concept in a theme group the expert belongs to
 LINK_PRODUCT = 0.2      # ... in a product of such a group
 DENSE_MAX = 0.25        # most that dense similarity adds
 DENSE_FROM, DENSE_SPAN = 1.0, 2.0   # z-score where dense support starts, and its span to the maximum
-NO_SOURCE_FACTOR = 0.4  # ranking damping for a blind spot with no source at all
+NO_SOURCE_FACTOR = 0.25  # ranking weight of a blind spot with no source at all ...
+SOURCE_STEP = 0.3        # ... plus this per source, up to 1 (three sources)
+DENSE_ONLY = 0.5         # demand weight of a concept detected by embedding alone, without its words
 SERVED_FACTOR = 0.75    # a question that available experts serve well as a whole counts less
 MERGE_OVERLAP = 0.5     # share of the smaller question set two linked concepts must share to merge
 MAX_QUESTIONS = 25      # example questions kept per blind spot
@@ -292,7 +294,8 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
 class AskedQuestion:
     text: str
     month: str | None
-    concepts: list[tuple[int, float]]   # (concept index, weight 0..1; the top concept has 1)
+    concepts: list[tuple[int, float]]   # (concept index, weight 0..1: relative to the top concept, halved
+                                        # when only the embedding found it)
 
 
 def _clean(q: Any) -> tuple[str, str | None] | None:
@@ -357,7 +360,8 @@ def detect_questions(engine, questions: list[dict], top: int = TOP_CONCEPTS) -> 
     for text in todo:
         found = cm.detect(text, vectors[text], top=top)
         best = found[0].score if found else 1.0
-        found_all[text] = [(h.index, min(1.0, h.score / best)) for h in found]
+        found_all[text] = [(h.index, min(1.0, h.score / best) * (1.0 if h.lexical > 0 else DENSE_ONLY))
+                           for h in found]
     with _LOCK:
         known.update(found_all)
         hits = {t: known.get(t) or found_all.get(t, []) for t in unique}
@@ -443,6 +447,12 @@ def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuesti
     }
 
 
+def source_factor(n_sources: int) -> float:
+    """Ranking weight of a blind spot by its sources: knowledge in the network but no person is the clearest
+    gap; demand on a topic with no source at all is often a stray concept detection."""
+    return min(1.0, NO_SOURCE_FACTOR + SOURCE_STEP * n_sources)
+
+
 def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, blind, weak) -> list[dict]:
     concepts = index.concepts
     by_id = {c.id: i for i, c in enumerate(concepts)}
@@ -455,28 +465,51 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
             i = parent[i]
         return i
 
-    # merge a blind-spot concept with a linked one (broader/related, either way) when they share most
-    # questions, and with any blind-spot concept asked about in (nearly) the same questions
-    qsets = {i: set(demand_q[i]) for i in members}
-    for a in members:
-        c = concepts[a]
+    near: dict[int, set[int]] = defaultdict(set)
+    for i, c in enumerate(concepts):
         for other in c.broader + c.related:
-            b = by_id.get(other)
-            if b is None or b not in parent:
-                continue
-            qa, qb = qsets[a], qsets[b]
-            if qa and qb:
-                together = len(qa & qb) >= MERGE_OVERLAP * min(len(qa), len(qb))
-            else:  # at most one is asked about: the same topic when they share sources
-                together = bool(rc.sources[a] & rc.sources[b])
-            if together:
+            j = by_id.get(other)
+            if j is not None and j != i:
+                near[i].add(j)
+                near[j].add(i)
+    qsets = {i: set(demand_q[i]) for i in members}
+    asked_about = [i for i in members if qsets[i]]
+    unasked = [i for i in members if not qsets[i]]
+
+    def most_shared(a: int, b: int, sets) -> bool:
+        sa, sb = sets(a), sets(b)
+        return bool(sa and sb) and len(sa & sb) >= MERGE_OVERLAP * min(len(sa), len(sb))
+
+    # 1. Concepts asked about: merge two that are close in the thesaurus (linked, or both linked to one other
+    #    concept) and asked about in mostly the same questions, and any two asked in (nearly) the same ones.
+    asked_set = set(asked_about)
+    for a in asked_about:
+        for b in (set(near[a]).union(*(near[n] for n in near[a])) & asked_set) - {a}:
+            if most_shared(a, b, qsets.get):
                 parent[find(a)] = find(b)
-    for i, a in enumerate(members):
-        for b in members[i + 1:]:
-            qa, qb = qsets[a], qsets[b]
-            shared = len(qa & qb)
-            if shared >= 2 and shared >= 0.6 * len(qa | qb):
+    for i, a in enumerate(asked_about):
+        for b in asked_about[i + 1:]:
+            shared = len(qsets[a] & qsets[b])
+            if shared >= 2 and shared >= 0.6 * len(qsets[a] | qsets[b]):
                 parent[find(a)] = find(b)
+    # 2. A concept nobody asked about joins the entry of a linked concept that has most of its sources
+    #    (one step only, so a chain of links does not pull in half the thesaurus) ...
+    sources_of = rc.sources.__getitem__
+    alone = []
+    for z in unasked:
+        hosts = [a for a in near[z] if a in asked_set and rc.sources[z]
+                 and len(rc.sources[z] & rc.sources[a]) >= MERGE_OVERLAP * len(rc.sources[z])]
+        if hosts:
+            host = max(hosts, key=lambda a: (len(rc.sources[z] & rc.sources[a]), -a))
+            parent[z] = find(host)
+        else:
+            alone.append(z)
+    # 3. ... and otherwise merges with a linked one nobody asked about either when they share most sources.
+    alone_set = set(alone)
+    for z in alone:
+        for b in (near[z] & alone_set) - {z}:
+            if most_shared(z, b, sources_of):
+                parent[find(z)] = find(b)
 
     groups: dict[int, list[int]] = defaultdict(list)
     for i in members:
@@ -491,10 +524,11 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
         unmet = sum(wt * (1.0 if served[qi] < weak else SERVED_FACTOR) for qi, wt in qweights.items())
         srcs = set().union(*(rc.sources[ci] for ci in cis))
         n_src = len(srcs)
-        score = unmet * (NO_SOURCE_FACTOR + (1 - NO_SOURCE_FACTOR) * min(1.0, n_src / 2))
-        score += 0.01 * math.log1p(n_src)   # sources break ties, and order the topics nobody asked about
-        per_concept = {ci: sum(weight_q[ci].values()) for ci in cis}
-        cis.sort(key=lambda ci: (-per_concept[ci], -len(rc.sources[ci]), concepts[ci].label))
+        score = unmet * source_factor(n_src) + 0.01 * math.log1p(n_src)  # sources order the unasked topics
+        # name the entry after its strongest concept by the same measure as the ranking
+        in_entry = set(cis)
+        cis.sort(key=lambda ci: (-round(sum(weight_q[ci].values()) * source_factor(len(rc.sources[ci])), 3),
+                                 -len(near[ci] & in_entry), -len(rc.sources[ci]), concepts[ci].label))
         qorder = sorted(qweights, key=lambda qi: (-qweights[qi], qi))
         texts = list(dict.fromkeys(asked[qi].text for qi in qorder))
         why, experts, tgroups = _why(index, rc, cis, len(qweights), n_src, weak)

@@ -42,9 +42,9 @@ class Options:
 
     method: str = "weighted"         # weighted | rrf | bm25 | dense
     dense_weight: float = 0.5
-    entity_strength: float = 1.0
+    entity_strength: float = 1.25
     expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
-    concept_vector_weight: float = 0.35
+    concept_vector_weight: float = 0.6
     use_general: bool = True
     min_relative: float = 0.12       # drop matches below this share of the best score of their kind
     min_absolute: float = 0.05

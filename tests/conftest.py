@@ -161,7 +161,9 @@ class CoverageStub:
                 {"label": "Inclusief toetsen", "concepts": ["toetsing", "inclusie"], "demand": 0, "questions": [],
                  "why": "Weinig bronnen en geen expert."},
             ],
-            "months": {"2024-01": 2, "2024-02": {"generatieve AI": 3, "blended leren": 1}},
+            "months": {"2024-01": {"blended leren": 2},
+                       questions[-1]["date"][:7] if questions else "2024-02": {"generatieve AI": 3, "blended leren": 1}},
+            "unmatched": {"count": 1, "questions": qs[-1:]},
         }
 
     @staticmethod

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -50,12 +51,25 @@ def test_heatmap_is_an_img_with_a_text_alternative(ring, coverage_stub):
 
 
 def test_demand_over_time(ring, coverage_stub):
+    import datetime as dt
+
+    from web.brief import MONTHS
+
+    today = dt.date.today()
     html = ring.get("/tussenring/").get_data(as_text=True)
     table = html.split('<table class="demand-table">', 1)[1].split("</table>", 1)[0]
-    assert table.index("januari 2024") < table.index("februari 2024")
-    assert '<td class="num">2</td>' in table and '<td class="num">4</td>' in table  # 3 + 1 in February
+    this_month = f"{MONTHS[today.month - 1]} {today.year}"
+    assert table.index("januari 2024") < table.index(this_month)
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th><td class=\"num\">(\d+)</td>.*?</tr>", table, re.S)
+    counts = dict(rows)
+    assert counts == {"januari 2024": "0", this_month: "3"}  # questions, not concept mentions
     assert "generatieve AI, blended leren" in table
-    assert '<meter min="0" max="4" value="4" aria-hidden="true">' in table
+    assert '<meter min="0" max="3" value="3" aria-hidden="true">' in table
+
+
+def test_unmatched_questions_are_listed(ring, coverage_stub):
+    html = ring.get("/tussenring/").get_data(as_text=True)
+    assert "Vragen zonder herkend onderwerp" in html and "<li>Hoe zet ik video in bij eerstejaars?</li>" in html
 
 
 def test_csv_export_is_formula_safe(ring, coverage_stub):
@@ -143,9 +157,19 @@ def test_demand_by_month_shapes():
     from web.ring import demand_by_month
 
     qs = [{"question": "a", "date": "2024-03-02"}, {"question": "b", "date": "2024-03-20"},
-          {"question": "c", "date": "2023-12-01"}]
+          {"question": "c", "date": "2023-12-01"}, {"question": "d"}]
     assert [(m["label"], m["count"]) for m in demand_by_month(None, qs)] == [("december 2023", 1), ("maart 2024", 2)]
-    rep = {"months": {"2024-05": {"total": 7, "x": 5, "y": 2}, "2024-04": [1, 2], "weird": "?"}}
+    rep = {"months": {"2024-03": {"x": 5, "y": 2, "z": 9, "w": 1}, "2024-04": 7, "weird": "?"}}
     out = demand_by_month(rep, qs)
-    assert [(m["month"], m["count"]) for m in out] == [("2024-04", 2), ("2024-05", 7), ("weird", 0)]
-    assert out[1]["top"] == ["x", "y"]
+    assert [(m["month"], m["count"]) for m in out] == [("2023-12", 1), ("2024-03", 2), ("2024-04", 0), ("weird", 0)]
+    assert out[1]["top"] == ["z", "x", "y"] and out[2]["top"] == []
+
+
+def test_covering_counts():
+    from web.ring import covering
+
+    experts = [{"id": "a", "score": 0.9, "available": True}, {"id": "b", "score": 0.9, "available": False},
+               {"id": "c", "score": 0.1, "available": True}, "tg-x"]
+    assert covering(experts, 0.35, "available") == 2
+    assert covering(experts, None, "available") == 3
+    assert covering(None, 0.35, "available") == 0

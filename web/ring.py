@@ -80,52 +80,51 @@ def _require_module() -> ModuleType:
 
 # --- demand over time ---------------------------------------------------------
 
-def _month_total(value) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, dict):
-        if isinstance(value.get("total"), (int, float)):
-            return int(value["total"])
-        return int(sum(v for v in value.values() if isinstance(v, (int, float)) and not isinstance(v, bool)))
-    if isinstance(value, list):
-        return len(value)
-    return 0
-
-
-def _month_top(value) -> list[str]:
-    if isinstance(value, dict):
-        counts = {k: v for k, v in value.items() if k != "total" and isinstance(v, (int, float))
-                  and not isinstance(v, bool) and v > 0}
-        return [k for k, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:3]]
-    return []
+def _top(value) -> list[str]:
+    """The three most asked concepts of one month of the report's "months" ({concept: count}), if it has them."""
+    if not isinstance(value, dict):
+        return []
+    counts = {str(k): v for k, v in value.items() if k != "total" and isinstance(v, (int, float))
+              and not isinstance(v, bool) and v > 0}
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
 
 
 def demand_by_month(rep: dict | None, qs: list[dict]) -> list[dict]:
     """[{"month": "2024-05", "label": "mei 2024", "count": n, "top": [...]}], oldest first.
 
-    Uses the report's "months" when it has them (a number per month, or a mapping
-    of concept: number per month); otherwise counts the stored questions per month.
+    The count is the number of stored questions that month (a question about three
+    concepts counts once); "top" are the most asked concepts from the report's
+    "months", when it has them.
     """
     from .brief import MONTHS
 
-    months = rep.get("months") if isinstance(rep, dict) else None
-    rows: list[tuple[str, int, list[str]]] = []
-    if isinstance(months, dict) and months:
-        rows = [(str(m), _month_total(v), _month_top(v)) for m, v in months.items()]
-    else:
-        counts = Counter((q.get("date") or "")[:7] for q in qs if q.get("date"))
-        rows = [(m, n, []) for m, n in counts.items()]
+    counts = Counter((q.get("date") or "")[:7] for q in qs if q.get("date"))
+    months = rep.get("months") if isinstance(rep, dict) and isinstance(rep.get("months"), dict) else {}
     out = []
-    for month, count, top in sorted(rows):
+    for month in sorted(set(counts) | {str(m) for m in months}):
         try:
             d = dt.date.fromisoformat(month[:7] + "-01")
             label = f"{MONTHS[d.month - 1]} {d.year}"
         except ValueError:
             label = month
-        out.append({"month": month, "label": label, "count": count, "top": top})
+        out.append({"month": month, "label": label, "count": counts.get(month, 0), "top": _top(months.get(month))})
     return out
+
+
+def covering(entries, weak: float | None, flag: str) -> int:
+    """How many of a concept's experts (or theme groups) cover it: available (active) and, when the report
+    gives a threshold, at least that strong."""
+    n = 0
+    for e in entries or []:
+        if not isinstance(e, dict):
+            n += 1
+            continue
+        if e.get(flag, True) is False:
+            continue
+        if weak is not None and isinstance(e.get("score"), (int, float)) and e["score"] < weak:
+            continue
+        n += 1
+    return n
 
 
 # --- CSV ------------------------------------------------------------------------
@@ -166,11 +165,16 @@ def dashboard():
         return render_template("ring/dashboard.html", available=False, months=demand_by_month(None, qs),
                                question_count=len(qs))
     rep, qs = report(mod)
-    concepts = sorted(rep.get("concepts", []), key=lambda c: (not c.get("blind_spot"), -(c.get("demand") or 0),
-                                                               str(c.get("label", ""))))
+    weak = rep.get("weak") if isinstance(rep.get("weak"), (int, float)) else None
+    rows = [{"label": c.get("label", c.get("id", "")), "experts": covering(c.get("experts"), weak, "available"),
+             "themegroups": covering(c.get("themegroups"), weak, "active"), "sources": c.get("sources") or 0,
+             "demand": c.get("demand") or 0, "blind_spot": bool(c.get("blind_spot"))}
+            for c in rep.get("concepts", [])]
+    rows.sort(key=lambda c: (not c["blind_spot"], -c["demand"], -c["sources"], str(c["label"]).lower()))
+    unmatched = rep.get("unmatched") if isinstance(rep.get("unmatched"), dict) else {}
     return render_template("ring/dashboard.html", available=True, report=rep, blind_spots=rep.get("blind_spots", []),
-                           concepts=concepts, months=demand_by_month(rep, qs), question_count=len(qs),
-                           has_heatmap=hasattr(mod, "heatmap_svg"))
+                           concepts=rows, months=demand_by_month(rep, qs), question_count=len(qs),
+                           has_heatmap=hasattr(mod, "heatmap_svg"), weak=weak, unmatched=unmatched)
 
 
 @bp.get("/tussenring/heatmap.svg")
