@@ -77,7 +77,13 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    """Snowball Dutch, with one repair: it strips the final -s of singulars such as 'toets',
+    'kans' or 'plaats' (to 'toet', 'kan', 'plaat') while their plurals keep it ('toetsen' ->
+    'toets'). When the word plus -en stems back to the word itself, the word is its own stem."""
+    s = _stemmer().stemWord(word)
+    if word.endswith(("ts", "ns")) and s == word[:-1] and len(word) > 3 and _stemmer().stemWord(word + "en") == word:
+        return word
+    return s
 
 
 def content_words(text: str) -> list[str]:

@@ -197,6 +197,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             seen[rec.id] = rec.source
             unique.append(rec)
         records = unique
+        records += _carry_over(home_obj, reads, report, {r.id for r in records})
         link_same_as(records)
         link_people(records)
         report.kinds = Counter(r.kind for r in records)
@@ -216,7 +217,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             report.seconds = time.perf_counter() - started
             return report
 
-        passages: list[Passage] = [p for rec in records for p in make_passages(rec)]
+        passages: list[Passage] = [p for rec in records for p in (rec.carried or make_passages(rec))]
         report.passages = len(passages)
         stage("embedden")
         try:
@@ -262,6 +263,42 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         home_obj.cleanup()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, present: set[str]) -> list[Record]:
+    """Records of files that were fine in the published build but cannot be read now: keep their last
+    good version (CORPUS_FORMAT: nothing already in the index is lost because a later run met a bad file)."""
+    bad = {f"{r.root.resolve()}::{p.path}" for r in reads for p in r.errors}
+    if not bad:
+        return []
+    try:
+        db = sqlite3.connect(f"file:{home.current() / 'records.db'}?mode=ro", uri=True)
+    except Exception:
+        return []
+    kept: list[Record] = []
+    try:
+        for key, ids in db.execute("SELECT key, records FROM files").fetchall():
+            if key not in bad:
+                continue
+            for rid in json.loads(ids):
+                row = db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from FROM records "
+                                 "WHERE id = ?", [rid]).fetchone()
+                if row is None or row[0] in present:
+                    continue
+                rec = Record(id=row[0], kind=row[1], title=row[2], source=row[3], url=row[4], tags=json.loads(row[5]),
+                             fields=json.loads(row[6]), body=row[7] or "", derived_from=row[8])
+                rec.links = [(d, r) for d, r in db.execute(
+                    "SELECT dst, relation FROM links WHERE src = ? AND relation NOT IN "
+                    "('same_as', 'author_of', 'mentioned_in')", [rid])]
+                rec.carried = [Passage(rid, o, t, h, pg) for o, t, h, pg in db.execute(
+                    "SELECT ordinal, text, heading, page FROM passages WHERE record_id = ? ORDER BY ordinal", [rid])]
+                kept.append(rec)
+                present.add(rid)
+            path = key.split("::", 1)[1]
+            report.problems.append(Problem(path, "kept the last good version from the previous index", level="warning"))
+    finally:
+        db.close()
+    return kept
 
 
 def _current_manifest(home: Home) -> dict | None:

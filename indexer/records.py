@@ -39,6 +39,7 @@ class Record:
     blocks: list[Block] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)   # (target id, relation)
     derived_from: str | None = None  # kennisrotonde id for literature made from a source line
+    carried: list["Passage"] | None = None  # passages kept from the last good build (file turned bad)
 
 
 @dataclass

@@ -55,6 +55,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from indexer.analysis import content_words, stem
+from indexer.errors import InvalidInput
 
 from .loaded import LoadedIndex, RecordInfo
 
@@ -76,6 +77,8 @@ NO_SOURCE_FACTOR = 0.25  # ranking weight of a blind spot with no source at all 
 SOURCE_STEP = 0.3        # ... plus this per source, up to 1 (three sources)
 DENSE_ONLY = 0.5         # demand weight of a concept detected by embedding alone, without its words
 SERVED_FACTOR = 0.75    # a question that available experts serve well as a whole counts less
+VIA_SOURCES = 0.5        # demand weight of a weak question that reaches a blind spot through its sources ...
+VIA_SOURCES_HITS = 2     # ... when this many of its three best-matching sources are the blind spot's
 MERGE_OVERLAP = 0.5     # share of the smaller question set two linked concepts must share to merge
 MAX_QUESTIONS = 25      # example questions kept per blind spot
 MAX_LISTED = 10         # experts / theme groups listed per concept
@@ -247,6 +250,22 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
     def products_of(gid: str) -> list[RecordInfo]:
         return [index.records[p] for p in _linked(index, gid, ("product",))]
 
+    # "lid van de themagroep Inclusief onderwijs" is a link to the group, not expertise on its topic
+    names = set()
+    for g in groups:
+        for name in (g.title, str(g.fields.get("name") or "")):
+            name = " ".join(name.split())
+            if len(name) >= 4:
+                names.add(name)
+                names.add(re.sub(r"\s*\([^)]*\)\s*$", "", name))
+                names.add(re.sub(r"^themagroep\s+", "", name, flags=re.I))
+    names = {n for n in names if len(n) >= 4}
+    group_names = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.I) \
+        if names else None
+
+    def drop_groups(text: str) -> str:
+        return group_names.sub(" ; ", text) if group_names and text else text
+
     def own(fields_texts: list[str], body: str) -> np.ndarray:
         head, head_whole, _ = lex.vector(fields_texts)
         text, body_whole, sure = lex.vector([body])
@@ -267,7 +286,8 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
     e_link = np.zeros((len(experts), n_c), np.float32)
     for i, e in enumerate(experts):
         f = e.fields
-        e_own[i] = own(_as_list(f.get("expertise")) + _as_list(f.get("role")) + [" ; ".join(e.tags)], e.body)
+        e_own[i] = own(_as_list(f.get("expertise")) + [drop_groups(r) for r in _as_list(f.get("role"))]
+                       + [" ; ".join(e.tags)], drop_groups(e.body))
         for gid in _linked(index, e.id, ("themegroup",)):
             e_link[i] = np.maximum(e_link[i], LINK_GROUP * g_own[group_row[gid]])
             for p in products_of(gid):
@@ -368,6 +388,45 @@ def detect_questions(engine, questions: list[dict], top: int = TOP_CONCEPTS) -> 
     return [AskedQuestion(t, m, hits[t]) for t, m in cleaned]
 
 
+_TOP_SOURCES: "weakref.WeakKeyDictionary[LoadedIndex, dict[str, list[tuple[str, float]]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def top_sources(index: LoadedIndex, texts: list[str], k: int = 3) -> dict[str, list[tuple[str, float]]]:
+    """Per text, its k best-matching source records by BM25, as (id, score); a derived literature record counts
+    as its twin in the corpus."""
+    with _LOCK:
+        known = _TOP_SOURCES.setdefault(index, {})
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+    is_source = np.isin(index.kinds, SOURCE_KINDS)
+    passage_ok = is_source[index.passage_record]
+    ids = []
+    for rec in index.record_list:
+        twin = rec.fields.get("same_as") if rec.derived_from else None
+        ids.append(twin if twin in index.records else rec.id)
+    found = {}
+    for text in todo:
+        tokens = [t for t in index.analyzer.tokens(text) if t in index.bm25.vocab_dict]
+        if not tokens or not passage_ok.any():
+            found[text] = []
+            continue
+        scores = np.where(passage_ok, index.bm25.get_scores(tokens), 0.0)
+        n = min(len(scores), 8 * k)
+        rows = np.argpartition(-scores, n - 1)[:n]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        out: dict[str, float] = {}
+        for r in rows:
+            if scores[r] <= 0:
+                break
+            out.setdefault(ids[int(index.passage_record[r])], float(scores[r]))
+            if len(out) == k:
+                break
+        found[text] = list(out.items())
+    with _LOCK:
+        known.update(found)
+        return {t: known.get(t) or found.get(t, []) for t in texts}
+
+
 # --- the report ---------------------------------------------------------------------
 
 def _round(x: float) -> float:
@@ -380,10 +439,14 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def compute(engine, questions: list[dict], *, weak: float = WEAK) -> dict:
     """The coverage report for the questions (dicts with 'question' and optional 'date' YYYY-MM-DD)."""
+    if isinstance(weak, bool) or not isinstance(weak, (int, float)) or not 0 < weak <= 1:
+        raise InvalidInput("'weak' must be a number above 0 and at most 1", field="weak")
+    if not isinstance(questions, list):
+        raise InvalidInput("'questions' must be a list of objects with a 'question' text", field="questions")
     index = engine.index()
-    rc = record_coverage(index, weak)
+    rc = record_coverage(index, float(weak))
     asked = detect_questions(engine, questions)
-    return build_report(index, rc, asked, weak=weak)
+    return build_report(index, rc, asked, weak=float(weak))
 
 
 def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuestion], *, weak: float = WEAK) -> dict:
@@ -515,9 +578,30 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
     for i in members:
         groups[find(i)].append(i)
 
+    # A weak question (no good expert for it as a whole) whose best-matching sources mostly belong to the
+    # sources of a blind spot that others asked about asks about that topic too, even when its words missed
+    # the concepts (a paraphrase, another language): it joins that entry at a lower weight. Topics nobody
+    # asked about directly get no demand this way (broad concepts with many sources would collect it).
+    weak_q = [qi for qi in range(len(asked)) if served[qi] < weak]
+    src_sets = {root: set().union(*(rc.sources[ci] for ci in cis)) for root, cis in groups.items()
+                if any(qsets[ci] for ci in cis)}
+    via: dict[int, dict[int, float]] = defaultdict(dict)
+    if weak_q and any(len(v) >= 2 for v in src_sets.values()):
+        tops = top_sources(index, [q.text for q in asked])
+        # only questions that match their best source at least as well as the typical question does:
+        # a few common words in one long report are no evidence
+        bar = float(np.median([t[0][1] if t else 0.0 for t in tops.values()]))
+        for qi in weak_q:
+            top = tops.get(asked[qi].text, [])
+            if not top or top[0][1] < bar:
+                continue
+            for root, srcs in src_sets.items():
+                if len(srcs) >= 2 and sum(1 for rid, _ in top if rid in srcs) >= VIA_SOURCES_HITS:
+                    via[root][qi] = VIA_SOURCES
+
     entries = []
-    for cis in groups.values():
-        qweights: dict[int, float] = {}
+    for root, cis in groups.items():
+        qweights: dict[int, float] = dict(via.get(root, {}))
         for ci in cis:
             for qi, wt in weight_q[ci].items():
                 qweights[qi] = max(qweights.get(qi, 0.0), wt)
@@ -621,6 +705,7 @@ def to_csv(report: dict) -> str:
 
 
 MAX_ROWS = 40
+MAX_BLIND_ROWS = 20
 MAX_COLUMNS = 14
 OTHER = "overig"
 
@@ -647,10 +732,6 @@ def _colour(score: float) -> str:
     return "#08306b"
 
 
-def _attr(text: Any) -> str:
-    return escape(str(text), {'"': "&quot;", "'": "&apos;"})
-
-
 def heatmap_svg(report: dict, index: LoadedIndex) -> str:
     """Concepts (rows: blind spots first) x expert organisations (columns), colour = best expert strength."""
     weak = report.get("weak", WEAK)
@@ -658,10 +739,13 @@ def heatmap_svg(report: dict, index: LoadedIndex) -> str:
     for n, b in enumerate(report["blind_spots"]):
         for label in b["concepts"]:
             rank.setdefault(label, n)
-    rows = [c for c in report["concepts"] if c["demand"] or c["sources"]]
-    rows.sort(key=lambda c: (not c["blind_spot"], rank.get(c["label"], 1 << 30), -c["demand"], -c["sources"],
-                             c["label"]))
-    rows = rows[:MAX_ROWS]
+    shown = [c for c in report["concepts"] if c["demand"] or c["sources"]]
+    blind = sorted((c for c in shown if c["blind_spot"]),
+                   key=lambda c: (rank.get(c["label"], 1 << 30), -c["demand"], -c["sources"], c["label"]))
+    covered = sorted((c for c in shown if not c["blind_spot"]), key=lambda c: (-c["demand"], -c["sources"], c["label"]))
+    # blind spots first, but leave room for the covered topics they stand out against
+    n_blind = min(len(blind), max(MAX_ROWS - len(covered), MAX_BLIND_ROWS))
+    rows = (blind[:n_blind] + covered)[:MAX_ROWS]
 
     org_of: dict[str, str] = {}
     for rec in index.record_list:
@@ -684,15 +768,17 @@ def heatmap_svg(report: dict, index: LoadedIndex) -> str:
                 best[o] = (e["score"], name)
         cells.append([best.get(o, (0.0, "")) for o in columns])
 
-    label_w, cell_w, cell_h, head_h, top = 300, 30, 20, 150, 56
+    label_w, cell_w, cell_h, head_h, top = 330, 30, 20, 150, 56
     width = max(720, label_w + cell_w * max(1, len(columns)) + 130)
     height = top + head_h + cell_h * len(rows) + 110
     n_blind = sum(1 for c in rows if c["blind_spot"])
+    more = len(blind) - n_blind
     title = "Dekking van onderwerpen door experts per organisatie"
     desc = (f"Heatmap van {len(rows)} onderwerpen (rijen; {n_blind} blinde vlekken bovenaan) tegen "
             f"{len(columns)} organisaties (kolommen). De kleur van een cel is de sterkste dekking door een expert "
             f"van die organisatie, van 0 (licht) tot 1 (donker); vanaf {weak:.2f} telt een expert als dekking.")
-    subtitle = f"{n_blind} blinde vlekken (rood, met ●), {len(rows) - n_blind} gedekte of deels gedekte onderwerpen"
+    subtitle = (f"{n_blind} blinde vlekken (rood, met ●; de belangrijkste eerst"
+                + (f", nog {more} in de lijst" if more > 0 else "") + f"), {len(rows) - n_blind} gedekte onderwerpen")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="cov-title cov-desc" '
            f'font-family="system-ui, sans-serif" font-size="12">',

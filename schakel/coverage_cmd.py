@@ -53,7 +53,8 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def print_report(report: dict, top: int, show_concepts: int) -> None:
+def print_report(report: dict, top: int, show_concepts: int, names: dict[str, str] | None = None) -> None:
+    names = names or {}
     spots = report["blind_spots"]
     asked = report.get("questions", 0)
     click.echo(click.style(f"Blinde vlekken ({len(spots)} onderwerpen, {asked} vragen bekeken)", bold=True))
@@ -65,7 +66,7 @@ def print_report(report: dict, top: int, show_concepts: int) -> None:
         if others:
             click.echo(f"    ook: {', '.join(others)}")
         for q in b["questions"][:3]:
-            click.echo(textwrap.indent(textwrap.fill(_cut(q, 180), 96), "    · ")[:400])
+            click.echo(textwrap.fill(_cut(q, 180), 100, initial_indent="    · ", subsequent_indent="      "))
     if len(spots) > top:
         click.echo(f"    … en nog {len(spots) - top} (zie --json of --csv)")
     unmatched = report.get("unmatched", {})
@@ -78,13 +79,16 @@ def print_report(report: dict, top: int, show_concepts: int) -> None:
     if not rows or show_concepts <= 0:
         return
     weak = report.get("weak", 0.5)
-    click.echo("\n" + click.style("Dekking per onderwerp", bold=True) + " (vragen, bronnen, experts met dekking, beste)")
+    click.echo("\n" + click.style("Dekking per onderwerp", bold=True)
+               + " (vragen, bronnen, experts met dekking, beste expert)")
     click.echo(f"  {'onderwerp':36s} {'vragen':>6s} {'bronnen':>7s} {'experts':>7s}  beste expert")
     for c in rows[:show_concepts]:
         covering = [e for e in c["experts"] if e.get("available", True) and e["score"] >= weak]
-        best = c["experts"][0] if c["experts"] else None
-        best_text = f"{best['id']} ({best['score']:.2f}{'' if best.get('available', True) else ', niet beschikbaar'})" \
-            if best else "-"
+        best = (covering or c["experts"] or [None])[0]
+        best_text = "-"
+        if best:
+            away = "" if best.get("available", True) else ", niet beschikbaar"
+            best_text = f"{_cut(names.get(best['id'], best['id']), 30)} ({best['score']:.2f}{away})"
         mark = click.style(" ● blinde vlek", fg="red") if c["blind_spot"] else ""
         click.echo(f"  {_cut(c['label'], 36):36s} {c['demand']:6d} {c['sources']:7d} {len(covering):7d}  "
                    f"{best_text}{mark}")
@@ -134,7 +138,9 @@ def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concep
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print_report(report, top, show_concepts)
+        index = engine.index()
+        names = {r.id: r.title for r in index.record_list if r.kind == "expert"}
+        print_report(report, top, show_concepts, names)
         for what, path in (("CSV", csv_file), ("heatmap", plot_file)):
             if path:
                 click.echo(f"{what} geschreven: {path}")

@@ -106,7 +106,7 @@ def assert_old_index_intact(home: Path, old_build: Path, old_ids: set[str]) -> N
     assert new.matches["report"] == []                           # nothing of the unfinished run
 
 
-def assert_next_run_publishes(corpus: Path, home: Path, old_build: Path) -> None:
+def assert_next_run_publishes(corpus: Path, home: Path, old_build: Path):
     report = build_index([corpus], home, embedder=EMB, progress=False)
     assert report.changed and report.build != old_build
     assert Home(home).current() == report.build
@@ -133,7 +133,7 @@ def test_kill_during_embedding_keeps_the_finished_batches(old_index, tmp_path):
     marks = tmp_path / "marks"
     proc = start_index(corpus, home, marks)
     wait_for(lambda: (marks / "embedding").exists(), proc)
-    time.sleep(0.35)                                              # a few batches of 16 are done
+    time.sleep(0.4)                                               # a few batches of 16 are done
     assert proc.poll() is None, "the run finished before it could be killed"
     kill(proc)
     assert not (marks / "publishing").exists()

@@ -400,9 +400,6 @@ def test_adding_a_broken_file_loses_nothing_already_indexed(tmp_path):
     assert res.matches["themegroup"][0].id == "tg-toetsen"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CORPUS_FORMAT: 'Nothing already in the index is lost because a later run met a bad file.' "
-    "A record whose file turns bad is dropped on the next run instead of keeping its last good version."))
 def test_a_file_that_turns_bad_keeps_its_last_good_record(tmp_path):
     corpus = good_corpus(tmp_path / "c")
     home = tmp_path / "h"

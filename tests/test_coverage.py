@@ -98,6 +98,19 @@ available: false
 ---
 Dirk ontwikkelde lessen met virtual reality. Hij is tot volgend jaar met verlof.
 """,
+    "frank.md": """---
+id: exp-frank
+name: Frank de Groot
+organisation: Hogeschool Oost
+role: trekker van de Themagroep Leven lang ontwikkelen
+expertise:
+- roosters en onderwijslogistiek
+available: true
+themegroups:
+- tg-llo
+---
+Frank is trekker van de Themagroep Leven lang ontwikkelen en regelt de roosters van zijn opleiding.
+""",
     "eva.md": """---
 id: exp-eva
 name: Eva Jansen
@@ -122,6 +135,16 @@ contact: exp-carla
 ---
 De themagroep wisselt ervaringen uit over vernieuwing. Microcredentials en stapelbare modules voor werkenden
 staan op de wensenlijst, maar niemand in de groep heeft er al mee gewerkt.
+"""
+
+GROUP_LLO = """---
+id: tg-llo
+name: Themagroep Leven lang ontwikkelen
+status: in oprichting
+open: true
+contact: exp-frank
+---
+De groep is in oprichting en zoekt nog leden.
 """
 
 LITERATURE = {
@@ -162,6 +185,7 @@ QUESTIONS = [
     {"question": "Hoeveel datapunten heb je nodig bij programmatisch toetsen?"},
     {"question": "Wie kan helpen met virtual reality in de les?", "date": "bad-date"},
     {"question": "Hoe zet ik VR-brillen in bij praktijkvakken?"},
+    {"question": "Wie weet iets van leven lang ontwikkelen voor onze opleiding?"},
     {"question": "   "},        # no words: ignored
 ]
 
@@ -178,6 +202,7 @@ def cov_home(tmp_path_factory) -> Path:
     for name, text in EXPERTS.items():
         (root / "experts" / name).write_text(text, "utf-8")
     (root / "themagroepen" / "innovatie.md").write_text(GROUP, "utf-8")
+    (root / "themagroepen" / "llo.md").write_text(GROUP_LLO, "utf-8")
     for name, text in LITERATURE.items():
         (root / "literatuur" / name).write_text(text, "utf-8")
     (root / "thesaurus.yaml").write_text(THESAURUS, "utf-8")
@@ -239,6 +264,17 @@ def test_theme_group_mention_alone_is_still_a_blind_spot(report):
     assert "Themagroep Onderwijsinnovatie noemt het" in spot["why"]
 
 
+def test_naming_a_theme_group_is_not_expertise(report):
+    # Frank's role and profile name the group "Leven lang ontwikkelen": a link to the group, not expertise
+    c = _concept(report, "t-llo")
+    assert c["blind_spot"] is True and c["demand"] == 1
+    frank = [e for e in c["experts"] if e["id"] == "exp-frank"]
+    assert not frank or frank[0]["score"] < report["weak"]
+    _, spot = _spot(report, "leven lang ontwikkelen")
+    assert spot["why"].startswith("1 vraag, ") and "geen expert" in spot["why"]
+    assert "Themagroep Leven lang ontwikkelen noemt het" in spot["why"]
+
+
 def test_topic_with_two_experts_is_not_a_blind_spot(report):
     c = _concept(report, "t-programmatisch")
     assert c["blind_spot"] is False
@@ -287,7 +323,7 @@ def test_json_shape(report):
     assert report["months"]["2024-03"]["toegankelijk onderwijs"] == 2
     assert report["months"]["2024-04"]["programmatisch toetsen"] == 1
     assert set(report["months"]) == {"2024-03", "2024-04"}, "undated and badly dated questions have no month"
-    assert report["questions"] == 9, "the question without words is ignored"
+    assert report["questions"] == 10, "the question without words is ignored"
 
 
 def test_record_coverage_is_cached_per_index(engine):
@@ -384,3 +420,23 @@ def test_cli_reads_stored_intakes(cov_home, tmp_path):
     res = CliRunner().invoke(main, ["coverage", "--home", str(home), "--embedder", TEST_EMBEDDER, "--json",
                                     "--no-intakes"])
     assert json.loads(res.output)["questions"] == 0
+
+
+def test_no_questions_and_bad_arguments(engine):
+    from indexer.errors import InvalidInput
+    from matcher import coverage
+
+    rep = coverage.compute(engine, [])
+    assert rep["questions"] == 0 and rep["months"] == {}
+    assert all(c["demand"] == 0 for c in rep["concepts"])
+    # knowledge without an expert is still a blind spot, ranked by its sources
+    spots = {label for b in rep["blind_spots"] for label in b["concepts"]}
+    assert "toegankelijk onderwijs" in spots and "programmatisch toetsen" not in spots
+    assert rep["blind_spots"][0]["why"] == "2 bronnen, geen expert"
+    for bad in (0, -1, 1.5, "0.5", True):
+        with pytest.raises(InvalidInput):
+            coverage.compute(engine, [], weak=bad)
+    with pytest.raises(InvalidInput):
+        coverage.compute(engine, "Hoe toets ik?")
+    rep = coverage.compute(engine, [{"question": 42}, {"vraag": "x"}, "los", {"question": "Hoe toets ik?"}])
+    assert rep["questions"] == 1

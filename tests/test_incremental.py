@@ -6,6 +6,7 @@ uses it and the test sees exactly which texts were embedded.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -209,8 +210,6 @@ def test_cli_rebuild_re_embeds_everything(tmp_path, copy_corpus):
     home = tmp_path / "h"
     runner = CliRunner()
     args = ["index", str(corpus), "--home", str(home), "--embedder", "hash:256", "--json"]
-    import json
-
     first = json.loads(runner.invoke(main, args).stdout)
     second = json.loads(runner.invoke(main, args).stdout)
     third = json.loads(runner.invoke(main, args + ["--rebuild"]).stdout)

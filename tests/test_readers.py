@@ -258,7 +258,7 @@ def test_html_title_text_and_no_scripts(tmp_path, ext):
     assert [b.heading for b in rec.blocks] == ["Terugblik", "Opbrengsten"]
 
 
-def test_html_front_matter_like_title_is_used_in_the_index(tmp_path):
+def test_html_title_is_used_in_the_index(tmp_path):
     corpus = tmp_path / "c"
     write(corpus, "rapporten/afronding.html", HTML)
     report = build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
@@ -501,11 +501,12 @@ def test_source_line_authors(line, authors):
 
 
 def test_same_source_in_two_answers_is_one_record(tmp_path):
-    kr(tmp_path, "a", id="kr-a", question="Vraag a?", short="Kort a.", topic="a",
+    corpus = tmp_path / "c"
+    kr(corpus, "a", id="kr-a", question="Vraag a?", short="Kort a.", topic="a",
        other="Derde, X. (2001). Een derde bron.")
-    kr(tmp_path, "b", id="kr-b", question="Vraag b?", short="Kort b.", topic="b",
+    kr(corpus, "b", id="kr-b", question="Vraag b?", short="Kort b.", topic="b",
        other="Vierde, Y. (2002). Een vierde bron.")
-    read = read_corpus(tmp_path)
+    read = read_corpus(corpus)
     jansen = [r for r in read.records if r.derived_from and r.title == "Leren in netwerken"]
     assert len(jansen) == 1
     assert {dst for dst, rel in jansen[0].links if rel == "cited_by"} == {"kr-a", "kr-b"}
@@ -514,9 +515,13 @@ def test_same_source_in_two_answers_is_one_record(tmp_path):
     assert len([r for r in read.records if r.kind == "literature"]) == 3
     assert len({r.id for r in read.records}) == len(read.records)      # no duplicate ids
 
-    report = build_index([tmp_path], tmp_path.parent / (tmp_path.name + "-h"), embedder=EMB, progress=False)
+    report = build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
     assert report.errors == []
     assert report.kinds == {"kennisrotonde": 2, "literature": 3}
+    from matcher.loaded import LoadedIndex
+
+    index = LoadedIndex(report.build)
+    assert {src for src, rel in index.links_in[jansen[0].id] if rel == "cites"} == {"kr-a", "kr-b"}
 
 
 def test_kennisrotonde_missing_section_is_a_warning(tmp_path):

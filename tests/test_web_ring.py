@@ -43,6 +43,7 @@ def test_heatmap_is_an_img_with_a_text_alternative(ring, coverage_stub):
     table = html.split('<table class="coverage-table">', 1)[1].split("</table>", 1)[0]
     assert table.index("generatieve AI") < table.index("blended leren")
     assert '<td class="num">6</td>' in table  # sources of "blended leren"
+    assert "HYPERLINK" not in table and "1 onderwerpen zonder vragen en zonder bronnen" in html
     resp = ring.get("/tussenring/heatmap.svg")
     assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
     assert resp.data.startswith(b"<svg")

@@ -171,10 +171,13 @@ def dashboard():
              "demand": c.get("demand") or 0, "blind_spot": bool(c.get("blind_spot"))}
             for c in rep.get("concepts", [])]
     rows.sort(key=lambda c: (not c["blind_spot"], -c["demand"], -c["sources"], str(c["label"]).lower()))
+    hidden = sum(1 for c in rows if not c["demand"] and not c["sources"])  # nothing to say: in the CSV only
+    rows = [c for c in rows if c["demand"] or c["sources"]]
     unmatched = rep.get("unmatched") if isinstance(rep.get("unmatched"), dict) else {}
     return render_template("ring/dashboard.html", available=True, report=rep, blind_spots=rep.get("blind_spots", []),
                            concepts=rows, months=demand_by_month(rep, qs), question_count=len(qs),
-                           has_heatmap=hasattr(mod, "heatmap_svg"), weak=weak, unmatched=unmatched)
+                           has_heatmap=hasattr(mod, "heatmap_svg"), weak=weak, unmatched=unmatched,
+                           hidden_concepts=hidden)
 
 
 @bp.get("/tussenring/heatmap.svg")
