@@ -19,7 +19,7 @@ import sqlite_utils
 from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, content_words
-from .corpus import CorpusRead, read_corpus
+from .corpus import CorpusRead, FileInfo, read_corpus
 from .embedders import Embedder, get_embedder
 from .errors import InvalidInput, SchakelError
 from .passages import make_passages
@@ -277,9 +277,13 @@ def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, presen
         return []
     kept: list[Record] = []
     try:
-        for key, ids in db.execute("SELECT key, records FROM files").fetchall():
+        for key, ids, sha, size in db.execute("SELECT key, records, sha256, size FROM files").fetchall():
             if key not in bad:
                 continue
+            root, _, path = key.partition("::")
+            # the file stays in the index as it was, so the run after this one can still carry it over
+            info = FileInfo(path, sha, size)
+            next(r for r in reads if str(r.root.resolve()) == root).files.append(info)
             for rid in json.loads(ids):
                 row = db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from FROM records "
                                  "WHERE id = ?", [rid]).fetchone()
@@ -294,7 +298,7 @@ def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, presen
                     "SELECT ordinal, text, heading, page FROM passages WHERE record_id = ? ORDER BY ordinal", [rid])]
                 kept.append(rec)
                 present.add(rid)
-            path = key.split("::", 1)[1]
+                info.records.append(rid)
             report.problems.append(Problem(path, "kept the last good version from the previous index", level="warning"))
     finally:
         db.close()

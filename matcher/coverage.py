@@ -2,41 +2,54 @@
 
 For every thesaurus concept the report gives
 
-- **expert coverage**: per expert a 0..1 strength from their own profile
-  (``expertise``, ``role``, ``tags`` and, slightly weaker, the body text:
-  lexical concept matches by ``ConceptMatcher.lexical``) plus supporting
-  evidence that can never make coverage on its own: their linked work (theme
-  groups they belong to or lead, products of those groups) and the dense
-  similarity between the concept vector and their passages (z-scored per
-  concept over experts and per expert over concepts, so "nearest expert"
-  alone does not count). An expert without a lexical match in their own
-  profile stays below ``weak``. Unavailable experts (``available: false``)
-  are scored the same way but flagged and never count as coverage;
-- **theme groups**, scored alike from name, focus, tags, body and products;
-  a stopped group is flagged inactive. A group mentioning a topic is *not*
-  expert coverage: the near miss "a group names it, no person knows it" is a
-  blind spot;
+- **expert coverage**: per expert a 0..1 strength. Only the expert's own
+  profile can make coverage: ``expertise``, ``role`` and ``tags`` fully, the
+  body text a little less (lexical concept matches by
+  ``ConceptMatcher.lexical``). A mention that may mean something else (one
+  common synonym, or a word found only inside a compound: 'samenwerkend' is
+  no evidence for 'werkenden') counts as ambiguous and stays below ``weak``
+  unless the embedding confirms it. A theme group's name inside a profile
+  ("lid van de themagroep Inclusief onderwijs") is a link, not expertise,
+  and is left out. Linked work (theme groups the expert belongs to or leads,
+  products of those groups) and the dense similarity between the concept
+  vector and the expert's passages (z-scored over experts and over concepts,
+  so being the nearest expert is not enough) strengthen own evidence but
+  alone stay below ``weak``. Unavailable experts are scored the same way,
+  flagged, and never count as coverage;
+- **theme groups**, scored alike from name, focus, tags, body, products and
+  members; stopped groups are flagged. A group naming a topic is *not*
+  expert coverage: "a group mentions it, no person knows it" is a blind spot;
 - **sources**: literature, products, Kennisrotonde answers and reports whose
-  text matches the concept (derived literature that has a twin in the corpus
-  counts once);
+  text names the concept unambiguously (a derived literature record with a
+  twin in the corpus counts once);
 - **demand**: the questions whose top concepts (the engine's own concept
   detection, at most ``TOP_CONCEPTS`` per question) include the concept.
-  Demand counts direct detections only, not the broader concepts: experts of
-  a broad concept do not necessarily know its narrower ones, and counting
-  upwards would put the broadest concepts on top. Broader and related links
-  are used to *merge* blind spots instead.
+  Demand counts direct detections only, not broader concepts: experts of a
+  broad concept do not necessarily know its narrower ones, and counting
+  upwards would put the broadest concepts on top. Thesaurus links are used to
+  *merge* blind spots instead.
 
 A concept is a blind spot when it has demand or sources and no available
-expert reaches ``weak``. Blind-spot concepts that are linked in the thesaurus
-(broader/related) or asked about in the same questions are merged into one
-entry. Entries are ranked by weighted demand (a question counts by how
-central the concept is in it, fully when the question as a whole has no good
-expert, half when its other concepts are covered) and, within that, by
-sources; topics without any source are damped, so one stray detection does
-not outrank a topic the network demonstrably has knowledge but no person on.
+expert reaches ``weak``. Blind-spot concepts close in the thesaurus (linked,
+or linked through one other concept) and asked about in mostly the same
+questions form one entry; an unasked linked concept with mostly the same
+sources joins it. A weak question (no good expert for its concepts) whose
+best BM25 sources mostly belong to an entry's sources joins that entry at
+half weight: a paraphrase or another language that missed the concept words
+still counts as demand for the topic.
+
+Entries are ranked by weighted demand times a source factor: a question
+counts by how central the concept is in it (relative detection score, halved
+for embedding-only detections, 0.75 when the question's other concepts have
+a good expert); an entry without sources gets a quarter of that, rising to
+full weight at three sources. A topic the network has knowledge on but no
+person is the clearest gap; demand on a topic without any source is often a
+stray detection. Entries nobody asked about come last, ordered by sources.
 
 ``compute`` returns plain JSON-able data; ``to_csv`` and ``heatmap_svg``
-render it. The per-index part (record coverage) is cached per loaded index.
+render it. Record coverage is cached per loaded index; question vectors,
+detections and BM25 sources are cached in memory only (stored questions are
+personal data with a retention period, so nothing is written to disk).
 """
 from __future__ import annotations
 
@@ -65,21 +78,24 @@ WEAK = 0.5              # expert strength below this is not coverage
 TOP_CONCEPTS = 3        # concepts per question that count as its demand
 EMBED_BATCH = 64
 DISTINCTIVE = 0.1       # a single synonym found in more than this share of passages is not sure evidence
+VARIANT_MIN, VARIANT_RATIO = 6, 0.65  # word variants: shared start of at least 6 letters, similar length
 LEX_FULL = 0.8          # ConceptMatcher.lexical score that counts as a full match
 BODY_FACTOR = 0.8       # a concept named in the body text, not in the profile fields
-AMBIGUOUS = 0.45        # a mention that may mean something else (one common synonym, a compound part)
+AMBIGUOUS = 0.9         # share of ``weak`` for a mention that may mean something else (one common synonym,
+                        # a compound part): just not coverage
 DENSE_CONFIRM = 0.1     # dense support that confirms an ambiguous mention
 LINK_GROUP = 0.3        # the concept in a theme group the expert belongs to
 LINK_PRODUCT = 0.2      # ... in a product of such a group
 DENSE_MAX = 0.25        # most that dense similarity adds
 DENSE_FROM, DENSE_SPAN = 1.0, 2.0   # z-score where dense support starts, and its span to the maximum
-NO_SOURCE_FACTOR = 0.25  # ranking weight of a blind spot with no source at all ...
-SOURCE_STEP = 0.3        # ... plus this per source, up to 1 (three sources)
-DENSE_ONLY = 0.5         # demand weight of a concept detected by embedding alone, without its words
+NO_SOURCE_FACTOR = 0.25 # ranking weight of a blind spot with no source at all ...
+SOURCE_STEP = 0.3       # ... plus this per source, up to 1 (three sources)
+DENSE_ONLY = 0.5        # demand weight of a concept detected by embedding alone, without its words
 SERVED_FACTOR = 0.75    # a question that available experts serve well as a whole counts less
-VIA_SOURCES = 0.5        # demand weight of a weak question that reaches a blind spot through its sources ...
-VIA_SOURCES_HITS = 2     # ... when this many of its three best-matching sources are the blind spot's
-MERGE_OVERLAP = 0.5     # share of the smaller question set two linked concepts must share to merge
+VIA_SOURCES = 0.5       # demand weight of a weak question that reaches a blind spot through its sources ...
+VIA_SOURCES_HITS = 2    # ... when this many of its three best-matching sources are the blind spot's
+BRANCH_HOPS = 3         # asked concepts this many broader/narrower steps apart, all without expert, merge
+MERGE_OVERLAP = 0.5     # share of the smaller question (or source) set two concepts must share to merge
 MAX_QUESTIONS = 25      # example questions kept per blind spot
 MAX_LISTED = 10         # experts / theme groups listed per concept
 MIN_LISTED = 0.15       # ... with at least this strength
@@ -134,6 +150,29 @@ class _Lexicon:
         self.index = index
         self.n = len(index.concepts)
         self._distinct: dict[str, bool] = {}
+        # stems of all concept terms by their first letters, for variants the stemmer keeps apart
+        # ('werkplekbegeleiding' / 'werkplekbegeleider', 'stapelen' / 'stapelbare')
+        self._term_stems: dict[str, set[str]] = defaultdict(set)
+        for c in index.concepts:
+            for term in c.terms():
+                for w in content_words(term):
+                    st = stem(w)
+                    if len(st) >= VARIANT_MIN:
+                        self._term_stems[st[:VARIANT_MIN]].add(st)
+        self._variants: dict[str, set[str]] = {}
+
+    def variants(self, st: str) -> set[str]:
+        """Term stems that one of st and it starts with the other, at similar length."""
+        hit = self._variants.get(st)
+        if hit is None:
+            hit = set()
+            if len(st) >= VARIANT_MIN:
+                for t in self._term_stems.get(st[:VARIANT_MIN], ()):
+                    if t != st and (t.startswith(st) or st.startswith(t)) and \
+                            min(len(t), len(st)) >= VARIANT_RATIO * max(len(t), len(st)):
+                        hit.add(t)
+            self._variants[st] = hit
+        return hit
 
     def distinctive(self, term: str) -> bool:
         """A term most passages do not contain ('werkenden' stems to 'werk': everywhere)."""
@@ -156,8 +195,14 @@ class _Lexicon:
         for text in texts:
             if not text:
                 continue
+            pos = cm.positions(text)
             plain = cm.lexical(text, _whole_word_positions(text))
-            for idx, (score, terms) in cm.lexical(text).items():
+            loose = defaultdict(list, {k: list(v) for k, v in pos.items()})
+            for st, where in pos.items():
+                for v in self.variants(st):
+                    loose[v] += where
+            # a variant-only match is never more than ambiguous ('whole' stays False for it)
+            for idx, (score, terms) in cm.lexical(text, loose).items():
                 best[idx] = max(best[idx], min(1.0, score / LEX_FULL))
                 if idx in plain:
                     whole[idx] = True
@@ -266,11 +311,13 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
     def drop_groups(text: str) -> str:
         return group_names.sub(" ; ", text) if group_names and text else text
 
+    ambiguous = AMBIGUOUS * weak
+
     def own(fields_texts: list[str], body: str) -> np.ndarray:
         head, head_whole, _ = lex.vector(fields_texts)
         text, body_whole, sure = lex.vector([body])
-        return np.maximum(np.where(head_whole, 1.0, AMBIGUOUS) * head,
-                          np.where(body_whole & sure, BODY_FACTOR, AMBIGUOUS) * text).astype(np.float32)
+        return np.maximum(np.where(head_whole, 1.0, ambiguous) * head,
+                          np.where(body_whole & sure, BODY_FACTOR, ambiguous) * text).astype(np.float32)
 
     # theme groups: their own text; products and members as support
     g_own = np.zeros((len(groups), n_c), np.float32)
@@ -446,7 +493,10 @@ def compute(engine, questions: list[dict], *, weak: float = WEAK) -> dict:
     index = engine.index()
     rc = record_coverage(index, float(weak))
     asked = detect_questions(engine, questions)
-    return build_report(index, rc, asked, weak=float(weak))
+    report = build_report(index, rc, asked, weak=float(weak))
+    log.info("coverage: %d questions, %d concepts, %d blind spots", len(asked), len(report["concepts"]),
+             len(report["blind_spots"]))
+    return report
 
 
 def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuestion], *, weak: float = WEAK) -> dict:
@@ -528,13 +578,17 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
             i = parent[i]
         return i
 
-    near: dict[int, set[int]] = defaultdict(set)
+    near: dict[int, set[int]] = defaultdict(set)     # broader, narrower and related
+    tree: dict[int, set[int]] = defaultdict(set)     # broader and narrower only
     for i, c in enumerate(concepts):
         for other in c.broader + c.related:
             j = by_id.get(other)
             if j is not None and j != i:
                 near[i].add(j)
                 near[j].add(i)
+                if other in c.broader:
+                    tree[i].add(j)
+                    tree[j].add(i)
     qsets = {i: set(demand_q[i]) for i in members}
     asked_about = [i for i in members if qsets[i]]
     unasked = [i for i in members if not qsets[i]]
@@ -544,11 +598,21 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
         return bool(sa and sb) and len(sa & sb) >= MERGE_OVERLAP * min(len(sa), len(sb))
 
     # 1. Concepts asked about: merge two that are close in the thesaurus (linked, or both linked to one other
-    #    concept) and asked about in mostly the same questions, and any two asked in (nearly) the same ones.
+    #    concept) and asked about in mostly the same questions; two on one branch of the hierarchy with no
+    #    expert anywhere between them (COIL and internationale klas under internationalisering); and any two
+    #    asked in (nearly) the same questions.
     asked_set = set(asked_about)
     for a in asked_about:
         for b in (set(near[a]).union(*(near[n] for n in near[a])) & asked_set) - {a}:
             if most_shared(a, b, qsets.get):
+                parent[find(a)] = find(b)
+    blind_set = set(members)
+    for a in asked_about:
+        frontier, seen = {a}, {a}
+        for _ in range(BRANCH_HOPS):
+            frontier = {n for f in frontier for n in tree[f] if n in blind_set and n not in seen}
+            seen |= frontier
+            for b in frontier & asked_set:
                 parent[find(a)] = find(b)
     for i, a in enumerate(asked_about):
         for b in asked_about[i + 1:]:
@@ -654,7 +718,10 @@ def _why(index, rc: RecordCoverage, cis: list[int], demand: int, n_src: int, wea
                 tgroups.append({"id": rc.groups[i].id, "name": rc.groups[i].title, "score": _round(gstrength[i]),
                                 "active": bool(rc.active[i])})
     away = [e for e in experts if not e["available"] and e["score"] >= weak]
-    faint = [e for e in experts if e["available"] and e["score"] >= 0.3]
+    # weak coverage: an available expert whose own profile mentions it (not only through their group)
+    own = rc.expert_own[:, cols].max(1) if len(rc.experts) else np.zeros(0)
+    row = {r.id: i for i, r in enumerate(rc.experts)}
+    faint = [e for e in experts if e["available"] and e["score"] >= 0.6 * weak and own[row[e["id"]]] > 0]
     if away:
         names = ", ".join(e["name"] for e in away[:2])
         tail = (f"alleen een niet-beschikbare expert ({names})" if len(away) == 1

@@ -25,7 +25,7 @@ from indexer.store import Home
 
 from . import clarify as clarify_mod
 from . import generalise as generalise_mod
-from .entities import neighbours, propagate
+from .entities import concept_support, neighbours, propagate
 from .loaded import LoadedIndex
 from .reasons import expertise_hits, highlights, matched_terms, why
 from .results import Match, MatchResult, PassageHit
@@ -46,14 +46,15 @@ class Options:
     expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
     concept_vector_weight: float = 0.6
     use_general: bool = True
+    concept_support: float = 1.5     # experts/groups gain from top documents sharing their concepts
     min_relative: float = 0.12       # drop matches below this share of the best score of their kind
     min_absolute: float = 0.05
 
 
 BASELINES = {
     "full": Options(),
-    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False),
-    "dense": Options(method="dense", entity_strength=0.0, use_general=False),
+    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False, concept_support=0.0),
+    "dense": Options(method="dense", entity_strength=0.0, use_general=False, concept_support=0.0),
 }
 
 
@@ -201,6 +202,8 @@ class Engine:
         rs = score_records(index, qv_used, weighted)
         own = fuse(rs, index.kinds, opts.method, opts.dense_weight)
         final, via = propagate(index, own, opts.entity_strength) if opts.entity_strength else (own, {})
+        if opts.concept_support:
+            final = final + concept_support(index, own, opts.concept_support)
         t3 = time.perf_counter()
         uncovered = uncovered_concepts(index, hits) if opts.use_general else []
         matches = self._collect(index, final, rs, via, q_tokens, text, hits, top, opts)

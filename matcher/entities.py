@@ -79,3 +79,42 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
         if not rec.active:
             final[rec.row] *= INACTIVE_FACTOR
     return final, via
+
+
+PEOPLE_KINDS = ("expert", "themegroup")
+DOC_DEPTH = 8
+
+
+def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
+    """Topic-level association: experts and theme groups gain from the best documents that share
+    their concepts, even without an explicit link (an adviser on learning analytics supports a
+    question whose best answer is about early warning from study-progress data).
+
+    bonus(e) = strength * sum_d w_d * |C(e) & C(d)|_idf / |C(e)|_idf over the top documents d,
+    with w_d the document's share of the top documents' scores.
+    """
+    out = np.zeros_like(scores)
+    if strength <= 0 or not len(scores):
+        return out
+    docs = np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0]
+    if not len(docs):
+        return out
+    top = docs[np.argsort(-scores[docs])[:DOC_DEPTH]]
+    weights = np.clip(scores[top], 0, None)
+    if weights.sum() <= 0:
+        return out
+    weights = weights / weights.sum()
+    idf = index.concept_idf()
+    doc_concepts = [(index.record_concepts(index.record_list[int(d)].id), float(w)) for d, w in zip(top, weights)]
+    for row in np.nonzero(np.isin(index.kinds, PEOPLE_KINDS))[0]:
+        own = index.record_concepts(index.record_list[int(row)].id)
+        if not own:
+            continue
+        norm = float(sum(idf[i] for i in own))
+        total = 0.0
+        for concepts, w in doc_concepts:
+            shared = own & concepts
+            if shared:
+                total += w * float(sum(idf[i] for i in shared)) / norm
+        out[row] = strength * total
+    return out

@@ -240,13 +240,12 @@ def eval_cmd(questions, home, embedder, as_json, feedback, examples):
                        + "".join(f"\n  ? {c}" for c in ex["clarify"]))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 from .admin import purge_cmd, user_group  # noqa: E402
+from .coverage_cmd import coverage_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
-
-from .coverage_cmd import coverage_cmd  # noqa: E402
 main.add_command(coverage_cmd)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -401,10 +401,41 @@ def test_adding_a_broken_file_loses_nothing_already_indexed(tmp_path):
 
 
 def test_a_file_that_turns_bad_keeps_its_last_good_record(tmp_path):
+    from matcher.loaded import LoadedIndex
+
     corpus = good_corpus(tmp_path / "c")
     home = tmp_path / "h"
     build_index([corpus], home, embedder=EMB, progress=False)
     write(corpus, "experten/anna.md", "---\nid: exp-anna\nname: Anna\norganisation: Hogeschool: Noord\n---\nx\n")
     report = build_index([corpus], home, embedder=EMB, progress=False)
     assert [p.path for p in report.errors] == ["experten/anna.md"]
-    assert "exp-anna" in ids_in(Home(home).current())
+    assert any(p.level == "warning" and p.path == "experten/anna.md" for p in report.problems)
+    index = LoadedIndex(Home(home).current())
+    assert index.records["exp-anna"].title == "Anna de Vries"          # the last good version
+    assert any("programmatisch toetsen" in index.passage_text[i] for i in index.records["exp-anna"].passages)
+
+    # still broken while other files change, and on --rebuild: still kept
+    write(corpus, "experten/bert.md", "---\nid: exp-bert\nname: Bert\n---\nBert.\n")
+    again = build_index([corpus], home, embedder=EMB, progress=False)
+    assert again.changed and "exp-anna" in ids_in(again.build) and "exp-bert" in ids_in(again.build)
+    assert "exp-anna" in ids_in(build_index([corpus], home, embedder=EMB, progress=False, rebuild=True).build)
+
+    # fixed: the new version replaces it; deleted: it leaves
+    write(corpus, "experten/anna.md", "---\nid: exp-anna\nname: Anna Hersteld\n---\nAnna is terug.\n")
+    fixed = build_index([corpus], home, embedder=EMB, progress=False)
+    assert fixed.errors == [] and fixed.files["changed"] == 1
+    assert LoadedIndex(fixed.build).records["exp-anna"].title == "Anna Hersteld"
+    (corpus / "experten" / "anna.md").unlink()
+    gone = build_index([corpus], home, embedder=EMB, progress=False)
+    assert "exp-anna" not in ids_in(gone.build)
+
+
+def test_a_file_that_was_never_good_is_not_in_the_index(tmp_path):
+    corpus = good_corpus(tmp_path / "c")
+    write(corpus, "experten/kees.md", BAD["experten/kees.md"])
+    home = tmp_path / "h"
+    build_index([corpus], home, embedder=EMB, progress=False)
+    write(corpus, "experten/bert.md", "---\nid: exp-bert\nname: Bert\n---\nBert.\n")
+    report = build_index([corpus], home, embedder=EMB, progress=False)
+    assert "exp-kees" not in ids_in(report.build)
+    assert not any(p.level == "warning" and p.path == "experten/kees.md" for p in report.problems)

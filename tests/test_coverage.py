@@ -17,11 +17,23 @@ concepts:
   label: toegankelijk onderwijs
   group: inclusie
   synonyms: [toegankelijkheid, functiebeperking, studenten met een beperking]
+- id: t-udl
+  label: universal design for learning
+  group: inclusie
+  synonyms: [UDL]
+  broader: [t-toegankelijk]
 - id: t-micro
   label: microcredentials
   group: organisatie
   synonyms: [micro-credentials, stapelbare modules]
-  broader: [t-llo]
+- id: t-coil
+  label: COIL
+  group: internationalisering
+  synonyms: [virtuele uitwisseling]
+  broader: [t-int]
+- id: t-int
+  label: internationalisering thuis
+  group: internationalisering
 - id: t-llo
   label: leven lang ontwikkelen
   group: organisatie
@@ -164,6 +176,14 @@ year: 2020
 ---
 Over toegankelijkheid van digitaal lesmateriaal: ondertiteling, contrast en schermlezers.
 """,
+    "lit-udl-boek.md": """---
+id: lit-udl-boek
+title: Universal design for learning in de praktijk
+authors: [D. Ontwerper]
+year: 2019
+---
+Hoe universal design for learning toegankelijk onderwijs voor iedereen mogelijk maakt.
+""",
     "lit-micro.md": """---
 id: lit-micro
 title: Microcredentials in het hoger onderwijs
@@ -186,6 +206,8 @@ QUESTIONS = [
     {"question": "Wie kan helpen met virtual reality in de les?", "date": "bad-date"},
     {"question": "Hoe zet ik VR-brillen in bij praktijkvakken?"},
     {"question": "Wie weet iets van leven lang ontwikkelen voor onze opleiding?"},
+    {"question": "Hoe zetten we een COIL-project op met een partner in het buitenland?"},
+    {"question": "Hoe bieden we internationalisering thuis aan zonder reizen?"},
     {"question": "   "},        # no words: ignored
 ]
 
@@ -243,12 +265,26 @@ def test_demand_and_literature_without_expert_is_a_blind_spot(report):
     c = _concept(report, "t-toegankelijk")
     assert c["blind_spot"] is True
     assert c["demand"] == 3
-    assert c["sources"] == 2
+    assert c["sources"] == 3
     assert not [e for e in c["experts"] if e["score"] >= report["weak"]]
     rank, spot = _spot(report, "toegankelijk onderwijs")
     assert rank == 0, "most demand and sources: first"
-    assert spot["why"] == "3 vragen, 2 bronnen, geen expert"
+    assert spot["label"] == "toegankelijk onderwijs"
+    assert spot["why"] == "3 vragen, 3 bronnen, geen expert"
     assert spot["demand"] == 3 and len(spot["questions"]) == 3
+    # its narrower concept nobody asked about, with the same sources, is part of the entry
+    assert _concept(report, "t-udl")["demand"] == 0
+    assert "universal design for learning" in spot["concepts"]
+
+
+def test_one_branch_without_experts_is_one_blind_spot(report):
+    # COIL and its broader concept are asked about in different questions; nobody covers either
+    assert _concept(report, "t-coil")["blind_spot"] and _concept(report, "t-int")["blind_spot"]
+    rank, spot = _spot(report, "COIL")
+    assert _spot(report, "internationalisering thuis")[0] == rank
+    assert spot["demand"] == 2 and spot["why"] == "2 vragen, 0 bronnen, geen expert"
+    # no sources: ranked below topics with the same demand and sources
+    assert rank > _spot(report, "microcredentials")[0]
 
 
 def test_theme_group_mention_alone_is_still_a_blind_spot(report):
@@ -323,7 +359,7 @@ def test_json_shape(report):
     assert report["months"]["2024-03"]["toegankelijk onderwijs"] == 2
     assert report["months"]["2024-04"]["programmatisch toetsen"] == 1
     assert set(report["months"]) == {"2024-03", "2024-04"}, "undated and badly dated questions have no month"
-    assert report["questions"] == 10, "the question without words is ignored"
+    assert report["questions"] == 12, "the question without words is ignored"
 
 
 def test_record_coverage_is_cached_per_index(engine):
@@ -385,7 +421,7 @@ def test_cli_outputs(cov_home, tmp_path):
     res = CliRunner().invoke(main, args + ["--csv", str(csv_path), "--plot", str(svg_path)])
     assert res.exit_code == 0, res.output
     assert "Blinde vlekken" in res.output and "toegankelijk onderwijs" in res.output
-    assert "3 vragen, 2 bronnen, geen expert" in res.output
+    assert "3 vragen, 3 bronnen, geen expert" in res.output
     assert csv_path.read_text("utf-8").startswith("id,label,")
     ET.parse(svg_path)
     res = CliRunner().invoke(main, args + ["--json"])
@@ -432,7 +468,7 @@ def test_no_questions_and_bad_arguments(engine):
     # knowledge without an expert is still a blind spot, ranked by its sources
     spots = {label for b in rep["blind_spots"] for label in b["concepts"]}
     assert "toegankelijk onderwijs" in spots and "programmatisch toetsen" not in spots
-    assert rep["blind_spots"][0]["why"] == "2 bronnen, geen expert"
+    assert rep["blind_spots"][0]["why"] == "3 bronnen, geen expert"
     for bad in (0, -1, 1.5, "0.5", True):
         with pytest.raises(InvalidInput):
             coverage.compute(engine, [], weak=bad)

@@ -250,3 +250,29 @@ def test_xss_in_a_corpus_file_is_inert_everywhere(evil_engine, tmp_path, login):
     page = res.get_data(as_text=True)
     assert "Chatbotkenner" in page and "<img src=x" not in page and "<script>alert" not in page
     assert 'href="javascript:' not in page
+
+
+def test_html_markdown_and_pdf_carry_the_same_brief(connector, store, web_app):
+    from pypdf import PdfReader
+
+    from web.brief import build_brief
+
+    iid = store.add_intake("Hoe zet ik kennisclips in zodat studenten in hun eigen tempo werken bij ROC Rijn IJssel?")
+    store.add_note(iid, "anna", "Eerste gesprek gepland.")
+    with web_app.app_context():
+        brief = build_brief(web_app.extensions["schakel"].engine, store.intake(iid))
+    assert brief.match_count > 5 and brief.open_facets
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    pdf = connector.get(f"/schakelaar/intake/{iid}/brief.pdf").data
+    pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    from markupsafe import escape
+
+    from web.brief import md as md_escape
+
+    expected = [m.title for _, _, ms in brief.matches for m in ms] + [f.question for f in brief.open_facets] + \
+        [label for _, label, _ in brief.checklist] + [brief.general, "Eerste gesprek gepland."] + list(brief.dropped)
+    for text in expected:
+        assert str(escape(text)) in html, text
+        assert md_escape(text) in md, text
+        assert " ".join(text.split()) in pdf_text, text

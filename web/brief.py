@@ -372,16 +372,22 @@ def to_pdf(brief: Brief) -> bytes:
     def text(value: str, size: float = 10.5, bold: bool = False, indent: float = 0, gap: float = 1.2) -> None:
         pdf.set_font(family, "B" if bold else "", size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, size * 0.5, clean(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - indent, size * 0.5, clean(value), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
 
-    def heading(value: str, size: float = 13) -> None:
+    def need(mm: float) -> None:
+        """Start a new page unless ``mm`` of height is left (no heading alone at the bottom of a page)."""
+        if pdf.get_y() + mm > pdf.h - pdf.b_margin:
+            pdf.add_page()
+
+    def heading(value: str, size: float = 13, keep: float = 25) -> None:
+        need(keep)
         pdf.ln(2.5)
         text(value, size=size, bold=True, gap=1.5)
 
     def bullets(items: list[str], mark: str = "-") -> None:
         for item in items:
-            text(f"{mark} {item}", indent=3, gap=0.6)
+            text(f"{mark} {item}".strip(), indent=3, gap=0.6)
 
     text(f"Intakebrief: vraag {brief.intake_id}", size=17, bold=True, gap=2)
     text(f"Ontvangen: {datum(brief.created)}   Status: {brief.status}   "
@@ -417,6 +423,7 @@ def to_pdf(brief: Brief) -> bytes:
     for n in brief.notices:
         text(n, size=9.5)
     for _, label, items in brief.matches:
+        need(20)
         text(f"{label} ({len(items)})", size=11.5, bold=True, gap=0.8)
         if not items:
             text("Geen passende resultaten.", indent=3, size=9.5)
@@ -428,7 +435,7 @@ def to_pdf(brief: Brief) -> bytes:
             if m.url:
                 text(f"Bron: {m.url}", size=9.5, indent=7, gap=0.3)
             pdf.ln(1)
-    heading("Checklist voor het intakegesprek")
+    heading("Checklist voor het intakegesprek", keep=60)  # the checklist stays on one page
     for _, label, hint in brief.checklist:
         text(f"{box} {label}", bold=True, indent=3, gap=0.2)
         text(hint, size=9.5, indent=9, gap=1)

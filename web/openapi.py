@@ -47,9 +47,11 @@ SCHEMAS = {
             "level": {"type": "integer", "minimum": 0, "maximum": 3,
                       "description": "Ladder level: 0 as asked, 1 its concepts (default), 2 broader, 3 theme."},
             "answers": {"type": "object", "description": "Answers to clarifying questions, by facet.",
-                        "propertyNames": {"enum": FACETS}, "additionalProperties": {"type": "string", "maxLength": 200}},
+                        "propertyNames": {"enum": FACETS},
+                        "additionalProperties": {"type": "string", "maxLength": 200}},
             "consent": {"type": "boolean", "default": False,
-                        "description": "Store the question (scrubbed of e-mail addresses and phone numbers) as an intake."},
+                        "description": "Store the question (scrubbed of e-mail addresses and phone numbers) "
+                                       "as an intake."},
         },
     },
     "Passage": {"type": "object", "properties": {

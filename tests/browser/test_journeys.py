@@ -105,6 +105,19 @@ def check(page, name: str, shots) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in bad)
 
 
+def fits_a_phone(page, name: str, shots) -> None:
+    """At 360 px wide nothing but wide tables (in their own scroll box) may scroll sideways."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name}: the page scrolls sideways by {overflow}px on a phone"
+        shots_dir = shots[-1]
+        page.screenshot(path=str(shots_dir / f"{name}-telefoon.png"), full_page=False)
+    finally:
+        page.set_viewport_size(size)
+
+
 def login(page, base: str, username: str) -> None:
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
@@ -130,6 +143,7 @@ def test_participant_journey(page, server, shots):
     assert page.get_by_role("heading", level=1).inner_text() == "Hulp bij je vraag"
     assert page.locator("article.match").count() > 3
     check(page, "03-resultaten", shots)
+    fits_a_phone(page, "03-resultaten", shots)
 
     first = page.locator("article.match").first
     record_title = first.locator("h3").inner_text()
@@ -154,6 +168,7 @@ def test_participant_journey(page, server, shots):
     page.goto(base + "/wie-weet-wat")
     assert page.get_by_role("heading", level=1).inner_text() == "Wie weet wat"
     check(page, "04-wie-weet-wat", shots)
+    fits_a_phone(page, "04-wie-weet-wat", shots)
     page.get_by_label("Soort").select_option("themegroup")
     page.get_by_role("button", name="Filter", exact=True).click()
     assert "soort=themegroup" in page.url
@@ -169,6 +184,7 @@ def test_connector_journey(page, server, shots):
     assert page.url == base + "/schakelaar/"
     assert page.get_by_role("heading", level=1).inner_text() == "Inbox"
     check(page, "06-inbox", shots)
+    fits_a_phone(page, "06-inbox", shots)
 
     page.get_by_role("link", name=SEEDED_QUESTION).click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Intakebrief: vraag")
@@ -176,6 +192,7 @@ def test_connector_journey(page, server, shots):
     for text in ("Gedeeld doel", "Facilitering in uren door het bestuur", "docent@example.org", "Nog open"):
         assert text in main, text
     check(page, "07-intakebrief", shots)
+    fits_a_phone(page, "07-intakebrief", shots)
 
     page.get_by_label("Nieuwe notitie").fill("Gebeld; vervolgafspraak dinsdag.")
     page.get_by_role("button", name="Notitie toevoegen").click()
@@ -213,6 +230,7 @@ def test_tussenring_journey(page, server, shots, request):
     assert img.get_attribute("alt")
     assert page.evaluate("document.querySelector('figure.heatmap img').naturalWidth") > 0  # the SVG loaded
     check(page, "08-tussenring", shots)
+    fits_a_phone(page, "08-tussenring", shots)
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Download de dekking als CSV").click()
