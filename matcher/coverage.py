@@ -78,7 +78,8 @@ WEAK = 0.5              # expert strength below this is not coverage
 TOP_CONCEPTS = 3        # concepts per question that count as its demand
 EMBED_BATCH = 64
 DISTINCTIVE = 0.1       # a single synonym found in more than this share of passages is not sure evidence
-VARIANT_MIN, VARIANT_RATIO = 6, 0.65  # word variants: shared start of at least 6 letters, similar length
+VARIANT_MIN = 6         # word variants the stemmer keeps apart: stems of at least 6 letters ...
+VARIANT_ENDINGS = {"er", "ers", "ing", "bar", "baar", "heid", "lijk", "ig", "e", "en", "s", "st", "ster", "isch"}
 LEX_FULL = 0.8          # ConceptMatcher.lexical score that counts as a full match
 BODY_FACTOR = 0.8       # a concept named in the body text, not in the profile fields
 AMBIGUOUS = 0.9         # share of ``weak`` for a mention that may mean something else (one common synonym,
@@ -162,14 +163,15 @@ class _Lexicon:
         self._variants: dict[str, set[str]] = {}
 
     def variants(self, st: str) -> set[str]:
-        """Term stems that one of st and it starts with the other, at similar length."""
+        """Term stems that are st plus a derivational ending, or st minus one ('begeleid' / 'begeleider'),
+        not a compound ('onderwijs' / 'onderwijseenheden')."""
         hit = self._variants.get(st)
         if hit is None:
             hit = set()
             if len(st) >= VARIANT_MIN:
                 for t in self._term_stems.get(st[:VARIANT_MIN], ()):
-                    if t != st and (t.startswith(st) or st.startswith(t)) and \
-                            min(len(t), len(st)) >= VARIANT_RATIO * max(len(t), len(st)):
+                    short, long_ = sorted((st, t), key=len)
+                    if t != st and long_.startswith(short) and long_[len(short):] in VARIANT_ENDINGS:
                         hit.add(t)
             self._variants[st] = hit
         return hit

@@ -39,8 +39,9 @@ class SchakelGroup(click.Group):
 def main(verbose: bool) -> None:
     """Schakel: match practice questions of teachers to experts, theme groups and sources."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("bm25s", "faiss", "sentence_transformers"):  # libraries that log below WARNING themselves
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:  # some libraries (bm25s) set their own loggers to DEBUG when imported: keep them quiet
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: record.levelno >= logging.WARNING)
 
 
 # --- index -------------------------------------------------------------------
