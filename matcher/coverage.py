@@ -70,6 +70,7 @@ import numpy as np
 from indexer.analysis import content_words, stem
 from indexer.errors import InvalidInput
 
+from .entities import neighbours
 from .loaded import LoadedIndex, RecordInfo
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ VIA_SOURCES = 0.5       # demand weight of a weak question that reaches a blind 
 VIA_SOURCES_HITS = 2    # ... when this many of its three best-matching sources are the blind spot's
 BRANCH_HOPS = 3         # asked concepts this many broader/narrower steps apart, all without expert, merge
 MERGE_OVERLAP = 0.5     # share of the smaller question (or source) set two concepts must share to merge
+CLEAR = 0.75            # ranking score from which a blind spot is clear (one central question and 3 sources)
 MAX_QUESTIONS = 25      # example questions kept per blind spot
 MAX_LISTED = 10         # experts / theme groups listed per concept
 MIN_LISTED = 0.15       # ... with at least this strength
@@ -258,8 +260,6 @@ def _dense_support(index: LoadedIndex, recs: list[RecordInfo]) -> np.ndarray:
 
 
 def _linked(index: LoadedIndex, rid: str, kinds: tuple[str, ...]) -> list[str]:
-    from .entities import neighbours
-
     return [o for o, _ in neighbours(index, rid) if o in index.records and index.records[o].kind in kinds]
 
 
@@ -276,6 +276,24 @@ def _combine(own: np.ndarray, link: np.ndarray, dense: np.ndarray, weak: float) 
     confirmed = (own > 0) & (dense >= DENSE_CONFIRM)
     unsure = np.where(confirmed, np.minimum(1.0, own + 0.5 * link + dense), unsure)
     return np.where(own >= weak, sure, unsure).astype(np.float32)
+
+
+def _group_name_pattern(groups: list[RecordInfo]) -> re.Pattern | None:
+    """Theme-group names as written in a profile ("lid van de themagroep Inclusief onderwijs", "trekker van
+    Themagroep X"): a link to the group, not expertise on its topic. A bare topic phrase without "groep"
+    before it is left alone."""
+    rest = set()
+    for g in groups:
+        for name in (g.title, str(g.fields.get("name") or "")):
+            name = " ".join(name.split())
+            name = re.sub(r"^(?:thema|werk)?groep\s+", "", name, flags=re.I)
+            for variant in (name, re.sub(r"\s*\([^)]*\)\s*$", "", name)):
+                if len(variant) >= 3:
+                    rest.add(variant)
+    if not rest:
+        return None
+    names = "|".join(re.escape(n) for n in sorted(rest, key=len, reverse=True))
+    return re.compile(rf"\b(?:thema|werk)?groep\s+[\"'‘“]?(?:{names})[\"'’”]?", re.I)
 
 
 def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
@@ -297,18 +315,7 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
     def products_of(gid: str) -> list[RecordInfo]:
         return [index.records[p] for p in _linked(index, gid, ("product",))]
 
-    # "lid van de themagroep Inclusief onderwijs" is a link to the group, not expertise on its topic
-    names = set()
-    for g in groups:
-        for name in (g.title, str(g.fields.get("name") or "")):
-            name = " ".join(name.split())
-            if len(name) >= 4:
-                names.add(name)
-                names.add(re.sub(r"\s*\([^)]*\)\s*$", "", name))
-                names.add(re.sub(r"^themagroep\s+", "", name, flags=re.I))
-    names = {n for n in names if len(n) >= 4}
-    group_names = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.I) \
-        if names else None
+    group_names = _group_name_pattern(groups)
 
     def drop_groups(text: str) -> str:
         return group_names.sub(" ; ", text) if group_names and text else text
@@ -692,6 +699,8 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
             "source_ids": sorted(srcs)[:MAX_QUESTIONS],
             "why": why,
             "score": _round(score),
+            # clear: asked about with sources (or asked often); otherwise a possible gap to check by hand
+            "clear": bool(qweights) and score >= CLEAR,
             "experts": experts,
             "themegroups": tgroups,
         })

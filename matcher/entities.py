@@ -82,11 +82,12 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
 
 
 PEOPLE_KINDS = ("expert", "themegroup")
+SUPPORTED_KINDS = ("expert", "themegroup", "literature", "product")   # measured: kr and reports do not gain
 DOC_DEPTH = 8
 
 
 def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
-    """Topic-level association: experts and theme groups gain from the best documents that share
+    """Topic-level association: experts, theme groups, literature and products gain from the best documents that share
     their concepts, even without an explicit link (an adviser on learning analytics supports a
     question whose best answer is about early warning from study-progress data).
 
@@ -106,7 +107,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     weights = weights / weights.sum()
     idf = index.concept_idf()
     doc_concepts = [(index.record_concepts(index.record_list[int(d)].id), float(w)) for d, w in zip(top, weights)]
-    for row in np.nonzero(np.isin(index.kinds, PEOPLE_KINDS))[0]:
+    for row in np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]:
         own = index.record_concepts(index.record_list[int(row)].id)
         if not own:
             continue

@@ -61,6 +61,9 @@ def print_report(report: dict, top: int, show_concepts: int, names: dict[str, st
     if not spots:
         click.echo("  Geen: elk onderwerp met vragen of bronnen heeft een beschikbare expert.")
     for n, b in enumerate(spots[:top], start=1):
+        if not b.get("clear", True) and (n == 1 or spots[n - 2].get("clear", True)):
+            click.echo(click.style("    -- mogelijke blinde vlekken: weinig vraag of geen bronnen, controleer ze --",
+                                   fg="yellow"))
         click.echo(f"{n:2d}. {click.style(b['label'], bold=True)}  ({b['why']})")
         others = [c for c in b["concepts"] if c != b["label"]]
         if others:

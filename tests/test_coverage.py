@@ -283,6 +283,7 @@ def test_one_branch_without_experts_is_one_blind_spot(report):
     rank, spot = _spot(report, "COIL")
     assert _spot(report, "internationalisering thuis")[0] == rank
     assert spot["demand"] == 2 and spot["why"] == "2 vragen, 0 bronnen, geen expert"
+    assert spot["clear"] is False and _spot(report, "toegankelijk onderwijs")[1]["clear"] is True
     # no sources: ranked below topics with the same demand and sources
     assert rank > _spot(report, "microcredentials")[0]
 

