@@ -43,6 +43,15 @@ would you your about any anyone someone is are do help
 
 STOPWORDS = STOPWORDS_NL | STOPWORDS_EN
 
+#: Common verbs and nouns that carry little topic: searched on, but never shown as a reason or marked.
+WEAK_WORDS = set("""
+zetten zet zette gezet inzetten werken werk werkt gewerkt maken maakt gemaakt doen doet gedaan gebruiken gebruikt
+krijgen krijgt helpen helpt geholpen vinden vindt gevonden geven geeft gegeven komen komt gekomen gaan gaat staan
+staat houden houdt brengen brengt laten laat nemen neemt zorgen zorgt hebben heeft willen wil kunnen kan moeten
+moet weten weet zien ziet manier manieren vraag vragen mensen tijd keer jaar dingen idee ideeen goed beter nieuw
+nieuwe groot grote klein kleine lang lange
+""".split())
+
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _stemmer_local = threading.local()
 
@@ -88,6 +97,9 @@ def stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+WEAK_STEMS = frozenset(stem(w) for w in WEAK_WORDS)
 
 
 class Analyzer:

@@ -96,9 +96,10 @@ DENSE_ONLY = 0.5        # demand weight of a concept detected by embedding alone
 SERVED_FACTOR = 0.75    # a question that available experts serve well as a whole counts less
 VIA_SOURCES = 0.5       # demand weight of a weak question that reaches a blind spot through its sources ...
 VIA_SOURCES_HITS = 2    # ... when this many of its three best-matching sources are the blind spot's
+BAR_SAMPLE = 500        # questions sampled for the typical best-source score
 BRANCH_HOPS = 3         # asked concepts this many broader/narrower steps apart, all without expert, merge
 MERGE_OVERLAP = 0.5     # share of the smaller question (or source) set two concepts must share to merge
-CLEAR = 0.75            # ranking score from which a blind spot is clear (one central question and 3 sources)
+CLEAR = 0.75            # ranking score from which a blind spot is clear (one central question, 2 sources)
 MAX_QUESTIONS = 25      # example questions kept per blind spot
 MAX_LISTED = 10         # experts / theme groups listed per concept
 MIN_LISTED = 0.15       # ... with at least this strength
@@ -660,10 +661,11 @@ def _blind_spots(index, rc: RecordCoverage, asked, served, demand_q, weight_q, b
                 if any(qsets[ci] for ci in cis)}
     via: dict[int, dict[int, float]] = defaultdict(dict)
     if weak_q and any(len(v) >= 2 for v in src_sets.values()):
-        tops = top_sources(index, [q.text for q in asked])
-        # only questions that match their best source at least as well as the typical question does:
-        # a few common words in one long report are no evidence
-        bar = float(np.median([t[0][1] if t else 0.0 for t in tops.values()]))
+        # only questions that match their best source at least as well as the typical question does (the
+        # median over at most BAR_SAMPLE questions): a few common words in one long report are no evidence
+        sample = [q.text for q in asked[::max(1, math.ceil(len(asked) / BAR_SAMPLE))]]
+        tops = top_sources(index, sample + [asked[qi].text for qi in weak_q])
+        bar = float(np.median([tops[t][0][1] if tops[t] else 0.0 for t in sample]))
         for qi in weak_q:
             top = tops.get(asked[qi].text, [])
             if not top or top[0][1] < bar:

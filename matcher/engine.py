@@ -226,7 +226,9 @@ class Engine:
     def _collect(self, index: LoadedIndex, final: np.ndarray, rs, via, q_tokens, text, hits, top, opts):
         query_stems = set(q_tokens)
         concept_terms = {stem(w) for h in hits[:4] for t in h.concept.terms() for w in content_words(t)}
-        mark_stems = query_stems | {stem(w) for h in hits[:3] for t in h.terms for w in content_words(t)}
+        # mark only words that say something: not those found in most passages ("studenten", "zetten")
+        mark_stems = {st for st in query_stems if index.stem_is_distinctive(st)} | \
+            {stem(w) for h in hits[:3] for t in h.terms for w in content_words(t)}
         query_words = {}
         for w in content_words(text):
             query_words.setdefault(stem(w), w)

@@ -159,7 +159,12 @@ class LoadedIndex:
         """A question word worth naming as a reason: not in most passages of the corpus."""
         from indexer.analysis import stem
 
-        return self._df_ratio.get(stem(word), 0.0) <= max_ratio
+        return self.stem_is_distinctive(stem(word), max_ratio)
+
+    def stem_is_distinctive(self, st: str, max_ratio: float = 0.2) -> bool:
+        from indexer.analysis import WEAK_STEMS
+
+        return st not in WEAK_STEMS and self._df_ratio.get(st, 0.0) <= max_ratio
 
     @property
     def embedder_name(self) -> str:
