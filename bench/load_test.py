@@ -78,6 +78,7 @@ class Client(threading.Thread):
     def _record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
         with self.lock:
             self.stats["lat"][kind].append(seconds)
+            self.stats["timeline"].append((time.time() - seconds, kind, seconds))
             self.stats["count"][kind] += 1
             if not ok:
                 self.stats["errors"].append({"kind": kind, "detail": detail[:300], "t": time.time()})
@@ -164,7 +165,7 @@ def main(argv=None) -> dict:
     extra["SCHAKEL_EMBEDDER"] = args.embedder
     env = server_env(args.home, extra)
     qs = questions(600, seed=23)
-    stats = {"lat": defaultdict(list), "count": defaultdict(int), "errors": []}
+    stats = {"lat": defaultdict(list), "count": defaultdict(int), "errors": [], "timeline": []}
     lock = threading.Lock()
     with Server(args.home, threads=args.threads, env=env) as srv:
         # baseline: one client, sequential, unloaded
@@ -204,7 +205,9 @@ def main(argv=None) -> dict:
             if rebuild is not None and "finished" not in rebuild_info and rebuild.poll() is not None:
                 out = rebuild.stdout.read()
                 rebuild_info.update(finished=now - started, returncode=rebuild.returncode, output=out[-600:])
-                rebuild_info["new_build"] = (args.home / "index" / "CURRENT").read_text().strip()
+                current = args.home / "index" / "CURRENT"
+                rebuild_info["new_build"] = current.read_text().strip()
+                rebuild_info["published"] = current.stat().st_mtime - started
                 print(f"  t={now - started:5.1f}s rebuild finished (exit {rebuild.returncode}), "
                       f"new build {rebuild_info['new_build']}", flush=True)
             done_time = now - started >= args.seconds
@@ -235,13 +238,21 @@ def main(argv=None) -> dict:
     switch = None
     if rebuild_info.get("new_build"):
         hits = [t for t, name in seen if name == rebuild_info["new_build"]]
-        if hits:
-            switch = round(hits[0] - started - rebuild_info["finished"], 2)
+        if hits:  # healthz is polled every 0.5 s and the engine checks CURRENT once a second
+            switch = round(hits[0] - started - rebuild_info["published"], 2)
+    phases = {}
+    if rebuild_info.get("finished") is not None:
+        r0, r1 = started + rebuild_info["started"], started + rebuild_info["finished"]
+        for name, keep in (("before_rebuild", lambda t: t < r0), ("during_rebuild", lambda t: r0 <= t < r1),
+                           ("after_rebuild", lambda t: t >= r1)):
+            v = [x for t, k, x in stats["timeline"] if k == "api_match" and keep(t)]
+            if v:
+                phases[name] = {"count": len(v), "p50_ms": ms(pct(v, 50)), "p95_ms": ms(pct(v, 95))}
     summary = {
         "clients": args.clients, "seconds": round(elapsed, 1), "requests": total,
         "throughput_rps": round(total / elapsed, 1), "errors": len(errors), "error_samples": errors[:5],
         "baseline_api_match_ms": {"p50": ms(b50), "p95": ms(b95)},
-        "per_kind": per_kind,
+        "per_kind": per_kind, "api_match_by_phase": phases,
         "api_match_ratio_to_baseline": {"p50": round(pct(lat["api_match"], 50) / b50, 2),
                                         "p95": round(pct(lat["api_match"], 95) / b95, 2)},
         "all_requests_ms": {"p50": ms(pct(all_lat, 50)), "p95": ms(pct(all_lat, 95))},
@@ -255,6 +266,8 @@ def main(argv=None) -> dict:
     print(f"baseline /api/match (1 client, unloaded): p50 {ms(b50)} ms, p95 {ms(b95)} ms")
     for k, v in per_kind.items():
         print(f"  {k:10s} n={v['count']:6d}  p50 {v['p50_ms']:8.1f} ms  p95 {v['p95_ms']:8.1f} ms  max {v['max_ms']:8.1f}")
+    for k, v in phases.items():
+        print(f"  api_match {k:15s} n={v['count']:6d}  p50 {v['p50_ms']:8.1f} ms  p95 {v['p95_ms']:8.1f} ms")
     r = summary["api_match_ratio_to_baseline"]
     print(f"RATIO /api/match under load vs baseline: p50 {r['p50']}x, p95 {r['p95']}x "
           f"(with {args.clients} clients on {args.threads} server threads)")

@@ -39,9 +39,11 @@ class SchakelGroup(click.Group):
 def main(verbose: bool) -> None:
     """Schakel: match practice questions of teachers to experts, theme groups and sources."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not verbose:  # some libraries (bm25s) set their own loggers to DEBUG when imported: keep them quiet
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(lambda record: record.levelno >= logging.WARNING)
+    # Some libraries set their own loggers to DEBUG when imported (bm25s); pypdf warns about the broken
+    # PDFs that `schakel index` reports itself, with the file name. Keep both out of normal output.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: verbose or (record.levelno >= logging.WARNING
+                                                     and not record.name.startswith("pypdf")))
 
 
 # --- index -------------------------------------------------------------------
