@@ -429,9 +429,14 @@ def detect_questions(engine, questions: list[dict], top: int = TOP_CONCEPTS) -> 
     cm = index.concept_matcher
     cleaned = [c for c in (_clean(q) for q in questions) if c]
     unique = list(dict.fromkeys(t for t, _ in cleaned))
+    name, dim = engine.embedder.name, engine.embedder.dim
     with _LOCK:
         known = _DETECTED.setdefault(index, {})
         todo = [t for t in unique if t not in known]
+        for q in questions:  # vectors stored with the question (consented intakes) need no embedding
+            vec = q.get("vector") if isinstance(q, dict) else None
+            if vec is not None and q.get("embedder") == name and len(vec) == dim and isinstance(q.get("question"), str):
+                _VECTORS[(name, " ".join(q["question"].split())[:2000])] = np.asarray(vec, np.float32)
     vectors = _embed(engine.embedder, todo)
     found_all = {}
     for text in todo:

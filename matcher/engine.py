@@ -46,7 +46,7 @@ class Options:
     expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
     concept_vector_weight: float = 0.6
     use_general: bool = True
-    concept_support: float = 1.5     # experts/groups gain from top documents sharing their concepts
+    concept_support: float = 4.0     # experts/groups gain from top documents sharing their concepts
     min_relative: float = 0.12       # drop matches below this share of the best score of their kind
     min_absolute: float = 0.05
 

@@ -87,12 +87,13 @@ DOC_DEPTH = 8
 
 
 def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
-    """Topic-level association: experts, theme groups, literature and products gain from the best documents that share
-    their concepts, even without an explicit link (an adviser on learning analytics supports a
-    question whose best answer is about early warning from study-progress data).
+    """Topic-level association: experts, theme groups, literature and products gain from the best
+    documents that share their concepts, even without an explicit link (an adviser on learning
+    analytics supports a question whose best answer is about early warning from study-progress data).
 
-    bonus(e) = strength * sum_d w_d * |C(e) & C(d)|_idf / |C(e)|_idf over the top documents d,
-    with w_d the document's share of the top documents' scores.
+    bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / DOC_DEPTH over the top documents d, where s_d
+    is the document's own score (so weak documents give little) and cos the idf-weighted cosine of
+    the two concept sets (so a record with many concepts gets no free ride).
     """
     out = np.zeros_like(scores)
     if strength <= 0 or not len(scores):
@@ -101,21 +102,27 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     if not len(docs):
         return out
     top = docs[np.argsort(-scores[docs])[:DOC_DEPTH]]
-    weights = np.clip(scores[top], 0, None)
-    if weights.sum() <= 0:
+    best = float(scores[top[0]])
+    if best <= 0:
         return out
-    weights = weights / weights.sum()
     idf = index.concept_idf()
-    doc_concepts = [(index.record_concepts(index.record_list[int(d)].id), float(w)) for d, w in zip(top, weights)]
+
+    def mass(concepts) -> float:
+        return float(sum(idf[i] ** 2 for i in concepts)) ** 0.5
+
+    doc_concepts = [(c, mass(c), float(scores[d])) for d in top
+                    if scores[d] >= 0.5 * best and (c := index.record_concepts(index.record_list[int(d)].id))]
+    if not doc_concepts:
+        return out
     for row in np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]:
         own = index.record_concepts(index.record_list[int(row)].id)
         if not own:
             continue
-        norm = float(sum(idf[i] for i in own))
+        own_mass = mass(own)
         total = 0.0
-        for concepts, w in doc_concepts:
+        for concepts, doc_mass, s in doc_concepts:
             shared = own & concepts
             if shared:
-                total += w * float(sum(idf[i] for i in shared)) / norm
-        out[row] = strength * total
+                total += s * float(sum(idf[i] ** 2 for i in shared)) / (own_mass * doc_mass)
+        out[row] = strength * total / DOC_DEPTH
     return out

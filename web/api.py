@@ -53,7 +53,13 @@ def match():
 def store_intake(result) -> int:
     g = result.general
     return services().store.add_intake(result.question, g.question if g else "",
-                                       answers=None, concepts=[c.label for c in g.concepts if c.level == 1] if g else [])
+                                       answers=None, concepts=[c.label for c in g.concepts if c.level == 1] if g else [],
+                                       embed=embed_for_store)
+
+
+def embed_for_store(text: str):
+    engine = services().engine
+    return engine.embed_query(text), engine.embedder.name
 
 
 @bp.post("/api/feedback")

@@ -13,6 +13,7 @@ from indexer.records import KIND_LABELS, KINDS
 from matcher.clarify import FACETS
 
 from . import services
+from .api import embed_for_store
 from .security import limit
 
 bp = Blueprint("pages", __name__)
@@ -54,7 +55,8 @@ def ask():
     if consent and not intake_id:
         g = result.general
         intake_id = services().store.add_intake(result.question, g.question if g else "", answers,
-                                                [c.label for c in g.concepts if c.level == 1] if g else [])
+                                                [c.label for c in g.concepts if c.level == 1] if g else [],
+                                                embed=embed_for_store)
     return render_template("results.html", result=result, answers=answers, order=ORDER, labels=KIND_LABELS,
                            consent=consent, intake_id=intake_id, retention=current_app.config["RETENTION_DAYS"])
 

