@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
 
     from indexer import build_index
-    from matcher import Engine, coverage
+    from matcher import Engine, coverage, coverage_output
 
     corpus, home = args.work / "corpus", args.work / "home"
     labels = write_corpus(corpus, args.experts)
@@ -132,8 +132,8 @@ def main(argv=None) -> dict:
     warm = time.perf_counter() - t
 
     t = time.perf_counter()
-    coverage.to_csv(rep)
-    coverage.heatmap_svg(rep, index)
+    coverage_output.to_csv(rep)
+    coverage_output.heatmap_svg(rep, index)
     render = time.perf_counter() - t
 
     ratio = cold / baseline if baseline else float("nan")

@@ -35,7 +35,12 @@ def build(vectors: np.ndarray, exact_limit: int):
         index = f.IndexHNSWFlat(dim, HNSW_M, f.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if len(vectors):
-        index.add(vectors)
+        before = f.omp_get_max_threads()
+        f.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core, even in a thread that searched
+        try:
+            index.add(vectors)
+        finally:
+            f.omp_set_num_threads(before)
     tune(index)
     return index
 
@@ -65,4 +70,24 @@ def read(path, mmap: bool = False):
     flags = f.IO_FLAG_MMAP | f.IO_FLAG_READ_ONLY if mmap else 0
     index = f.read_index(str(path), flags) if flags else f.read_index(str(path))
     tune(index)
+    _single_threaded_search(index)
     return index
+
+
+# A query is searched on one core. For one query, faiss splits an exact search over all cores
+# with OpenMP; under any other load (a server's other requests, the embedder) its threads
+# spin-wait at barriers and a 10^5-passage search gets 2-5x slower at p50 and up to 40x at p95
+# on 2 cores (bench/scale_bench.py). omp_set_num_threads is per calling thread, so it is set
+# on every search, in whatever (waitress) thread runs it; it costs nanoseconds.
+SEARCH_THREADS = 1
+
+
+def _single_threaded_search(index) -> None:
+    f = faiss()
+    search = index.search
+
+    def search_one_core(x, k, **kwargs):
+        f.omp_set_num_threads(SEARCH_THREADS)
+        return search(x, k, **kwargs)
+
+    index.search = search_one_core

@@ -18,12 +18,12 @@ import sqlite_utils
 
 from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
-from .analysis import Analyzer, content_words
+from .analysis import Analyzer
 from .corpus import CorpusRead, FileInfo, read_corpus
 from .embedders import Embedder, get_embedder
 from .errors import InvalidInput, SchakelError
 from .passages import make_passages
-from .records import KINDS, Passage, Problem, Record
+from .records import Passage, Problem, Record
 from .store import EmbeddingCache, Home, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)

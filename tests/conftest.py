@@ -141,6 +141,9 @@ class CoverageStub:
         self.module.compute = self.compute
         self.module.to_csv = self.to_csv
         self.module.heatmap_svg = self.heatmap_svg
+        from matcher.coverage_output import safe_cell
+
+        self.module.safe_cell = safe_cell
 
     def compute(self, engine, questions):
         self.calls.append(list(questions))
@@ -189,20 +192,13 @@ class CoverageStub:
 
 @pytest.fixture
 def coverage_stub(monkeypatch):
-    """Install a stand-in ``matcher.coverage`` for this test."""
-    import sys
+    """Let the tussenring pages use a stand-in for ``matcher.coverage`` and ``matcher.coverage_output``."""
+    import web.ring
 
     stub = CoverageStub()
-    monkeypatch.setitem(sys.modules, "matcher.coverage", stub.module)
+    monkeypatch.setattr(web.ring, "coverage", stub.module)
+    monkeypatch.setattr(web.ring, "coverage_output", stub.module)
     return stub
-
-
-@pytest.fixture
-def no_coverage(monkeypatch):
-    """Make ``import matcher.coverage`` fail as if the module were not installed."""
-    import sys
-
-    monkeypatch.setitem(sys.modules, "matcher.coverage", None)
 
 
 @pytest.fixture

@@ -92,16 +92,9 @@ def test_csv_export_is_formula_safe(ring, coverage_stub):
                                            ("\tx", "'\tx"), ("\rx", "'\rx"), ("gewoon", "gewoon"), ("", ""),
                                            (None, ""), (3, "3"), ("a=b", "a=b")])
 def test_safe_cell(cell, expected):
-    from web.ring import safe_cell
+    from matcher.coverage_output import safe_cell
 
     assert safe_cell(cell) == expected
-
-
-def test_csv_without_to_csv_uses_the_report(ring, coverage_stub):
-    del coverage_stub.module.to_csv
-    rows = list(csv.reader(io.StringIO(ring.get("/tussenring/coverage.csv").get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:2] == ["id", "label"] and rows[1][5] == "3" and rows[1][6] == "ja"
-    assert rows[3][1].startswith("'=")
 
 
 def test_api_coverage(ring, coverage_stub):
@@ -123,35 +116,15 @@ def test_report_is_computed_once_until_questions_change(ring, web_app, coverage_
     assert len(coverage_stub.calls) == 2 and len(coverage_stub.calls[1]) == 4
 
 
-def test_without_the_coverage_module(ring, no_coverage):
-    resp = ring.get("/tussenring/")
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200
-    assert "nog niet beschikbaar" in html
-    assert "heatmap.svg" not in html and "coverage.csv" not in html
-    assert "Vraag door de tijd" in html  # counted from the stored questions
-    for path in ("/tussenring/heatmap.svg", "/tussenring/coverage.csv"):
-        assert ring.get(path).status_code == 503
-    resp = ring.get("/api/coverage")
-    assert resp.status_code == 503
-    assert resp.get_json() == {"error": {"status": 503, "code": "coverage_unavailable", "field": None,
-                                         "message": "coverage analysis is not available yet "
-                                                    "(matcher.coverage is not installed)"}}
-
-
-def test_with_whatever_coverage_is_installed(ring):
-    """The real matcher.coverage when it exists (else the 'not yet' page): the dashboard renders either way."""
+def test_with_the_real_coverage_analysis(ring):
+    """The real matcher.coverage over the demo index: dashboard, JSON, CSV and heatmap all answer."""
     resp = ring.get("/tussenring/")
     assert resp.status_code == 200
-    html = resp.get_data(as_text=True)
-    assert "Blinde vlekken" in html
-    from web.ring import coverage_module
-
-    if coverage_module() is None:
-        assert "nog niet beschikbaar" in html
-    else:
-        assert ring.get("/api/coverage").status_code == 200
-        assert ring.get("/tussenring/coverage.csv").status_code == 200
+    assert "Blinde vlekken" in resp.get_data(as_text=True)
+    assert ring.get("/api/coverage").status_code == 200
+    assert ring.get("/tussenring/coverage.csv").status_code == 200
+    svg = ring.get("/tussenring/heatmap.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
 
 
 def test_demand_by_month_shapes():

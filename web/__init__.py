@@ -10,11 +10,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from indexer import settings
 from matcher import Engine
+
+if TYPE_CHECKING:
+    from .store import AppStore
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     engine: Engine
-    store: "AppStore"  # noqa: F821
+    store: "AppStore"
 
 
 def _secret_key(home: Path) -> str:

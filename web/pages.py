@@ -6,10 +6,10 @@ access logs or browser history.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request
 
 from indexer.errors import InvalidInput
-from indexer.records import KIND_LABELS, KINDS
+from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
 from . import services

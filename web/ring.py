@@ -1,24 +1,20 @@
 """The tussenring's blind-spot dashboard: where questions come in and no expert or theme group covers them.
 
-Coverage is computed by ``matcher.coverage`` (``compute(engine, questions)``,
-``to_csv(report)``, ``heatmap_svg(report, index)``) over the consented intake
-questions. Until that module is installed the pages say so, and the CSV,
-SVG and JSON answer 503.
+Coverage is computed by ``matcher.coverage.compute(engine, questions)`` over the
+consented intake questions and rendered by ``matcher.coverage_output`` (CSV, SVG).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import logging
 import threading
 from collections import Counter
-from types import ModuleType
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from indexer.errors import SchakelError
+from matcher import coverage, coverage_output
 
 from . import services
 from .security import require_role
@@ -29,23 +25,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ring", __name__)
 
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _cache_lock = threading.Lock()
-
-
-class CoverageUnavailable(SchakelError):
-    status = 503
-    code = "coverage_unavailable"
-
-
-def coverage_module() -> ModuleType | None:
-    """``matcher.coverage`` when it is installed, else None (any other import error is a real bug and raised)."""
-    try:
-        return importlib.import_module("matcher.coverage")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("matcher.coverage", "matcher"):
-            return None
-        raise
 
 
 def questions() -> list[dict]:
@@ -53,7 +33,7 @@ def questions() -> list[dict]:
     return services().store.all_questions()
 
 
-def report(mod: ModuleType) -> tuple[dict, list[dict]]:
+def report() -> tuple[dict, list[dict]]:
     """The coverage report for the current index and stored questions, computed once per change of either."""
     from flask import current_app
 
@@ -63,19 +43,12 @@ def report(mod: ModuleType) -> tuple[dict, list[dict]]:
     cache = current_app.extensions.setdefault("schakel_coverage", {})
     with _cache_lock:
         hit = cache.get("report")
-        if hit and hit[0] is mod and hit[1] == key:
-            return hit[2], qs
-    rep = mod.compute(engine, qs)
+        if hit and hit[0] == key:
+            return hit[1], qs
+    rep = coverage.compute(engine, qs)
     with _cache_lock:
-        cache["report"] = (mod, key, rep)
+        cache["report"] = (key, rep)
     return rep, qs
-
-
-def _require_module() -> ModuleType:
-    mod = coverage_module()
-    if mod is None:
-        raise CoverageUnavailable("coverage analysis is not available yet (matcher.coverage is not installed)")
-    return mod
 
 
 # --- demand over time ---------------------------------------------------------
@@ -129,28 +102,12 @@ def covering(entries, weak: float | None, flag: str) -> int:
 
 # --- CSV ------------------------------------------------------------------------
 
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a single quote)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def safe_csv(text: str) -> str:
-    rows = csv.reader(io.StringIO(text, newline=""))
+    """Every CSV this service sends is formula-safe, whoever made it (OWASP CSV injection)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
-    return out.getvalue()
-
-
-def _fallback_csv(rep: dict) -> str:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["id", "label", "experts", "themegroups", "sources", "demand", "blind_spot"])
-    for c in rep.get("concepts", []):
-        writer.writerow([c.get("id"), c.get("label"), len(c.get("experts") or []), len(c.get("themegroups") or []),
-                         c.get("sources", 0), c.get("demand", 0), "ja" if c.get("blind_spot") else "nee"])
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([coverage_output.safe_cell(c) for c in row])
     return out.getvalue()
 
 
@@ -159,12 +116,7 @@ def _fallback_csv(rep: dict) -> str:
 @bp.get("/tussenring/")
 @require_role("tussenring")
 def dashboard():
-    mod = coverage_module()
-    if mod is None:
-        qs = questions()
-        return render_template("ring/dashboard.html", available=False, months=demand_by_month(None, qs),
-                               question_count=len(qs))
-    rep, qs = report(mod)
+    rep, qs = report()
     weak = rep.get("weak") if isinstance(rep.get("weak"), (int, float)) else None
     rows = [{"label": c.get("label", c.get("id", "")), "experts": covering(c.get("experts"), weak, "available"),
              "themegroups": covering(c.get("themegroups"), weak, "active"), "sources": c.get("sources") or 0,
@@ -174,20 +126,16 @@ def dashboard():
     hidden = sum(1 for c in rows if not c["demand"] and not c["sources"])  # nothing to say: in the CSV only
     rows = [c for c in rows if c["demand"] or c["sources"]]
     unmatched = rep.get("unmatched") if isinstance(rep.get("unmatched"), dict) else {}
-    return render_template("ring/dashboard.html", available=True, report=rep, blind_spots=rep.get("blind_spots", []),
+    return render_template("ring/dashboard.html", report=rep, blind_spots=rep.get("blind_spots", []),
                            concepts=rows, months=demand_by_month(rep, qs), question_count=len(qs),
-                           has_heatmap=hasattr(mod, "heatmap_svg"), weak=weak, unmatched=unmatched,
-                           hidden_concepts=hidden)
+                           weak=weak, unmatched=unmatched, hidden_concepts=hidden)
 
 
 @bp.get("/tussenring/heatmap.svg")
 @require_role("tussenring")
 def heatmap():
-    mod = _require_module()
-    if not hasattr(mod, "heatmap_svg"):
-        raise CoverageUnavailable("the heatmap is not available yet (matcher.coverage.heatmap_svg is missing)")
-    rep, _ = report(mod)
-    svg = mod.heatmap_svg(rep, services().engine.index())
+    rep, _ = report()
+    svg = coverage_output.heatmap_svg(rep, services().engine.index())
     resp = Response(svg, mimetype="image/svg+xml")
     # Opened on its own, an SVG is a document: no script, no external loads, sandboxed.
     resp.headers["Content-Security-Policy"] = SVG_CSP
@@ -198,16 +146,14 @@ def heatmap():
 @bp.get("/tussenring/coverage.csv")
 @require_role("tussenring")
 def coverage_csv():
-    mod = _require_module()
-    rep, _ = report(mod)
-    text = mod.to_csv(rep) if hasattr(mod, "to_csv") else _fallback_csv(rep)
+    rep, _ = report()
     name = f"schakel-dekking-{dt.date.today().isoformat()}.csv"
-    return Response("\ufeff" + safe_csv(text), mimetype="text/csv",
+    return Response("\ufeff" + safe_csv(coverage_output.to_csv(rep)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/api/coverage")
 @require_role("tussenring")
 def api_coverage():
-    rep, _ = report(_require_module())
+    rep, _ = report()
     return jsonify(rep)
