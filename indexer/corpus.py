@@ -205,7 +205,8 @@ def build_record(rel: Path, meta: dict[str, Any], blocks: list[Block], source: s
         fields["title"] = fields["question"]
     for required in REQUIRED[kind]:
         if required not in fields:
-            raise FieldError(f"required field '{required}' is missing for a {kind} record", required)
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise FieldError(f"required field '{required}' is missing for {article} {kind} record", required)
     if kind == "themegroup" and "status" in fields:
         status = str(fields["status"]).strip().lower()
         if status not in STATUSES:

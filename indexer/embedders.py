@@ -100,7 +100,9 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as exc:
             raise EmbedderUnavailable(f"could not load sentence-transformers model {model!r}: {exc}") from exc
         self.name = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self._e5 = "e5" in model.lower()
         tokenizer = getattr(self._model, "tokenizer", None)
         self._tokenizer = tokenizer

@@ -55,35 +55,55 @@ def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
     return out
 
 
+def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float, str]]]]:
+    """Per record with links: (row, [(neighbour row, p(d|e) weight, neighbour id)]), built once per index."""
+    cached = getattr(index, "_weighted_links", None)
+    if cached is None:
+        cached = []
+        for rec in index.record_list:
+            edges = []
+            for other, rel in neighbours(index, rec.id):
+                w = RELATION_WEIGHTS.get((rec.kind, rel))
+                o = index.records.get(other)
+                if w and o is not None:
+                    edges.append((o.row, w, other))
+            if edges:
+                cached.append((rec.row, edges))
+        index._weighted_links = cached
+    return cached
+
+
+def inactive_rows(index: LoadedIndex) -> np.ndarray:
+    cached = getattr(index, "_inactive_rows", None)
+    if cached is None:
+        cached = index._inactive_rows = np.array([r.row for r in index.record_list if not r.active], dtype=np.int64)
+    return cached
+
+
 def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, dict[str, list[str]]]:
     """Final score per record and, per record, the linked ids that added to it."""
     final = own.copy()
     via: dict[str, list[str]] = {}
-    for rec in index.record_list:
-        contrib = []
-        for other, rel in neighbours(index, rec.id):
-            w = RELATION_WEIGHTS.get((rec.kind, rel))
-            o = index.records.get(other)
-            if not w or o is None:
-                continue
-            contrib.append((w * float(own[o.row]), other))
+    for row, edges in weighted_links(index):
+        contrib = [(w * float(own[o]), other) for o, w, other in edges if own[o] > 0]
         if not contrib:
             continue
         contrib.sort(reverse=True)
         # strongest link counts fully, the rest with diminishing weight (a group with many weak links
         # should not beat one strong match)
         add = sum(c * (0.5 ** i) for i, (c, _) in enumerate(contrib[:4]))
-        final[rec.row] += strength * add
-        via[rec.id] = [other for c, other in contrib[:3] if c > 0.05]
-    for rec in index.record_list:
-        if not rec.active:
-            final[rec.row] *= INACTIVE_FACTOR
+        final[row] += strength * add
+        via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
+    rows = inactive_rows(index)
+    if len(rows):
+        final[rows] *= INACTIVE_FACTOR
     return final, via
 
 
 PEOPLE_KINDS = ("expert", "themegroup")
 SUPPORTED_KINDS = ("expert", "themegroup", "literature", "product")   # measured: kr and reports do not gain
 DOC_DEPTH = 8
+SUPPORT_CANDIDATES = 400
 
 
 def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
@@ -114,7 +134,10 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
                     if scores[d] >= 0.5 * best and (c := index.record_concepts(index.record_list[int(d)].id))]
     if not doc_concepts:
         return out
-    for row in np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]:
+    supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
+    if len(supported) > SUPPORT_CANDIDATES:  # large corpora: only the records already in the running
+        supported = supported[np.argsort(-scores[supported])[:SUPPORT_CANDIDATES]]
+    for row in supported:
         own = index.record_concepts(index.record_list[int(row)].id)
         if not own:
             continue
