@@ -350,6 +350,34 @@ main(["serve"] + sys.argv[3:], prog_name="schakel")
 """
 
 
+def profile_engine(home: Path, qs: list[str], top: int = 14) -> dict:
+    """cProfile of Engine.match in-process (synthetic query embedding): where the matcher spends its time."""
+    import cProfile
+    import pstats
+
+    from indexer import embedders
+    from matcher import Engine
+
+    embedders._CACHE.setdefault(SYNTH_SPEC, SynthEmbedder())
+    engine = Engine(home, embedder=SYNTH_SPEC)
+    engine.match("opwarmen: feedback geven in een leergemeenschap")
+    stages: dict[str, list[float]] = {}
+    prof = cProfile.Profile()
+    prof.enable()
+    for q in qs:
+        for k, v in engine.match(q).timings.items():
+            stages.setdefault(k, []).append(v)
+    prof.disable()
+    st = pstats.Stats(prof)
+    own = sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:top]
+    cum = [kv for kv in sorted(st.stats.items(), key=lambda kv: -kv[1][3])
+           if "/matcher/" in kv[0][0] or "/indexer/" in kv[0][0]][:top]
+    name = lambda k: f"{Path(k[0]).parent.name}/{Path(k[0]).name}:{k[1]}({k[2]})"  # noqa: E731
+    return {"stages_ms_p50": {k: ms(pct(v, 50)) for k, v in stages.items()},
+            "by_own_time_ms_per_query": [(name(k), round(v[2] * 1000 / len(qs), 2)) for k, v in own],
+            "matcher_by_cumulative_ms_per_query": [(name(k), round(v[3] * 1000 / len(qs), 2)) for k, v in cum]}
+
+
 def server_bench(home: Path, n_questions: int) -> dict:
     from matcher.loaded import LoadedIndex
     from matcher.retrieval import bm25_passages, dense_passages
@@ -373,6 +401,7 @@ def server_bench(home: Path, n_questions: int) -> dict:
         dense_t.append(time.perf_counter() - t)
     del loaded
     gc.collect()
+    prof = profile_engine(home, qs[:20])
 
     argv = [sys.executable, "-c", SERVE, str(ROOT), str(Path(__file__).resolve().parent), "--home", str(home)]
     env = server_env(home, {"SCHAKEL_EMBEDDER": SYNTH_SPEC})
@@ -399,7 +428,7 @@ def server_bench(home: Path, n_questions: int) -> dict:
         "api_match_ms_synthetic_query_embedding": {"p50": ms(pct(api, 50)), "p95": ms(pct(api, 95))},
         "api_match_ratio_to_dense_search_p95": round(pct(api, 95) / pct(dense_t, 95), 1),
         "errors": errors, "server_rss_at_start": rss_start, "server_rss_after_queries": rss,
-        "rss_goal_met": (rss["peak_rss_mb"] or 0) <= 1024,
+        "rss_goal_met": (rss["peak_rss_mb"] or 0) <= 1024, "profile": prof,
     }
 
 
@@ -446,6 +475,12 @@ def main(argv=None) -> dict:
               f"{s['api_match_ms_synthetic_query_embedding']['p50']}/"
               f"{s['api_match_ms_synthetic_query_embedding']['p95']} ms "
               f"({s['api_match_ratio_to_dense_search_p95']}x the vector search)")
+    if "server_100k" in summary:
+        prof = summary["server_100k"]["profile"]
+        print(f"matcher stages at this size, in-process p50 (ms): {prof['stages_ms_p50']}")
+        print("matcher hotspots (cumulative ms per query, cProfile):")
+        for fn, t in prof["matcher_by_cumulative_ms_per_query"][:10]:
+            print(f"  {t:9.1f}  {fn}")
     print(f"total {summary['total_s']} s; JSON: {write_json('scale_bench', summary)}")
     return summary
 
