@@ -276,3 +276,14 @@ def test_html_markdown_and_pdf_carry_the_same_brief(connector, store, web_app):
         assert str(escape(text)) in html, text
         assert md_escape(text) in md, text
         assert " ".join(text.split()) in pdf_text, text
+
+
+def test_earlier_consented_questions_show_as_similar(web_app):
+    store = web_app.extensions["schakel"].store
+    engine = web_app.extensions["schakel"].engine
+    store.add_intake("Hoe maak ik kennisclips voor eerstejaars? Mail me op a@b.nl", concepts=["kennisclips"])
+    store.add_intake("Iets heel anders over roosters", concepts=["roostering"])
+    similar = store.similar_intakes("Hoe lang mag een kennisclip zijn?", ["kennisclips", "flipped classroom"])
+    assert [s["question"] for s in similar] == ["Hoe maak ik kennisclips voor eerstejaars? Mail me op "
+                                                "[e-mailadres verwijderd]"]
+    assert store.similar_intakes in engine.similar_sources

@@ -203,6 +203,19 @@ class AppStore:
             out.append(q)
         return out
 
+    def similar_intakes(self, question: str, concepts: list[str], limit: int = 3) -> list[dict]:
+        """Earlier consented questions about the same concepts, most shared concepts first, newest first."""
+        if not concepts:
+            return []
+        wanted = set(concepts)
+        scored = []
+        for r in self.db.query("SELECT question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
+            shared = wanted & set(json.loads(r["concepts"] or "[]"))
+            if shared and r["question"] != scrub(question):
+                scored.append((len(shared), r["created"], r["question"]))
+        scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        return [{"question": q, "source": "eerdere vraag", "date": created[:10]} for _, created, q in scored[:limit]]
+
     def add_followup(self, intake_id: int, email: str, name: str = "", message: str = "") -> int:
         self.intake(intake_id)
         email = email.strip()
