@@ -18,7 +18,7 @@ import sqlite_utils
 
 from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
-from .analysis import Analyzer
+from .analysis import Analyzer, fold
 from .corpus import CorpusRead, FileInfo, read_corpus
 from .embedders import Embedder, get_embedder
 from .errors import InvalidInput, SchakelError
@@ -131,6 +131,21 @@ def link_people(records: list[Record]) -> None:
                 e.links.append((r.id, "mentioned_in"))
 
 
+def collapse_duplicates(passages: list[Passage], min_words: int = 12) -> list[Passage]:
+    """Drop passages whose text (folded, punctuation and spacing ignored) already occurred: boilerplate
+    repeated in every PDF, a paragraph pasted into two reports. The first passage of each record (its
+    profile) always stays, so no record loses its name and fields."""
+    seen: set[str] = set()
+    out: list[Passage] = []
+    for p in passages:
+        key = " ".join(re.findall(r"\w+", fold(p.text)))
+        if p.ordinal > 0 and len(key.split()) >= min_words and key in seen:
+            continue
+        seen.add(key)
+        out.append(p)
+    return out
+
+
 def _prepare(paths: Sequence[Path], extra_thesaurus: Path | None) -> tuple[list[CorpusRead], dict]:
     reads = [read_corpus(p) for p in paths]
     layers = [r.thesaurus for r in reads if r.thesaurus]
@@ -217,7 +232,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             report.seconds = time.perf_counter() - started
             return report
 
-        passages: list[Passage] = [p for rec in records for p in (rec.carried or make_passages(rec))]
+        passages = collapse_duplicates([p for rec in records for p in (rec.carried or make_passages(rec))])
         report.passages = len(passages)
         stage("embedden")
         try:

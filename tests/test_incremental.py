@@ -217,3 +217,14 @@ def test_cli_rebuild_re_embeds_everything(tmp_path, copy_corpus):
     assert second["embedded"] == 0 and second["changed"] is False
     assert third["embedded"] == first["embedded"] and third["changed"] is True and third["cached"] == 0
     assert third["build"] != first["build"]
+
+
+def test_repeated_boilerplate_is_collapsed():
+    from indexer.build import collapse_duplicates
+    from indexer.records import Passage
+
+    boiler = "Dit document is gemaakt door het netwerk en mag vrij worden gedeeld met bronvermelding, zie de website."
+    ps = [Passage("a", 0, "Profiel A"), Passage("a", 1, boiler), Passage("b", 0, "Profiel B"),
+          Passage("b", 1, boiler.upper().replace(",", " ;")), Passage("b", 2, "Eigen tekst van B over toetsen.")]
+    kept = collapse_duplicates(ps)
+    assert [(p.record_id, p.ordinal) for p in kept] == [("a", 0), ("a", 1), ("b", 0), ("b", 2)]
