@@ -108,6 +108,7 @@ def is_vague(index, question: str, hits: list[ConceptHit], answers: dict[str, st
     words = [w for w in content_words(question) if w not in GENERIC]
     spec = specificity(index, hits)
     score = 0.0
+    score += 1.0 if len(words) <= 2 else 0.0   # one or two topic words: too little to go on, however specific
     score += 1.0 if len(words) <= 3 else 0.0
     score += 0.5 if len(words) <= 5 else 0.0
     score -= 0.5 if len(words) >= 9 else 0.0

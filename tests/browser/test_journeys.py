@@ -216,11 +216,7 @@ def test_connector_journey(page, server, shots):
     assert not page.locator("form.note-form").is_visible() and not page.locator("header.site-header").is_visible()
 
 
-def test_tussenring_journey(page, server, shots, request):
-    from web.ring import coverage_module
-
-    if coverage_module() is None:  # until matcher.coverage lands, drive the page with a stand-in of its API
-        request.getfixturevalue("coverage_stub")
+def test_tussenring_journey(page, server, shots):
     base = server["url"]
     page.goto(base + "/login")
     login(page, base, "ring")
