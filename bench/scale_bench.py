@@ -254,7 +254,8 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
 
     from indexer import __version__, ann, settings
     from indexer import thesaurus as thesaurus_mod
-    from indexer.build import _write_bm25, _write_db
+    from indexer.analysis import Analyzer
+    from indexer.build import _write_bm25, _write_db, record_concepts
     from indexer.records import Passage, Record
     from indexer.store import Home, write_manifest
 
@@ -310,16 +311,19 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
     with home_obj.lock():
         tmp = home_obj.new_tmp()
         t = time.perf_counter()
-        _write_db(tmp / "records.db", records, passages, [], concepts, [])
+        vocab = _write_bm25(tmp, passages, concepts)
+        timings["bm25_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        found = record_concepts(records, passages, concepts, Analyzer(vocab))
+        timings["record_concepts_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        _write_db(tmp / "records.db", records, passages, [], concepts, [], found)
         timings["records_db_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         index = ann.build(vectors, settings.get("exact_search_limit"))
         ann.write(index, tmp / "vectors.faiss")
         np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
         timings["vectors_faiss_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        vocab = _write_bm25(tmp, passages, concepts)
-        timings["bm25_s"] = round(time.perf_counter() - t, 1)
         by_kind: dict[str, int] = {}
         for r in records:
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
@@ -329,7 +333,7 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
             "embedder": {"name": SYNTH_SPEC, "dim": DIM, "normalised": True}, "metric": "inner_product",
             "faiss_index": ann.kind_of(index),
             "counts": {"records": len(records), "passages": len(passages), "concepts": len(concepts),
-                       "by_kind": by_kind, "problems": 0, "vocabulary": vocab},
+                       "by_kind": by_kind, "problems": 0, "vocabulary": len(vocab)},
             "corpora": ["(synthetic)"], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": "synthetic"})
         build = home_obj.publish(tmp)
         timings["manifest_publish_s"] = round(time.perf_counter() - t, 1)

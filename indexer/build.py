@@ -19,6 +19,7 @@ import sqlite_utils
 from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
+from .conceptterms import ConceptTerms
 from .corpus import CorpusRead, FileInfo, read_corpus
 from .embedders import Embedder, get_embedder
 from .errors import InvalidInput, SchakelError
@@ -252,17 +253,18 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         stage("schrijven")
         tmp = home_obj.new_tmp()
         try:
-            _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems)
+            vocab = _write_bm25(tmp, passages, concept_list)
+            found = record_concepts(records, passages, concept_list, Analyzer(vocab))
+            _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems, found)
             index = ann.build(vectors, settings.get("exact_search_limit"))
             ann.write(index, tmp / "vectors.faiss")
             np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
-            vocab = _write_bm25(tmp, passages, concept_list)
             manifest = {
                 "name": "schakel-index", "schakel_version": __version__,
                 "embedder": {"name": emb.name, "dim": emb.dim, "normalised": True},
                 "metric": "inner_product", "faiss_index": ann.kind_of(index),
                 "counts": {"records": len(records), "passages": len(passages), "concepts": len(concept_list),
-                           "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": vocab},
+                           "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": len(vocab)},
                 "corpora": [str(r.root.resolve()) for r in reads],
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": fingerprint,
             }
@@ -376,7 +378,7 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
 
 SCHEMA = [
     ("records", {"id": str, "kind": str, "title": str, "source": str, "url": str, "tags": str, "fields": str,
-                 "body": str, "derived_from": str}, "id"),
+                 "body": str, "derived_from": str, "concepts": str}, "id"),
     ("passages", {"row": int, "record_id": str, "ordinal": int, "text": str, "heading": str, "page": int}, "row"),
     ("links", {"src": str, "dst": str, "relation": str}, None),
     ("files", {"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str}, "key"),
@@ -387,7 +389,7 @@ SCHEMA = [
 
 
 def _write_db(path: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
-              concepts: list, problems: list[Problem]) -> None:
+              concepts: list, problems: list[Problem], found: dict[str, list[str]]) -> None:
     db = sqlite_utils.Database(str(path))
     db.conn.execute("PRAGMA journal_mode=DELETE")
     for name, columns, pk in SCHEMA:
@@ -395,7 +397,8 @@ def _write_db(path: Path, records: list[Record], passages: list[Passage], reads:
     db["records"].insert_all(({
         "id": r.id, "kind": r.kind, "title": r.title, "source": r.source, "url": r.url,
         "tags": json.dumps(r.tags, ensure_ascii=False), "fields": json.dumps(r.fields, ensure_ascii=False, default=str),
-        "body": r.body, "derived_from": r.derived_from} for r in records))
+        "body": r.body, "derived_from": r.derived_from,
+        "concepts": json.dumps(found.get(r.id, []))} for r in records))
     db["passages"].insert_all(({
         "row": i, "record_id": p.record_id, "ordinal": p.ordinal, "text": p.text, "heading": p.heading,
         "page": p.page} for i, p in enumerate(passages)))
@@ -415,7 +418,18 @@ def _write_db(path: Path, records: list[Record], passages: list[Passage], reads:
     db.conn.close()
 
 
-def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> int:
+def record_concepts(records: list[Record], passages: list[Passage], concepts: list,
+                    analyzer: Analyzer) -> dict[str, list[str]]:
+    """Per record, the ids of the thesaurus concepts whose words occur in its passages."""
+    terms = ConceptTerms(concepts, analyzer)
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.record_id, []).append(p.text)
+    return {r.id: sorted(concepts[i].id for i in terms.lexical(" ".join(texts.get(r.id, []))))
+            for r in records}
+
+
+def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> list[str]:
     import bm25s
 
     texts = [p.text for p in passages]
@@ -426,4 +440,4 @@ def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> int:
     retriever.index(corpus_tokens, show_progress=False)
     retriever.save(str(build / "bm25"), show_progress=False)
     (build / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
-    return len(vocab)
+    return vocab

@@ -38,7 +38,7 @@ from .errors import CorruptIndex, IndexBusy, IndexMissing
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_BUILDS = 3
 CHECKSUMMED = ("records.db", "vectors.faiss", "concepts.npy", "vocabulary.json", "bm25/data.csc.index.npy",
                "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy", "bm25/vocab.index.json")

@@ -16,7 +16,9 @@ import numpy as np
 from indexer.analysis import content_words, fold
 from indexer.thesaurus import depth
 
-from .concepts import GENERIC, ConceptHit
+from indexer.conceptterms import GENERIC
+
+from .concepts import ConceptHit
 from .results import Clarification
 
 FACETS = ("doelgroep", "opleiding/context", "doel", "ict-middel", "niveau", "tijdpad")

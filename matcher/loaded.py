@@ -60,11 +60,14 @@ class LoadedIndex:
         try:
             self.records: dict[str, RecordInfo] = {}
             self.record_list: list[RecordInfo] = []
-            for row in db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from FROM records"):
+            stored_concepts: dict[str, list[str]] = {}
+            for row in db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from, concepts "
+                                  "FROM records"):
                 rec = RecordInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6]),
                                  row[7] or "", row[8], row=len(self.record_list))
                 self.records[rec.id] = rec
                 self.record_list.append(rec)
+                stored_concepts[rec.id] = json.loads(row[9] or "[]")
             rows = db.execute("SELECT row, record_id, text, heading, page FROM passages ORDER BY row").fetchall()
             self.passage_text = [r[2] for r in rows]
             self.passage_heading = [r[3] for r in rows]
@@ -88,6 +91,8 @@ class LoadedIndex:
         finally:
             db.close()
         self.concept_by_id = {c.id: c for c in self.concepts}
+        position = {c.id: i for i, c in enumerate(self.concepts)}
+        self._stored_concepts = {rid: {position[c] for c in ids if c in position} for rid, ids in stored_concepts.items()}
         self.concept_vectors = np.load(self.build / "concepts.npy", allow_pickle=False)
         self.vectors = ann.read(self.build / "vectors.faiss")
         if self.vectors.ntotal != len(self.passage_text):
@@ -102,7 +107,6 @@ class LoadedIndex:
         self.dim = int(self.manifest["embedder"]["dim"])
         self._spans: dict[int, list] = {}
         self._stems: dict[str, set] = {}
-        self._concepts: dict[str, set] = {}
         self._concept_idf: np.ndarray | None = None
         from .concepts import ConceptMatcher
 
@@ -128,12 +132,8 @@ class LoadedIndex:
         return stems
 
     def record_concepts(self, rid: str) -> set[int]:
-        """Indexes of the concepts whose terms occur in the record's text (by words)."""
-        found = self._concepts.get(rid)
-        if found is None:
-            text = " ".join(self.passage_text[p] for p in self.records[rid].passages)
-            found = self._concepts[rid] = set(self.concept_matcher.lexical(text))
-        return found
+        """Indexes of the concepts whose terms occur in the record's text (by words; found at index time)."""
+        return self._stored_concepts.get(rid, set())
 
     def concept_idf(self) -> np.ndarray:
         """0..1 per concept: 1 for a concept found in few records, lower for one found in many.

@@ -1,0 +1,89 @@
+"""Find thesaurus concepts in a text by their words (labels and synonyms).
+
+Matching works on stems: a term matches when all its stems occur within a
+short window of the text (so word order and small insertions do not matter:
+"toetsen programmatisch" still finds "programmatisch toetsen"). Compound parts
+count too ("kennisclips" contains "clips"). The indexer stores the concepts
+found in every record; the matcher uses the same class on questions.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from .analysis import Analyzer, content_words, stem
+from .thesaurus import Concept
+
+#: Words too general to stand for a concept on their own.
+GENERIC = {"onderwijs", "leren", "student", "studenten", "docent", "docenten", "les", "lessen", "school"}
+
+
+class ConceptTerms:
+    """Concept labels and synonyms as stem tuples, keyed by their rarest stem."""
+
+    def __init__(self, concepts: list[Concept], analyzer: Analyzer):
+        self.concepts = concepts
+        self.analyzer = analyzer
+        self.by_id = {c.id: i for i, c in enumerate(concepts)}
+        self._terms: dict[str, list[tuple[int, tuple[str, ...], str, bool]]] = defaultdict(list)
+        df: dict[str, int] = defaultdict(int)
+        for i, c in enumerate(concepts):
+            seen = set()
+            for j, term in enumerate(c.terms()):
+                stems = tuple(stem(w) for w in content_words(term))
+                if not stems or stems in seen:
+                    continue
+                if len(stems) == 1 and (stems[0] in {stem(g) for g in GENERIC} or len(stems[0]) < 2):
+                    continue
+                seen.add(stems)
+                for s in set(stems):
+                    df[s] += 1
+                self._terms[stems[0]].append((i, stems, term, j == 0))
+        # terms are keyed by their rarest stem so lookups stay cheap
+        rekeyed: dict[str, list] = defaultdict(list)
+        for entries in self._terms.values():
+            for entry in entries:
+                key = min(entry[1], key=lambda s: df[s])
+                rekeyed[key].append(entry)
+        self._terms = rekeyed
+        self._df = df
+        self._n = max(1, len(concepts))
+
+    def positions(self, text: str) -> dict[str, list[int]]:
+        pos: dict[str, list[int]] = defaultdict(list)
+        for i, w in enumerate(content_words(text)):
+            pos[stem(w)].append(i)
+            for part in self.analyzer.split_compound(w):
+                pos[stem(part)].append(i)
+        return pos
+
+    def lexical(self, text: str, pos: dict[str, list[int]] | None = None) -> dict[int, tuple[float, list[str]]]:
+        pos = pos if pos is not None else self.positions(text)
+        found: dict[int, tuple[float, list[str]]] = {}
+        for key in pos:
+            for idx, stems, term, is_label in self._terms.get(key, ()):
+                if not _near(stems, pos):
+                    continue
+                weight = (1.0 if is_label else 0.9) * (1.0 + 0.15 * (len(stems) - 1))
+                rarity = min(1.0, 0.55 + 0.45 * math.log(1 + self._n / (1 + min(self._df[s] for s in stems)))
+                             / math.log(1 + self._n))
+                score = weight * rarity
+                old = found.get(idx)
+                if old is None:
+                    found[idx] = (score, [term])
+                else:
+                    found[idx] = (max(old[0], score), old[1] + [term])
+        return found
+
+
+def _near(stems: tuple[str, ...], pos: dict[str, list[int]], slack: int = 3) -> bool:
+    if any(s not in pos for s in stems):
+        return False
+    if len(stems) == 1:
+        return True
+    window = len(stems) + slack
+    first = pos[stems[0]]
+    for p in first:
+        if all(any(abs(q - p) <= window for q in pos[s]) for s in stems[1:]):
+            return True
+    return False
