@@ -59,9 +59,10 @@ def general_question(labels: list[str], kind: str, context: str | None = None) -
         return f"Wat is bekend over {main}{where}, en wat werkt?"
     if kind == "rules":
         return f"Welke afspraken en regels gelden bij {main}{where}, en hoe bewaak je de kwaliteit?"
+    # "op het gebied van" takes a bare label in good Dutch, whatever its article would be
     if len(labels) == 1:
-        return f"Hoe pak je {main} aan{where}?"
-    return f"Hoe pak je {labels[0]} aan{where}, met aandacht voor {_join(labels[1:])}?"
+        return f"Wat werkt op het gebied van {main}{where}, en hoe pak je dat aan?"
+    return f"Wat werkt op het gebied van {labels[0]}{where}, met aandacht voor {_join(labels[1:])}?"
 
 
 def sector(question: str) -> str | None:

@@ -239,6 +239,7 @@ def eval_cmd(questions, home, embedder, as_json, feedback, examples):
     if examples:
         for ex in report["generalisation"]["examples"]:
             click.echo(f"\n{ex['id']}: {ex['question']}\n  → {ex['general']}\n  concepten: {', '.join(ex['concepts'])}"
+                       + (f"\n  ladder: {'  >  '.join(ex['ladder'][1:])}" if len(ex["ladder"]) > 1 else "")
                        + (f"\n  weggelaten: {', '.join(ex['dropped'])}" if ex["dropped"] else "")
                        + "".join(f"\n  ? {c}" for c in ex["clarify"]))
 
