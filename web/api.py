@@ -12,7 +12,10 @@ bp = Blueprint("api", __name__)
 
 
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json.loads on thousands of nested brackets
+        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", field="body")
     return data
