@@ -41,8 +41,6 @@ OPTIONS = {
     "niveau": ["mijn eigen lessen", "ons team", "de opleiding of de hele instelling"],
     "tijdpad": ["deze periode of dit blok", "dit studiejaar", "volgend studiejaar of later"],
 }
-ANSWER_LABELS = {"doelgroep": "Doelgroep", "opleiding/context": "Context", "doel": "Doel",
-                 "ict-middel": "Ict-middel", "niveau": "Niveau", "tijdpad": "Tijdpad"}
 
 PATTERNS = {
     "doelgroep": r"\b(eerste|tweede|derde|vierde)jaars|\bjaar [1-4]\b|\b(bbl|bol|deeltijd\w*|voltijd\w*|"
@@ -155,7 +153,8 @@ def _options(index, facet: str, hits: list[ConceptHit]) -> list[str]:
 def with_answers(question: str, answers: dict[str, str]) -> str:
     if not answers:
         return question
-    extra = ". ".join(f"{ANSWER_LABELS[f]}: {v}" for f, v in answers.items())
+    # only the answers themselves: facet names such as "Doel" would match every document that uses the word
+    extra = ". ".join(v.rstrip(".") for v in answers.values())
     return f"{question} {extra}."
 
 

@@ -259,7 +259,8 @@ class Engine:
             passages.append(PassageHit(text=text, source=rec.source, page=index.passage_page[prow],
                                        heading=index.passage_heading[prow],
                                        highlights=highlights(index, prow, mark_stems)))
-        terms = [t for t in matched_terms(index, rec, query_words) if index.is_distinctive(t)]
+        terms = [t for t in matched_terms(index, rec, query_words)
+                 if len(t) >= 3 and not t.isdigit() and index.is_distinctive(t)]
         rec_concepts = index.record_concepts(rec.id)
         concepts = [h.concept.label for h in hits[:5] if h.index in rec_concepts]
         linked, seen_links = [], set()
