@@ -338,7 +338,7 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
         build = home_obj.publish(tmp)
         timings["manifest_publish_s"] = round(time.perf_counter() - t, 1)
     size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
-    return {"records": len(records), "passages": len(passages), "concepts": len(concepts), "vocabulary": vocab,
+    return {"records": len(records), "passages": len(passages), "concepts": len(concepts), "vocabulary": len(vocab),
             "build": build.name, "index_mb_on_disk": round(size / 2**20, 1), "timings": timings}
 
 

@@ -147,6 +147,20 @@ def collapse_duplicates(passages: list[Passage], min_words: int = 12) -> list[Pa
     return out
 
 
+def add_group_context(records: list[Record]) -> None:
+    """Document expansion: an expert's profile names the theme groups they belong to, with their focus,
+    so a question about the group's topic also finds its members."""
+    groups = {r.id: r for r in records if r.kind == "themegroup"}
+    for r in records:
+        if r.kind != "expert":
+            continue
+        for gid in r.fields.get("themegroups", []):
+            g = groups.get(gid)
+            if g is not None:
+                focus = str(g.fields.get("focus") or "").strip()
+                r.context.append(f"{g.title}" + (f" ({focus})" if focus else ""))
+
+
 def _prepare(paths: Sequence[Path], extra_thesaurus: Path | None) -> tuple[list[CorpusRead], dict]:
     reads = [read_corpus(p) for p in paths]
     layers = [r.thesaurus for r in reads if r.thesaurus]
@@ -216,6 +230,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         records += _carry_over(home_obj, reads, report, {r.id for r in records})
         link_same_as(records)
         link_people(records)
+        add_group_context(records)
         report.kinds = Counter(r.kind for r in records)
         report.concepts = len(concepts)
         fingerprint = _fingerprint(reads, concepts, emb)

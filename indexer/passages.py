@@ -50,6 +50,8 @@ def profile_text(record: Record) -> str:
             parts.append(role)
         if f.get("expertise"):
             parts.append("Expertise: " + "; ".join(f["expertise"]))
+        if record.context:
+            parts.append("Themagroepen: " + "; ".join(record.context))
     elif record.kind == "themegroup":
         if f.get("focus"):
             parts.append(str(f["focus"]))

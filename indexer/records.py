@@ -40,6 +40,7 @@ class Record:
     links: list[tuple[str, str]] = field(default_factory=list)   # (target id, relation)
     derived_from: str | None = None  # kennisrotonde id for literature made from a source line
     carried: list["Passage"] | None = None  # passages kept from the last good build (file turned bad)
+    context: list[str] = field(default_factory=list)  # linked records' names and focus, added to the profile
 
 
 @dataclass
