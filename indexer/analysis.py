@@ -65,8 +65,21 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def fold(text: str) -> str:
     """Lowercase and strip diacritics (vóór -> voor, ë -> e) for matching."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=200_000)
+def _word_spans(word: str) -> tuple[str, ...]:
+    """Stems of a (hyphenated) word as token_spans needs them, without compound parts; cached per word."""
+    w = fold(word)
+    out = [stem(p) for p in re.split(r"[-'’]", w) if p and p not in STOPWORDS]
+    joined = re.sub(r"[-'’]", "", w)
+    if joined != w:
+        out.append(stem(joined))
+    return tuple(out)
 
 
 def words(text: str) -> list[str]:
@@ -107,6 +120,7 @@ class Analyzer:
 
     def __init__(self, vocabulary: Iterable[str] = ()):
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
+        self._splits: dict[str, list[str]] = {}
 
     @staticmethod
     def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -119,7 +133,14 @@ class Analyzer:
 
     def split_compound(self, word: str) -> list[str]:
         """Two known parts of a long word, or [] when it is not a known compound."""
-        return _split(word, self.vocabulary) if len(word) >= 7 and word.isalpha() else []
+        if len(word) < 7 or not word.isalpha():
+            return []
+        parts = self._splits.get(word)
+        if parts is None:
+            parts = _split(word, self.vocabulary)
+            if len(self._splits) < 500_000:
+                self._splits[word] = parts
+        return parts
 
     def tokens(self, text: str) -> list[str]:
         out = []
@@ -134,15 +155,13 @@ class Analyzer:
         """(start, end, stem) of each content word in the original text, for highlighting."""
         spans = []
         for m in _WORD.finditer(text):
-            w = fold(m.group(0))
-            for part in re.split(r"[-'’]", w):
-                if part and part not in STOPWORDS:
-                    spans.append((m.start(), m.end(), stem(part)))
-                    for sub in self.split_compound(part):
-                        spans.append((m.start(), m.end(), stem(sub)))
-            joined = re.sub(r"[-'’]", "", w)
-            if joined != w:
-                spans.append((m.start(), m.end(), stem(joined)))
+            start, end, word = m.start(), m.end(), m.group(0)
+            for st in _word_spans(word):
+                spans.append((start, end, st))
+            folded = fold(word)
+            if len(folded) >= 7 and folded.isalpha():
+                for sub in self.split_compound(folded):
+                    spans.append((start, end, stem(sub)))
         return spans
 
 

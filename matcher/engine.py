@@ -320,19 +320,30 @@ def uncovered_concepts(index: LoadedIndex, hits) -> list:
     core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
     if not core:
         return []
-    experts = [r for r in index.record_list if r.kind == "expert"]
-    if not experts:
+    covered = expert_concepts(index)
+    if not covered:
         return []
     for h in core:
         wanted = {h.index} | {i for i, c in enumerate(index.concepts) if h.concept.id in c.broader}
-        for e in experts:
-            own = set(index.record_concepts(e.id))
+        if covered & wanted:
+            return []
+    return [h.concept for h in core]
+
+
+def expert_concepts(index: LoadedIndex) -> set[int]:
+    """Concepts in some expert's own profile or in work they wrote; once per index."""
+    cached = getattr(index, "_expert_concepts", None)
+    if cached is None:
+        cached = set()
+        for e in index.record_list:
+            if e.kind != "expert":
+                continue
+            cached |= index.record_concepts(e.id)
             for other, rel in index.links_out.get(e.id, ()):
                 if rel == "author_of":
-                    own |= index.record_concepts(other)
-            if own & wanted:
-                return []
-    return [h.concept for h in core]
+                    cached |= index.record_concepts(other)
+        index._expert_concepts = cached
+    return cached
 
 
 DETAIL_FIELDS = {

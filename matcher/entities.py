@@ -125,27 +125,33 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     best = float(scores[top[0]])
     if best <= 0:
         return out
-    idf = index.concept_idf()
-
-    def mass(concepts) -> float:
-        return float(sum(idf[i] ** 2 for i in concepts)) ** 0.5
-
-    doc_concepts = [(c, mass(c), float(scores[d])) for d in top
-                    if scores[d] >= 0.5 * best and (c := index.record_concepts(index.record_list[int(d)].id))]
-    if not doc_concepts:
+    profile = np.zeros(len(index.concepts), np.float32)
+    for d in top:
+        if scores[d] >= 0.5 * best:
+            profile += float(scores[d]) * concept_vector(index, int(d))
+    if not profile.any():
         return out
     supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
     if len(supported) > SUPPORT_CANDIDATES:  # large corpora: only the records already in the running
         supported = supported[np.argsort(-scores[supported])[:SUPPORT_CANDIDATES]]
-    for row in supported:
-        own = index.record_concepts(index.record_list[int(row)].id)
-        if not own:
-            continue
-        own_mass = mass(own)
-        total = 0.0
-        for concepts, doc_mass, s in doc_concepts:
-            shared = own & concepts
-            if shared:
-                total += s * float(sum(idf[i] ** 2 for i in shared)) / (own_mass * doc_mass)
-        out[row] = strength * total / DOC_DEPTH
+    if not len(supported):
+        return out
+    matrix = np.stack([concept_vector(index, int(r)) for r in supported])
+    out[supported] = strength * (matrix @ profile) / DOC_DEPTH
     return out
+
+
+def concept_vector(index: LoadedIndex, row: int) -> np.ndarray:
+    """A record's concepts as an idf-weighted unit vector over the thesaurus; cached per record."""
+    cache = getattr(index, "_concept_vectors_by_row", None)
+    if cache is None:
+        cache = index._concept_vectors_by_row = {}
+    vec = cache.get(row)
+    if vec is None:
+        vec = np.zeros(len(index.concepts), np.float32)
+        found = list(index.record_concepts(index.record_list[row].id))
+        if found:
+            vec[found] = index.concept_idf()[found]
+            vec /= np.linalg.norm(vec)
+        cache[row] = vec
+    return vec

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from indexer.analysis import content_words, fold
+from indexer.analysis import fold
 from indexer.thesaurus import Concept
 
 from . import specifics
@@ -175,19 +175,22 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
 
 def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3,
                       min_score: float = 0.85) -> list[dict]:
-    """Kennisrotonde questions close to this one (by meaning, else by shared words)."""
-    rows = [r for r in index.record_list if r.kind == "kennisrotonde"]
-    if not rows:
+    """Kennisrotonde questions close to this one by meaning (the answers' first passages)."""
+    rows, matrix = _answer_vectors(index)
+    if qv is None or not rows:
         return []
-    scored = []
-    qwords = set(content_words(question))
-    for r in rows:
-        if qv is not None and r.passages:
-            vec = index.vectors.reconstruct(int(r.passages[0])) if hasattr(index.vectors, "reconstruct") else None
-            s = float(vec @ qv) if vec is not None else 0.0
-        else:
-            s = len(qwords & set(content_words(r.title))) / (1 + len(qwords))
-        scored.append((s, r))
-    scored.sort(key=lambda x: -x[0])
-    return [{"id": r.id, "question": r.fields.get("question", r.title), "source": "kennisrotonde",
-             "score": round(s, 3)} for s, r in scored[:limit] if s >= min_score]
+    sims = matrix @ qv
+    order = np.argsort(-sims)[:limit]
+    return [{"id": rows[i].id, "question": rows[i].fields.get("question", rows[i].title), "source": "kennisrotonde",
+             "score": round(float(sims[i]), 3)} for i in order if sims[i] >= min_score]
+
+
+def _answer_vectors(index: LoadedIndex):
+    """Kennisrotonde records and the vectors of their first passages, read from FAISS once per index."""
+    cached = getattr(index, "_answer_vectors", None)
+    if cached is None:
+        rows = [r for r in index.record_list if r.kind == "kennisrotonde" and r.passages]
+        matrix = np.stack([index.vectors.reconstruct(int(r.passages[0])) for r in rows]) if rows \
+            else np.zeros((0, index.dim), np.float32)
+        cached = index._answer_vectors = (rows, matrix)
+    return cached

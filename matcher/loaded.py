@@ -106,7 +106,6 @@ class LoadedIndex:
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
         self._spans: dict[int, list] = {}
-        self._stems: dict[str, set] = {}
         self._concept_idf: np.ndarray | None = None
         from .concepts import ConceptMatcher
 
@@ -125,11 +124,16 @@ class LoadedIndex:
             spans = self._spans[row] = self.analyzer.token_spans(self.passage_text[row])
         return spans
 
-    def record_stems(self, rid: str) -> set[str]:
-        stems = self._stems.get(rid)
-        if stems is None:
-            stems = self._stems[rid] = {st for p in self.records[rid].passages for _, _, st in self.passage_spans(p)}
-        return stems
+    def record_has_stem(self, rid: str, st: str) -> bool:
+        """Whether any passage of the record contains the stem: read from the BM25 postings."""
+        col = self.bm25.vocab_dict.get(st)
+        if col is None:
+            return False
+        scores = self.bm25.scores
+        rows = scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
+        mine = self.records[rid].passages
+        pos = np.searchsorted(rows, mine)
+        return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
 
     def record_concepts(self, rid: str) -> set[int]:
         """Indexes of the concepts whose terms occur in the record's text (by words; found at index time)."""

@@ -26,8 +26,7 @@ def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tupl
 
 def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, str]) -> list[str]:
     """Question words (as the user typed them) that occur in the record."""
-    stems = index.record_stems(rec.id)
-    return [w for st, w in query_words.items() if st in stems]
+    return [w for st, w in query_words.items() if index.record_has_stem(rec.id, st)]
 
 
 def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[str]) -> list[str]:

@@ -243,8 +243,9 @@ def test_docx_truncated_or_damaged(real_docx, data):
 def test_docx_zip_with_broken_members(xml, member):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                                          'package/2006/content-types"/>')
+        if member != "[Content_Types].xml":
+            z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org'
+                                              '/package/2006/content-types"/>')
         z.writestr(member, xml)
     _reader_contract(readers.read_docx, buf.getvalue(), ".docx")
     _read_one("rapporten/r.docx", buf.getvalue())
@@ -357,9 +358,9 @@ def test_api_feedback_json(fuzz_client, body):
 
 def test_api_deeply_nested_json_is_a_400(fuzz_client):
     body = "[" * 100_000 + "]" * 100_000      # 200 kB, under the 1 MB limit
-    _check(fuzz_client.post("/api/match", data=body, content_type="application/json"))
-    _check(fuzz_client.post("/api/feedback", data='{"a":' * 50_000 + "1" + "}" * 50_000,
-                            content_type="application/json"))
+    assert _check(fuzz_client.post("/api/match", data=body, content_type="application/json")).status_code == 400
+    assert _check(fuzz_client.post("/api/feedback", data='{"a":' * 50_000 + "1" + "}" * 50_000,
+                                   content_type="application/json")).status_code == 400
 
 
 # --- schemathesis against the WSGI app, from /api/openapi.json ------------------------
