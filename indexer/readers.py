@@ -195,6 +195,14 @@ def read_pdf(path: Path, warnings: list[str]):
     return meta, blocks
 
 
+def add_paragraph(blocks: list[Block], text: str, heading: str | None) -> None:
+    """Append a paragraph to the block under the same heading, or start a new block."""
+    if blocks and blocks[-1].heading == heading:
+        blocks[-1].text += "\n" + text
+    else:
+        blocks.append(Block(text=text, heading=heading))
+
+
 # --- HTML -----------------------------------------------------------------
 
 def read_html(path: Path, warnings: list[str]):
@@ -220,10 +228,7 @@ def read_html(path: Path, warnings: list[str]):
         if el.name.startswith("h"):
             heading = text
             continue
-        if blocks and blocks[-1].heading == heading:
-            blocks[-1].text += "\n" + text
-        else:
-            blocks.append(Block(text=text, heading=heading))
+        add_paragraph(blocks, text, heading)
     if not blocks:
         text = clean(root.get_text("\n", strip=True))
         if text:
@@ -263,10 +268,7 @@ def read_docx(path: Path, warnings: list[str]):
                 meta["title"] = text
             heading = text
             continue
-        if blocks and blocks[-1].heading == heading:
-            blocks[-1].text += "\n" + text
-        else:
-            blocks.append(Block(text=text, heading=heading))
+        add_paragraph(blocks, text, heading)
     for table in document.tables:
         rows = []
         for row in table.rows:

@@ -13,7 +13,6 @@ ranked as a whole, so this holds by construction).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from indexer.errors import InvalidInput
 from indexer.records import KINDS
 
 from .engine import BASELINES, Engine
+from .questions import read_jsonl
 
 
 @dataclass
@@ -39,19 +39,8 @@ class Question:
 
 
 def load_questions(path: str | Path) -> list[Question]:
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"question file {path} does not exist", field="QUESTIONS")
     out = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path}:{n}: not valid JSON ({exc.msg})", field="QUESTIONS") from None
-        if not isinstance(d, dict) or not isinstance(d.get("question"), str):
-            raise InvalidInput(f"{path}:{n}: each line needs a 'question' text", field="QUESTIONS")
+    for n, d in read_jsonl(path, "QUESTIONS"):
         rel = d.get("relevant") or {}
         if not isinstance(rel, dict):
             raise InvalidInput(f"{path}:{n}: 'relevant' must map record ids to grades", field="QUESTIONS")

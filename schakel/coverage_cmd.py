@@ -13,30 +13,13 @@ from pathlib import Path
 import click
 
 from indexer import settings
-from indexer.errors import InvalidInput
 
 
 def load_questions(path: str | Path) -> list[dict]:
     """Questions from a JSONL file: one object per line with 'question' and optional 'date'."""
-    out = []
-    path = Path(path)
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}", field="questions") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: is not UTF-8 text", field="questions") from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path}:{n}: not valid JSON ({exc.msg})", field="questions") from None
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise InvalidInput(f"{path}:{n}: expected an object with a 'question' text", field="questions")
-        out.append({"question": item["question"], "date": item.get("date")})
-    return out
+    from matcher.questions import read_jsonl
+
+    return [{"question": item["question"], "date": item.get("date")} for _, item in read_jsonl(path, "questions")]
 
 
 def stored_questions(engine) -> list[dict]:
