@@ -22,7 +22,7 @@ from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
 from .corpus import CorpusRead, FileInfo, read_corpus
 from .embedders import Embedder, get_embedder
-from .errors import InvalidInput, SchakelError
+from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
 from .records import Passage, Problem, Record
 from .store import EmbeddingCache, Home, read_manifest, write_manifest
@@ -30,13 +30,6 @@ from .store import EmbeddingCache, Home, read_manifest, write_manifest
 log = logging.getLogger(__name__)
 
 BATCH = 16
-
-
-class IndexWriteFailed(SchakelError):
-    """Writing a new build failed (disk full, read-only, I/O error); the published index is untouched."""
-
-    status = 507
-    code = "index_write_failed"
 
 
 def _write_failed(home: "Home", exc: BaseException) -> IndexWriteFailed:

@@ -70,3 +70,10 @@ class Forbidden(SchakelError):
 class RateLimited(SchakelError):
     status = 429
     code = "rate_limited"
+
+
+class IndexWriteFailed(SchakelError):
+    """Writing a new build failed (disk full, read-only, I/O error); the published index is untouched."""
+
+    status = 507
+    code = "index_write_failed"
