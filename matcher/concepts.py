@@ -3,12 +3,16 @@ and by the concepts of the records that match it best (pseudo-relevance feedback
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.analysis import Analyzer
 from indexer.conceptterms import ConceptTerms
 from indexer.thesaurus import Concept
+
+if TYPE_CHECKING:  # loaded.py builds the ConceptMatcher: no import at run time
+    from .loaded import LoadedIndex
 
 
 UNCONFIRMED_DENSE = 0.7   # measured on both dev halves: equal or better, fewer stray concepts
@@ -75,3 +79,26 @@ def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[Concept
         out.append(h)
     out.sort(key=lambda h: -h.score)
     return out
+
+
+FEEDBACK_DEPTH = 8
+
+
+def concept_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
+    """Pseudo-relevance feedback for ``ConceptMatcher.detect``: concept index -> share (0..1) of the
+    ``FEEDBACK_DEPTH`` best records, weighted by their score (shape (n records,)), in which the
+    concept occurs, times the concept's idf (``LoadedIndex.concept_idf``), so concepts that occur
+    almost everywhere are damped."""
+    if not len(scores):
+        return {}
+    top = np.argsort(-scores)[:FEEDBACK_DEPTH]
+    weights = np.clip(scores[top], 0, None)
+    total = float(weights.sum())
+    if total <= 0:
+        return {}
+    idf = index.concept_idf()
+    out: dict[int, float] = {}
+    for row, w in zip(top, weights):
+        for i in index.record_concepts(index.record_list[int(row)].id):
+            out[i] = out.get(i, 0.0) + float(w) / total
+    return {i: v * float(idf[i]) for i, v in out.items()}

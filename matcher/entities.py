@@ -33,51 +33,21 @@ INACTIVE_FACTOR = 0.8
 
 
 def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
-    """(other id, relation seen from rid) for every link touching rid."""
-    out = list(index.links_out.get(rid, ()))
-    for src, rel in index.links_in.get(rid, ()):
-        if rel == "member_of":
-            out.append((src, "has_member"))
-        elif rel == "contact":
-            out.append((src, "contact_of"))
-        elif rel == "same_as":
-            out.append((src, "same_as_of"))
-        elif rel == "made":
-            out.append((src, "made_by"))
-        elif rel == "made_by":
-            out.append((src, "made"))
-        elif rel == "cites":
-            out.append((src, "cited_by"))
-        elif rel == "author_of":
-            out.append((src, "has_author"))
-        elif rel == "mentioned_in":
-            out.append((src, "mentions"))
-    return out
+    """(other id, relation seen from rid) for every link touching rid; see ``LoadedIndex.neighbours``."""
+    return index.neighbours(rid)
 
 
 def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float, str]]]]:
-    """Per record with links: (row, [(neighbour row, p(d|e) weight, neighbour id)]), built once per index."""
-    cached = getattr(index, "_weighted_links", None)
-    if cached is None:
-        cached = []
-        for rec in index.record_list:
-            edges = []
-            for other, rel in neighbours(index, rec.id):
-                w = RELATION_WEIGHTS.get((rec.kind, rel))
-                o = index.records.get(other)
-                if w and o is not None:
-                    edges.append((o.row, w, other))
-            if edges:
-                cached.append((rec.row, edges))
-        index._weighted_links = cached
-    return cached
-
-
-def inactive_rows(index: LoadedIndex) -> np.ndarray:
-    cached = getattr(index, "_inactive_rows", None)
-    if cached is None:
-        cached = index._inactive_rows = np.array([r.row for r in index.record_list if not r.active], dtype=np.int64)
-    return cached
+    """Per record with links: (row, [(neighbour row, p(d|e) weight, neighbour id)]) for the
+    relations that carry evidence to that record's kind (``RELATION_WEIGHTS``)."""
+    out = []
+    for row, edges in index.neighbour_rows:
+        kind = index.record_list[row].kind
+        weighted = [(o, RELATION_WEIGHTS[(kind, rel)], oid) for o, rel, oid in edges
+                    if RELATION_WEIGHTS.get((kind, rel))]
+        if weighted:
+            out.append((row, weighted))
+    return out
 
 
 def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, dict[str, list[str]]]:
@@ -94,7 +64,7 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
         add = sum(c * (0.5 ** i) for i, (c, _) in enumerate(contrib[:4]))
         final[row] += strength * add
         via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
-    rows = inactive_rows(index)
+    rows = index.inactive_rows
     if len(rows):
         final[rows] *= INACTIVE_FACTOR
     return final, via
@@ -128,7 +98,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     profile = np.zeros(len(index.concepts), np.float32)
     for d in top:
         if scores[d] >= 0.5 * best:
-            profile += float(scores[d]) * concept_vector(index, int(d))
+            profile += float(scores[d]) * index.record_concept_vector(int(d))
     if not profile.any():
         return out
     supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
@@ -136,22 +106,31 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
         supported = supported[np.argsort(-scores[supported])[:SUPPORT_CANDIDATES]]
     if not len(supported):
         return out
-    matrix = np.stack([concept_vector(index, int(r)) for r in supported])
+    matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])
     out[supported] = strength * (matrix @ profile) / DOC_DEPTH
     return out
 
 
-def concept_vector(index: LoadedIndex, row: int) -> np.ndarray:
-    """A record's concepts as an idf-weighted unit vector over the thesaurus; cached per record."""
-    cache = getattr(index, "_concept_vectors_by_row", None)
-    if cache is None:
-        cache = index._concept_vectors_by_row = {}
-    vec = cache.get(row)
-    if vec is None:
-        vec = np.zeros(len(index.concepts), np.float32)
-        found = list(index.record_concepts(index.record_list[row].id))
-        if found:
-            vec[found] = index.concept_idf()[found]
-            vec /= np.linalg.norm(vec)
-        cache[row] = vec
-    return vec
+CORE_MIN_LEXICAL = 0.8
+
+
+def uncovered_concepts(index: LoadedIndex, hits: list) -> list:
+    """The question's core concepts (``Concept``) when no expert covers any of them; else [].
+
+    Core concepts are the top two ``ConceptHit``s found by their words (not only by embedding).
+    An expert covers a concept when the concept or a narrower one occurs in the expert's own
+    profile or in work they wrote (``LoadedIndex.expert_concepts``); a theme group that merely
+    mentions the topic does not count. When knowledge exists but no expert covers the core,
+    Schakel says so instead of presenting the nearest expert as a match.
+    """
+    core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
+    if not core:
+        return []
+    covered = index.expert_concepts
+    if not covered:
+        return []
+    for h in core:
+        wanted = {h.index} | {i for i, c in enumerate(index.concepts) if h.concept.id in c.broader}
+        if covered & wanted:
+            return []
+    return [h.concept for h in core]

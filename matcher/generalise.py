@@ -176,21 +176,10 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
 def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3,
                       min_score: float = 0.85) -> list[dict]:
     """Kennisrotonde questions close to this one by meaning (the answers' first passages)."""
-    rows, matrix = _answer_vectors(index)
+    rows, matrix = index.answer_vectors
     if qv is None or not rows:
         return []
     sims = matrix @ qv
     order = np.argsort(-sims)[:limit]
     return [{"id": rows[i].id, "question": rows[i].fields.get("question", rows[i].title), "source": "kennisrotonde",
              "score": round(float(sims[i]), 3)} for i in order if sims[i] >= min_score]
-
-
-def _answer_vectors(index: LoadedIndex):
-    """Kennisrotonde records and the vectors of their first passages, read from FAISS once per index."""
-    cached = getattr(index, "_answer_vectors", None)
-    if cached is None:
-        rows = [r for r in index.record_list if r.kind == "kennisrotonde" and r.passages]
-        matrix = np.stack([index.vectors.reconstruct(int(r.passages[0])) for r in rows]) if rows \
-            else np.zeros((0, index.dim), np.float32)
-        cached = index._answer_vectors = (rows, matrix)
-    return cached

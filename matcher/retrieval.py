@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.thesaurus import Concept
+
 from .loaded import LoadedIndex
 
 DENSE_K = 400
@@ -107,3 +109,32 @@ def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_we
         r = rrf(rs.lexical, kinds, mask=rs.lexical > 0) + rrf(d, kinds)
         return r / (2.0 / (RRF_K + 1))
     return (1 - dense_weight) * rs.lexical + dense_weight * dn
+
+
+def expansion_tokens(index: LoadedIndex, tokens: list[str], expansion: list[tuple[Concept, float]],
+                     weight: float) -> list[tuple[list[str], float]]:
+    """BM25 query parts: the question's own stems at weight 1 and, when concepts expand the
+    question, the stems of their first six terms (not already in the question) at ``weight``."""
+    weighted = [(tokens, 1.0)]
+    if expansion:
+        extra = [t for concept, _ in expansion for term in concept.terms()[:6]
+                 for t in index.analyzer.tokens(term) if t not in tokens]
+        weighted.append((extra, weight))
+    return weighted
+
+
+def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[tuple[Concept, float]],
+                    weight: float) -> np.ndarray | None:
+    """The query vector (shape (dim,), unit length) moved towards the expansion concepts' vectors:
+    qv + weight * c / |c| with c the weighted sum of concept vectors, renormalised (Rocchio-style
+    query expansion). Unchanged without expansion, weight or concept vectors."""
+    if qv is None or not expansion or not weight or not len(index.concept_vectors):
+        return qv
+    cv = np.zeros_like(qv)
+    for concept, w in expansion:
+        cv += w * index.concept_vectors[index.concept_matcher.by_id[concept.id]]
+    norm = np.linalg.norm(cv)
+    if norm <= 0:
+        return qv
+    moved = qv + weight * cv / norm
+    return moved / np.linalg.norm(moved)
