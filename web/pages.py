@@ -12,7 +12,7 @@ from indexer.errors import InvalidInput
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
-from . import services
+from .services import services
 from .api import embed_for_store
 from .security import limit
 
