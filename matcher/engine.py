@@ -27,6 +27,7 @@ from indexer.store import Home
 from . import clarify as clarify_mod
 from . import explain
 from . import generalise as generalise_mod
+from . import topic as topic_mod
 from .concepts import concept_feedback
 from .entities import concept_support, propagate, uncovered_concepts
 from .loaded import LoadedIndex
@@ -59,6 +60,7 @@ class Engine:
         self._verify = verify
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._null: tuple[str | None, topic_mod.NullRange | None] = (None, None)
         #: callables (question, concept labels) -> [{"question", "source", ...}] adding earlier questions
         self.similar_sources: list = []
 
@@ -106,6 +108,14 @@ class Engine:
                 self._cache.popitem(last=False)
         return vec
 
+    def null_range(self, index: LoadedIndex) -> topic_mod.NullRange:
+        """The loaded index's null range of dense scores (``topic.calibrate``), once per build."""
+        name, null = self._null
+        if null is None or name != str(index.build):
+            null = topic_mod.calibrate(index, self.embed_query)
+            self._null = (str(index.build), null)
+        return null
+
     # --- matching ----------------------------------------------------------
     def match(self, question, top: int | None = None, answers: dict | None = None, level: int | None = None,
               options: Options | None = None, clarify: bool = True) -> MatchResult:
@@ -131,7 +141,7 @@ class Engine:
         self.rank(index, q)
         t3 = time.perf_counter()
         result = self.explain(index, q)
-        if clarify:
+        if clarify and q.topic:
             result.clarify = clarify_mod.clarify(index, q.question, q.hits, q.answers, q.final)
         t4 = time.perf_counter()
         result.timings = {"validate": t1 - t0, "embed": t2 - t1, "retrieve": t3 - t2, "explain": t4 - t3,
@@ -154,6 +164,10 @@ class Engine:
             first = fuse(score_records(index, q.vector, [(q.tokens, 1.0)]), index.kinds, opts.method,
                          opts.dense_weight)
             q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=concept_feedback(index, first))
+            null = self.null_range(index) if q.vector is not None else None
+            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.vector, null)
+            if not q.topic:
+                q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)
         q.general.similar = generalise_mod.similar_questions(index, q.vector, q.question)
         for source in self.similar_sources:
@@ -179,6 +193,8 @@ class Engine:
         q.final, q.via = propagate(index, q.own, opts.entity_strength) if opts.entity_strength else (q.own, {})
         if opts.concept_support:
             q.final = q.final + concept_support(index, q.own, opts.concept_support)
+        if not q.topic:  # nothing to go on: no match is presented as a recommendation
+            q.final = np.zeros_like(q.final)
 
     def explain(self, index: LoadedIndex, q: Query) -> MatchResult:
         """Matches with reasons, and the notices (no expert covers the topic, none available)."""
@@ -186,7 +202,8 @@ class Engine:
         if q.uncovered:
             matches["expert"] = []
         result = MatchResult(question=q.question, matches=matches, general=q.general, level=q.chosen_level)
-        result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered)
+        result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered) if q.topic \
+            else [topic_mod.NO_TOPIC_NOTICE]
         return result
 
     def ranked_ids(self, question: str, options: Options, depth: int = 10) -> dict[str, list[str]]:

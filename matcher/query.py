@@ -46,7 +46,7 @@ class Query:
 
     Filled step by step: ``prepare`` sets the input fields, ``text``, ``vector`` (the e5 query
     embedding, shape (dim,), unit length; None for BM25-only) and ``tokens`` (analysed stems);
-    ``understand`` sets ``hits``, ``general``, ``expansion`` and ``uncovered``; ``retrieve`` sets
+    ``understand`` sets ``hits``, ``topic``, ``general``, ``expansion`` and ``uncovered``; ``retrieve`` sets
     ``scores``; ``rank`` sets ``own`` and ``final`` (one score per record row, shape (n records,))
     and ``via``.
     """
@@ -63,6 +63,7 @@ class Query:
     general: General | None = None
     expansion: list[tuple[Concept, float]] = field(default_factory=list)
     uncovered: list[Concept] = field(default_factory=list)
+    topic: bool = True               # False: nothing in the question is found in this corpus (``topic``)
     scores: RecordScores | None = None
     own: np.ndarray | None = None
     final: np.ndarray | None = None
