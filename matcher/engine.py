@@ -29,7 +29,7 @@ from . import explain
 from . import generalise as generalise_mod
 from . import topic as topic_mod
 from .concepts import concept_feedback
-from .entities import concept_support, propagate, uncovered_concepts
+from .entities import availability, concept_support, propagate, uncovered_concepts
 from .loaded import LoadedIndex
 from .query import BASELINES, Options, Query, checked_input
 from .results import MatchResult
@@ -193,6 +193,8 @@ class Engine:
         q.final, q.via = propagate(index, q.own, opts.entity_strength) if opts.entity_strength else (q.own, {})
         if opts.concept_support:
             q.final = q.final + concept_support(index, q.own, opts.concept_support)
+        if opts.entity_strength:
+            q.final = availability(index, q.final)
         if not q.topic:  # nothing to go on: no match is presented as a recommendation
             q.final = np.zeros_like(q.final)
 

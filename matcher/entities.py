@@ -29,7 +29,10 @@ RELATION_WEIGHTS = {
     ("literature", "same_as_of"): 1.0,  # the corpus record takes its derived twin's evidence
     ("kennisrotonde", "cites"): 0.15,
 }
-INACTIVE_FACTOR = 0.8
+INACTIVE_FACTOR = 0.8   # unavailable expert / stopped group: below an active one with up to 25% less evidence
+SPREAD_POWER = 0.5      # p(e|d) normalisation: a document associated with n records of a kind lends 1/n**0.5
+PRIOR_SPAN = 2.0        # a record may span twice the median number of concepts before its prior drops
+DOC_CAP = 0.5           # most one linked record adds before halving (fused scores run 0..~1.5)
 
 
 def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
@@ -38,36 +41,92 @@ def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
 
 
 def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float, str]]]]:
-    """Per record with links: (row, [(neighbour row, p(d|e) weight, neighbour id)]) for the
-    relations that carry evidence to that record's kind (``RELATION_WEIGHTS``)."""
-    out = []
+    """Per record with links: (row, [(neighbour row, association weight, neighbour id)]).
+
+    Model 2's association a(d, e) (Balog, Azzopardi & De Rijke 2006) by kind of relation
+    (``RELATION_WEIGHTS``: author, maker, member, mention, ...). A record linked to the same
+    neighbour by several relations (member and contact of one group) keeps the strongest one:
+    one document is one piece of evidence. Each weight is then divided by the neighbour's spread,
+    (number of records of this kind it is associated with) ** ``SPREAD_POWER``: the document-
+    centric normalisation p(e|d) of Model 2 (for documents; experts and groups pass their
+    evidence on whole), so a report that mentions fourteen people lends each
+    of them less than a product made by one.
+    """
+    best: dict[int, dict[int, tuple[float, str]]] = {}
     for row, edges in index.neighbour_rows:
         kind = index.record_list[row].kind
-        weighted = [(o, RELATION_WEIGHTS[(kind, rel)], oid) for o, rel, oid in edges
-                    if RELATION_WEIGHTS.get((kind, rel))]
-        if weighted:
-            out.append((row, weighted))
+        for o, rel, oid in edges:
+            w = RELATION_WEIGHTS.get((kind, rel), 0.0)
+            if w and w > best.setdefault(row, {}).get(o, (0.0, ""))[0]:
+                best[row][o] = (w, oid)
+    spread: dict[tuple[int, str], int] = {}
+    for row, edges in best.items():
+        kind = index.record_list[row].kind
+        for o in edges:
+            spread[(o, kind)] = spread.get((o, kind), 0) + 1
+    out = []
+    for row, edges in best.items():
+        kind = index.record_list[row].kind
+        out.append((row, [(o, w / _spread(index, spread, o, kind), oid) for o, (w, oid) in edges.items()]))
     return out
 
 
+def _spread(index: LoadedIndex, spread: dict[tuple[int, str], int], o: int, kind: str) -> float:
+    # people and groups pass on what they are about whole; a document shares it among its candidates
+    if index.record_list[o].kind in PEOPLE_KINDS:
+        return 1.0
+    return spread[(o, kind)] ** SPREAD_POWER
+
+
+def document_prior(index: LoadedIndex) -> np.ndarray:
+    """p(d) per record row, 0..1: 1 for a record about a few topics, lower for a hub that spans many.
+
+    prior = min(1, (PRIOR_SPAN * median concepts per record / the record's concepts) ** 0.5); a
+    long report touching eighty thesaurus concepts in a corpus whose median record has seven gets
+    about 0.4. The prior weighs what a record lends to linked people and groups, not its own rank.
+    """
+    counts = np.array([len(index.record_concepts(r.id)) for r in index.record_list], np.float32)
+    if not len(counts):
+        return counts
+    typical = max(1.0, float(np.median(counts))) * PRIOR_SPAN
+    return np.minimum(1.0, np.sqrt(typical / np.maximum(counts, 1.0))).astype(np.float32)
+
+
 def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, dict[str, list[str]]]:
-    """Final score per record and, per record, the linked ids that added to it."""
+    """Model 2 evidence from linked records: (final score per record row, shape (n records,);
+    record id -> ids of the linked records that added to it).
+
+    score(e) = own(e) + strength * sum_i 0.5**i * c_i over the four largest contributions
+    c = min(DOC_CAP, a(d, e) * p(d) * own(d)) of linked records d (``weighted_links``,
+    ``document_prior``); ``own`` are the records' fused scores (0..~1.5). The cap keeps one
+    document from carrying a candidate on its own; the halving keeps many weak links from beating
+    one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
+    in enterprise corpora, SIGIR (Model 2, document-centric).
+    """
     final = own.copy()
     via: dict[str, list[str]] = {}
+    prior = document_prior(index)
     for row, edges in weighted_links(index):
-        contrib = [(w * float(own[o]), other) for o, w, other in edges if own[o] > 0]
+        contrib = [(min(DOC_CAP, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges if own[o] > 0]
         if not contrib:
             continue
         contrib.sort(reverse=True)
-        # strongest link counts fully, the rest with diminishing weight (a group with many weak links
-        # should not beat one strong match)
         add = sum(c * (0.5 ** i) for i, (c, _) in enumerate(contrib[:4]))
         final[row] += strength * add
         via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
-    rows = index.inactive_rows
-    if len(rows):
-        final[rows] *= INACTIVE_FACTOR
     return final, via
+
+
+def availability(index: LoadedIndex, scores: np.ndarray) -> np.ndarray:
+    """Scores with unavailable experts and stopped theme groups (``LoadedIndex.inactive_rows``)
+    multiplied by ``INACTIVE_FACTOR``, after all evidence is in: they stay findable, but an active
+    record with comparable evidence ranks above them."""
+    rows = index.inactive_rows
+    if not len(rows):
+        return scores
+    out = scores.copy()
+    out[rows] *= INACTIVE_FACTOR
+    return out
 
 
 PEOPLE_KINDS = ("expert", "themegroup")

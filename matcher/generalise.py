@@ -25,7 +25,7 @@ LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
 def intent(question: str) -> str:
     q = fold(question)
-    if re.search(r"\b(themagroep\w*|groep|groepen|netwerk|community|group|network)\b(?! ?(work|werk|opdracht))", q) and \
+    if re.search(r"\b(themagroep\w*|groep|groepen|netwerk|community|group|network)\b(?! ?(work|werk|opdracht)\b)", q) and \
             re.search(r"\b(welke|is er|zijn er|waar kan|bij welke|aansluiten|aan te sluiten|join|is there|any)\b", q):
         return "group"
     if re.search(r"\b(wie|iemand|anyone|who|ervaring mee|ervaring heeft|kan ons helpen|can help|advise)\b", q):

@@ -76,7 +76,9 @@ def has_topic(index: LoadedIndex, tokens: list[str], hits: list, vector: np.ndar
 
     ``tokens``: the question's analysed stems; ``hits``: its ``ConceptHit``s; ``vector``: its
     unit query vector (None: no dense evidence); ``null``: the index's null range (None: not
-    calibrated, so the dense signal is not used)."""
+    calibrated, so the dense signal is not used). A question of stop words only has no topic."""
+    if not tokens:
+        return False
     if any(st in index.bm25.vocab_dict and index.stem_is_distinctive(st) for st in tokens):
         return True
     if any(h.lexical > 0 for h in hits):
