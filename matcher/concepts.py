@@ -20,6 +20,9 @@ UNCONFIRMED_DENSE = 0.7   # measured on both dev halves: equal or better, fewer 
 
 @dataclass
 class ConceptHit:
+    """A concept found in a question: position in the thesaurus list, combined score (about 0..2),
+    its word score (0..1), its cosine with the question, and the question terms that named it."""
+
     index: int
     concept: Concept
     score: float
@@ -36,6 +39,7 @@ class ConceptMatcher(ConceptTerms):
         self.vectors = vectors
 
     def dense(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of each concept's vector with a unit query vector: shape (n concepts,)."""
         if not len(self.vectors):
             return np.zeros(0, np.float32)
         return self.vectors @ qv

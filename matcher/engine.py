@@ -180,7 +180,9 @@ class Engine:
             q.uncovered = uncovered_concepts(index, q.hits)
 
     def retrieve(self, index: LoadedIndex, q: Query) -> None:
-        """BM25 and dense evidence per record for the question, expanded by its concepts."""
+        """BM25 and dense evidence per record for the question, expanded by its concepts: their
+        terms join the BM25 query at ``expansion_weight`` against 1.0 for the asker's own words, and
+        their vectors move the query vector by ``concept_vector_weight`` (Rocchio)."""
         opts = q.options
         weighted = expansion_tokens(index, q.tokens, q.expansion, opts.expansion_weight)
         vector = expanded_vector(index, q.vector, q.expansion, opts.concept_vector_weight)

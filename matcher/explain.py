@@ -35,6 +35,7 @@ class Marks:
 
     @classmethod
     def of(cls, index: LoadedIndex, q: Query) -> "Marks":
+        """The marks of a prepared and understood ``Query``."""
         query_stems = set(q.tokens)
         concept_stems = {stem(w) for h in q.hits[:4] for t in h.concept.terms() for w in content_words(t)}
         # mark only words that say something: not those found in most passages ("studenten", "zetten")

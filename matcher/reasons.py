@@ -14,6 +14,7 @@ RELATION_PHRASES = {
 
 
 def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
+    """Merged (start, end) character offsets in the passage of the words whose stems are given."""
     spans = sorted({(s, e) for s, e, st in index.passage_spans(row) if st in query_stems})
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -30,6 +31,7 @@ def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, st
 
 
 def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[str]) -> list[str]:
+    """The expert's ``expertise`` items that share a stem with the question or its concepts."""
     items = rec.fields.get("expertise") or []
     hits = []
     for item in items:
@@ -41,6 +43,7 @@ def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[st
 
 def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
         via: list[tuple[str, str]], status: str | None) -> str:
+    """One Dutch line: expertise, concepts or shared words, up to two links, and the status."""
     parts = []
     if expertise:
         parts.append("expertise: " + ", ".join(expertise[:3]))
