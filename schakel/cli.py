@@ -111,14 +111,16 @@ def _print_build(report) -> None:
 @click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
 def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    from indexer.querytext import normalise_question
     from matcher import Engine
 
+    question = normalise_question(question)
     parsed = {}
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
             raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
-        parsed[facet.strip()] = value.strip()
+        parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(home, embedder=embedder)
     result = engine.match(question, top=top, answers=parsed, level=level)
     interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()

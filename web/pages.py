@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, render_template, request
 
 from indexer.errors import InvalidInput
+from indexer.querytext import normalise_question
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
@@ -25,6 +26,7 @@ def _answers_from_form() -> dict[str, str]:
     answers = {}
     for facet in FACETS:
         value = (request.form.get(f"answer-{facet}-text") or request.form.get(f"answer-{facet}") or "").strip()
+        value = normalise_question(value, field="answers")
         if value:
             answers[facet] = value
     return answers
@@ -38,8 +40,12 @@ def index():
 @bp.post("/vraag")
 @limit("intake", "intake_rate")
 def ask():
-    question = request.form.get("question", "")
-    answers = _answers_from_form()
+    try:
+        question = normalise_question(request.form.get("question", ""))
+        answers = _answers_from_form()
+    except InvalidInput as exc:
+        return render_template("index.html", question="", error=exc.message,
+                               retention=current_app.config["RETENTION_DAYS"]), 400
     level_raw = request.form.get("level")
     level = int(level_raw) if level_raw and level_raw.isdigit() else None
     step = request.form.get("step", "ask")
@@ -65,7 +71,7 @@ def ask():
 @limit("intake", "intake_rate")
 def feedback():
     record_id = request.form.get("record_id", "")
-    question = request.form.get("question", "")
+    question = normalise_question(request.form.get("question", ""))
     useful = request.form.get("useful") == "ja"
     if record_id in services().engine.index().records and question.strip():
         services().store.add_feedback(question, record_id, useful)
@@ -81,8 +87,8 @@ def followup():
                                                     "Vink het vakje aan en probeer het opnieuw."), 400
     store = services().store
     intake_id = request.form.get("intake_id", type=int)
-    question = request.form.get("question", "")
     try:
+        question = normalise_question(request.form.get("question", ""))
         if not intake_id:
             if not question.strip():
                 raise InvalidInput("de vraag ontbreekt", field="question")
