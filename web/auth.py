@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from . import services
+from .services import services
 from .security import current_user, limit
 
 bp = Blueprint("auth", __name__)
@@ -36,15 +36,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: dict) -> str:
-    if user["role"] == "tussenring":
-        return url_for("ring.dashboard") if "ring.dashboard" in _endpoints() else url_for("pages.index")
-    return url_for("connector.inbox") if "connector.inbox" in _endpoints() else url_for("pages.index")
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return set(current_app.view_functions)
+    return url_for("ring.dashboard") if user["role"] == "tussenring" else url_for("connector.inbox")
 
 
 @bp.route("/login", methods=["GET", "POST"])

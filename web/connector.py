@@ -7,7 +7,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from indexer.errors import InvalidInput
 
-from . import services
+from .services import services
 from .brief import STATUSES, build_brief, datum, to_markdown, to_pdf
 from .security import current_user, require_role
 

@@ -13,7 +13,7 @@ from indexer.querytext import normalise_question
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
-from . import services
+from .services import services
 from .api import embed_for_store
 from .security import limit
 

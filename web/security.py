@@ -101,7 +101,7 @@ def limit(bucket: str, setting: str):
 
 def current_user() -> dict | None:
     if "user" not in g:
-        from . import services
+        from .services import services
 
         uid = session.get("uid")
         g.user = services().store.user_by_id(uid) if uid else None
