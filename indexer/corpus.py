@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import limits, readers
-from .errors import ReadError
+from .errors import EmptyCorpus, ReadError
 from .readers import strip_list_marker
 from .records import KINDS, Block, Problem, Record
 from .walk import walk
@@ -384,6 +384,26 @@ def unique_ids(records: list[Record]) -> tuple[list[Record], list[Problem]]:
             problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen.source}; "
                                                 "this one is skipped"))
     return kept, problems
+
+
+MAX_LISTED = 10
+
+
+def require_records(records: list[Record], reads: list[CorpusRead]) -> None:
+    """Raise :class:`EmptyCorpus` when there is nothing to index, naming each folder and the
+    problems that left it empty (at most ``MAX_LISTED``), instead of building an empty index."""
+    if records:
+        return
+    folders = ", ".join(str(r.root) for r in reads)
+    errors = [p for r in reads for p in r.errors]
+    if not errors:
+        skipped = sum(len(r.skipped) for r in reads)
+        reason = "holds no files to index" + (f" ({skipped} skipped: hidden or unknown extension)" if skipped else "")
+        raise EmptyCorpus(f"nothing to index: {folders} {reason}. Add .md, .txt, .pdf, .html, .docx or .csv "
+                          "files (CORPUS_FORMAT.md); the index in use is unchanged.")
+    listed = "; ".join(str(p) for p in errors[:MAX_LISTED]) + (" …" if len(errors) > MAX_LISTED else "")
+    raise EmptyCorpus(f"nothing to index: every file in {folders} has a problem ({len(errors)}): {listed}. "
+                      "The index in use is unchanged.")
 
 
 def _records_from_file(path: Path, rel: PurePosixPath, shown: str, warn: list[str],

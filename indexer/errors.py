@@ -95,3 +95,11 @@ class ReadError(SchakelError):
     def __init__(self, message: str, line: int | None = None, *, field: str | None = None):
         super().__init__(message, field=field)
         self.line = line
+
+
+class EmptyCorpus(SchakelError):
+    """The corpus folders hold no record that can be indexed (empty, or every file has a problem);
+    nothing is built or published, and the index in use stays as it is."""
+
+    status = 422
+    code = "empty_corpus"

@@ -26,10 +26,18 @@ EMBEDDER_OPTION = click.option("--embedder", default=None,
 
 
 class SchakelGroup(click.Group):
+    """Turns a ``SchakelError`` into exit code 1: a message on stderr, or with ``--json`` the API's
+    error shape (``{"error": {"status", "code", "message", "field"}}``) on stdout, so a script reading
+    the JSON output also reads the failure."""
+
     def invoke(self, ctx):
+        wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
+            if wants_json:
+                click.echo(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
+                ctx.exit(1)
             raise click.ClickException(exc.message) from None
 
 
