@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import limits, readers
+from .dedupe import collapse_near_duplicates
 from .errors import EmptyCorpus, ReadError
 from .readers import strip_list_marker
 from .records import KINDS, Block, Problem, Record
@@ -330,7 +331,8 @@ def read_corpus(root: str | Path, id_prefix: str = "") -> CorpusRead:
         if info is not None:
             per_file.append((info, found))
     result.records, duplicates = unique_ids(records)
-    result.problems += duplicates
+    result.records, copies = collapse_near_duplicates(result.records)
+    result.problems += duplicates + copies
     kept = {id(r) for r in result.records}
     for info, found in per_file:
         info.records = list(dict.fromkeys(r.id for r in found if id(r) in kept or r.derived_from))
