@@ -10,7 +10,8 @@ Libraries do the judging; this module walks what is left:
   ``<header>``, ``<nav>``, ``<aside>``, ``<footer>`` and ARIA banner/navigation/complementary/
   contentinfo roles otherwise), then trafilatura's boilerplate vocabulary: ``MANUALLY_CLEANED`` tags and
   ``OVERALL_DISCARD_XPATH`` (cookie and consent banners, share bars, menus, ads), with trafilatura's
-  own guard against pruning nearly everything.
+  own guard against pruning nearly everything; consent banners whose marks that vocabulary misses
+  (``_consent_box``).
 
 trafilatura's full ``extract()`` falls short on the short pages a corpus holds (measured on the bug
 cases): under 250 characters of main text it falls back to a baseline that returns the cookie banner
@@ -59,9 +60,24 @@ def _main_tree(tree):
         outside = [el for el in root.iter(*LANDMARK_TAGS) if not el.xpath("ancestor::article | ancestor::main")]
         _strip(outside)
     _strip(el for el in root.iter() if isinstance(el.tag, str) and el.get("role") in LANDMARK_ROLES)
+    _strip(el for el in root.iter("div", "section", "aside", "form", "p") if _consent_box(el))
     _strip(el for el in root.iter(*[t for t in MANUALLY_CLEANED if t not in ("form", "figure", "picture")]))
     prune_unwanted_nodes(root, OVERALL_DISCARD_XPATH, with_backup=True)
     return root
+
+
+# trafilatura's consent token ("cookie") is case-sensitive and tested on the first of @id/@class only,
+# so "CybotCookiebotDialog", id="gdpr" class="cookiebar" and id="consent" pass; this completes it for
+# consent banners only, guarded so that an article about cookies (it has a heading, or is long) stays.
+_CONSENT = re.compile(r"cookie|consent|gdpr|\bcmp\b|cmplz|onetrust|privacy-?banner", re.I)
+MAX_BANNER_CHARS = 1500
+
+
+def _consent_box(el) -> bool:
+    marks = " ".join(filter(None, (el.get("id"), el.get("class"), el.get("aria-label"))))
+    if not marks or not _CONSENT.search(marks):
+        return False
+    return not el.xpath(".//h1 | .//h2") and len(el.text_content()) < MAX_BANNER_CHARS
 
 
 class _Lines:

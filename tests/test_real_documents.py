@@ -284,3 +284,212 @@ def test_06_text_box_content_control_table_header_in_reading_order(tmp_path):
     assert positions == sorted(positions), body
     assert body.count("Tweede tekstvak over stages.") == 1      # not the VML fallback as well
     assert "Pagina 1" not in body                               # a footer with no content
+
+
+# --- 08 / 09 HTML: all visible main text, boilerplate out, canonical URL and language ----------
+
+def test_08_text_in_div_section_and_br_is_kept(tmp_path):
+    write(tmp_path, "rapporten/nieuwsbericht.html", """<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">
+<title>Terugblik studiedag</title></head><body><div class="wrapper"><h1>Terugblik studiedag</h1>
+<p class="intro">Gepubliceerd op 12 maart.</p><div class="content">
+Tijdens de studiedag werkten docenten aan escape rooms als werkvorm.<br>
+Teams ontwierpen een educatieve escape room voor de opleiding logistiek.<br><br>
+<strong>Resultaat:</strong> drie escape rooms die in het voorjaar worden getest.</div>
+<section>Volgende keer staat het thema formatief handelen centraal.</section>
+<span>Losse tekst in een span</span> en tekst direct in de div.</div></body></html>""")
+    rec = by_id(read_corpus(tmp_path))["rapporten/nieuwsbericht"]
+    for text in ("Gepubliceerd op 12 maart.", "educatieve escape room voor de opleiding logistiek.",
+                 "Resultaat: drie escape rooms", "formatief handelen centraal.",
+                 "Losse tekst in een span en tekst direct in de div."):
+        assert text in rec.body, rec.body
+    assert "werkvorm.\nTeams ontwierpen" in rec.body          # <br> is a line break, not glued words
+
+
+COOKIE_PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>{canonical}</head>
+<body>
+<div id="{banner_id}" class="{banner_class}">
+  <p>Wij gebruiken cookies en vergelijkbare technieken om de website te verbeteren en om
+  bezoekersstatistieken bij te houden. Lees onze privacyverklaring en het cookiebeleid (AVG).</p>
+  <button>Alle cookies accepteren</button>
+</div>
+<header><ul class="menu"><li>Home</li><li>Opleidingen</li><li>Over ons</li></ul></header>
+{wrap_open}<h1>{title}</h1><p>{body}</p>{wrap_close}
+<aside><h2>Lees ook</h2><ul><li>Open dag aanmelden</li><li>Vacatures</li></ul></aside>
+<footer><p>Copyright ROC Voorbeeld, alle rechten voorbehouden, Disclaimer</p></footer>
+</body></html>
+"""
+PAGES = [("Stagebegeleiding op afstand", "Bpv-docenten begeleiden studenten met videobellen en een stagelogboek."),
+         ("Werkplekleren in de zorg", "Leerlingen leren op de werkvloer van een ziekenhuis met een praktijkopleider."),
+         ("Taalondersteuning voor nieuwkomers", "Docenten Nederlands geven extra lessen taal in de beroepscontext.")]
+
+
+@pytest.mark.parametrize("wrap,banner", [
+    (("<main>", "</main>"), ("cookie-consent", "cookie-banner")),      # the case: a <main> landmark
+    (("<div class='artikel'>", "</div>"), ("consent", "cc-window")),    # no landmark: the boilerplate vocabulary
+    (("<article>", "</article>"), ("gdpr", "cookiebar")),
+])
+def test_09_site_boilerplate_left_out(tmp_path, wrap, banner):
+    for n, (title, body) in enumerate(PAGES, start=1):
+        write(tmp_path, f"rapporten/pagina-{n}.html", COOKIE_PAGE.format(
+            lang="nl", title=title, body=body, canonical="", banner_id=banner[0], banner_class=banner[1],
+            wrap_open=wrap[0], wrap_close=wrap[1]))
+    read = read_corpus(tmp_path)
+    assert read.errors == []
+    for n, (title, body) in enumerate(PAGES, start=1):
+        rec = by_id(read)[f"rapporten/pagina-{n}"]
+        assert body in rec.body
+        for junk in ("cookies", "Opleidingen", "Vacatures", "Copyright"):
+            assert junk not in rec.body, (junk, rec.body)
+        assert make_passages(rec)[0].text.startswith(title)
+
+
+def test_09_cookie_question_does_not_match_every_page(tmp_path):
+    from matcher import Engine
+
+    corpus = base_corpus(tmp_path / "c")
+    for n, (title, body) in enumerate(PAGES, start=1):
+        write(corpus, f"rapporten/pagina-{n}.html", COOKIE_PAGE.format(
+            lang="nl", title=title, body=body, canonical="", banner_id="cookie-consent", banner_class="cookie-banner",
+            wrap_open="<main>", wrap_close="</main>"))
+    build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
+    res = Engine(tmp_path / "h", embedder=EMB).match("Hoe ga ik om met cookies en de AVG op de schoolwebsite?")
+    for m in res.matches.get("report", []):
+        assert not any("cookie" in p.text.lower() for p in m.passages)
+    hit = Engine(tmp_path / "h", embedder=EMB).match("stagebegeleiding op afstand").matches["report"][0]
+    assert hit.id == "rapporten/pagina-1" and hit.passages[0].text.startswith("Stagebegeleiding op afstand")
+
+
+def test_09_canonical_url_and_html_lang(tmp_path):
+    write(tmp_path, "rapporten/en.html", COOKIE_PAGE.format(
+        lang="en-GB", title="Work-based learning", body="Students learn at the workplace with a mentor.",
+        canonical='<link rel="canonical" href="https://www.voorbeeld.nl/nieuws/werkplekleren">',
+        banner_id="cookie", banner_class="", wrap_open="<main>", wrap_close="</main>"))
+    rec = by_id(read_corpus(tmp_path))["rapporten/en"]
+    assert rec.url == "https://www.voorbeeld.nl/nieuws/werkplekleren"
+    assert rec.fields["language"] == "en"
+
+
+# --- 10 text encodings ----------------------------------------------------------------------------
+
+def test_10_utf8_with_one_stray_byte_keeps_its_utf8_text(tmp_path):
+    text = ("Notulen werkgroep\n\nDe coördinatie van de stages ligt bij het bpv-bureau. "
+            "Er zijn nieuwe ideeën over de financiële afhandeling van stagevergoedingen.\n\n")
+    write(tmp_path, "rapporten/notulen.txt", text.encode("utf-8") + b"Zie de cao\x92s van 2024.\n")
+    read = read_corpus(tmp_path)
+    rec = by_id(read)["rapporten/notulen"]
+    assert "coördinatie" in rec.body and "ideeën" in rec.body and "financiële" in rec.body
+    assert "Zie de cao’s van 2024." in rec.body               # only the stray byte read differently
+    warning = problem(read, "rapporten/notulen.txt")
+    assert warning.level == "warning" and "line 5" in warning.message and "UTF-8" in warning.message
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-16-le", "\ufeff"), ("utf-16-be", "\ufeff"), ("utf-8", "\ufeff"),
+                                          ("utf-32", "")])
+def test_10_byte_order_marks_decide(tmp_path, encoding, bom):
+    text = "Aantekeningen: werkdrukvermindering en taakbeleid, ‘ervaringen’ van het team in Zürich."
+    write(tmp_path, "rapporten/kladblok.txt", (bom + text + "\n").encode(encoding))
+    read = read_corpus(tmp_path)
+    assert by_id(read)["rapporten/kladblok"].body == text
+    assert read.problems == []
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "cp850"])
+def test_10_legacy_encodings_are_detected_and_named(tmp_path, encoding):
+    text = ("Het café organiseert een reünie voor oud-studenten; de coördinator maakt één overzicht "
+            "van de financiële afhandeling en de ideeën van de werkgroep over naïeve aannames. ") * 3
+    write(tmp_path, "rapporten/oud.txt", text.encode(encoding))
+    read = read_corpus(tmp_path)
+    assert by_id(read)["rapporten/oud"].body == text.strip()
+    assert "not UTF-8" in problem(read, "rapporten/oud.txt").message
+
+
+# --- 11 CSV saved by Dutch Excel --------------------------------------------------------------------
+
+def excel_csv(rows: list[list[str]]) -> bytes:
+    import csv
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode("cp1252")
+
+
+EXCEL_ROWS = [
+    ["name", "organisation", "expertise", "description", "fte"],
+    ["Adviseur examinering", "ROC Noord", "examinering;toetsing",
+     "Helpt bij examens, proeves van bekwaamheid en beoordelingsformulieren.", "0,8"],
+    ["Coach digitale didactiek", "Techniek College", "blended leren;kennisclips",
+     'Werkt met "flipped classroom", kennisclips en peer feedback.\nOok beschikbaar voor teamtrainingen.', "1,0"],
+    ["Onderzoeker burgerschap", "Hogeschool Oost", "burgerschap",
+     "Doet onderzoek naar burgerschap en mediawijsheid in het mbo; café-gesprekken.", "0,4"],
+]
+
+
+def test_11_dutch_excel_csv_gives_exactly_the_rows_excel_shows(tmp_path):
+    write(tmp_path, "experten/experts-excel.csv", excel_csv(EXCEL_ROWS))
+    read = read_corpus(tmp_path)
+    assert read.errors == []
+    recs = sorted(read.records, key=lambda r: r.title)
+    assert [r.title for r in recs] == ["Adviseur examinering", "Coach digitale didactiek", "Onderzoeker burgerschap"]
+    coach = recs[1]
+    assert coach.body == 'Werkt met "flipped classroom", kennisclips en peer feedback.\nOok beschikbaar voor teamtrainingen.'
+    assert coach.fields["organisation"] == "Techniek College" and coach.fields["fte"] == "1,0"
+    assert coach.fields["expertise"] == ["blended leren", "kennisclips"]
+    assert "café-gesprekken" in recs[2].body
+    assert coach.source == "experten/experts-excel.csv#3"
+
+
+def test_11_a_row_that_does_not_fit_the_header_is_an_error_naming_the_row(tmp_path):
+    raw = excel_csv(EXCEL_ROWS[:2]) + 'Losse regel;met "een kapotte" quote\r\n'.encode("cp1252") \
+        + excel_csv(EXCEL_ROWS[3:])
+    write(tmp_path, "experten/kapot.csv", raw)
+    read = read_corpus(tmp_path)
+    assert sorted(r.title for r in read.records) == ["Adviseur examinering", "Onderzoeker burgerschap"]
+    err = problem(read, "experten/kapot.csv")
+    assert err.level == "error" and err.line == 3 and "row 2" in err.message and "cells" in err.message
+
+
+def test_11_comma_csv_with_multiline_cells(tmp_path):
+    write(tmp_path, "experten/komma.csv", 'name,expertise,body\r\n"Docent, coach",video,"Eerste regel.\r\n'
+                                         'Tweede regel, met ""citaat""."\r\nTweede expert,toetsing,Kort.\r\n')
+    read = read_corpus(tmp_path)
+    assert read.errors == []
+    assert sorted(r.title for r in read.records) == ["Docent, coach", "Tweede expert"]
+    assert 'Tweede regel, met "citaat".' in by_id(read)["experten/komma/docent-coach"].body
+
+
+# --- 12 YAML front matter traps -----------------------------------------------------------------------
+
+def test_12_text_fields_stay_as_written_and_a_bad_date_names_field_and_line(tmp_path, caplog):
+    write(tmp_path, "experten/regio.md", "---\nname: Adviseur onderwijslogistiek\nexpertise: [roosteren]\n"
+                                         "region: NO\nrole: yes\norganisation: 1.10\n---\nAdviseert over roosters.\n")
+    write(tmp_path, "experten/nummer.md", "---\nid: 0712\nname: Specialist schoolverzuim\navailable: nee\n"
+                                          "members: 12\n---\nWerkt aan verzuim.\n")
+    write(tmp_path, "literatuur/datum.md", "---\ntitle: Handreiking\nauthors: [Auteur, B.]\nyear: 2024\n"
+                                           "updated: 2024-02-30\n---\nEen handreiking.\n")
+    write(tmp_path, "literatuur/goed.md", "---\ntitle: Goed\nyear: 2023\nupdated: 2023-05-01\n---\nTekst.\n")
+    read = read_corpus(tmp_path)
+    recs = by_id(read)
+    regio = recs["experten/regio"]
+    assert regio.fields["region"] == "NO" and regio.fields["role"] == "yes" and regio.fields["organisation"] == "1.10"
+    assert "0712" in recs and recs["0712"].fields["available"] is False
+    assert recs["literatuur/goed"].fields["year"] == 2023 and recs["literatuur/goed"].fields["updated"] == "2023-05-01"
+    err = problem(read, "literatuur/datum.md")
+    assert err.line == 5 and "'updated'" in err.message and "YYYY-MM-DD" in err.message
+    assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text
+
+
+# --- 13 Dutch diacritics, apostrophes, hyphenated compounds (passes; keep it passing) -----------------
+
+def test_13_diacritics_apostrophes_and_compounds_match(tmp_path):
+    from matcher import Engine
+
+    corpus = base_corpus(tmp_path / "c")
+    md(corpus, "rapporten/coordinatie.md", {"title": "Coördinatie"}, "Nieuwe ideeën over de coördinatie van financiële zaken.")
+    md(corpus, "rapporten/cao.md", {"title": "Cao"}, "De cao's van 2024 regelen de werktijden.")
+    md(corpus, "rapporten/elearning.md", {"title": "E-learning"}, "Modules voor e-learning in de opleiding.")
+    build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
+    engine = Engine(tmp_path / "h", embedder=EMB)
+    assert engine.match("coordinatie van ideeen over financiele zaken").matches["report"][0].id == "rapporten/coordinatie"
+    assert engine.match("caos").matches["report"][0].id == "rapporten/cao"
+    assert engine.match("elearning modules").matches["report"][0].id == "rapporten/elearning"
