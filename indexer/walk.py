@@ -136,6 +136,10 @@ def _link(path: Path, rel: PurePosixPath, parts: list[str], visited: set[str]) -
         return
     if target.is_dir():
         real = str(target)
+        here = os.path.realpath(path.parent)
+        if real == here or _is_within(real, here):
+            yield Entry(path, rel, "symbolic link loop (a link to a folder that contains it); skipped", error=True)
+            return
         if real in visited or any(_is_within(v, real) for v in visited):
             yield Entry(path, rel, f"link to a folder already in the corpus ({os.readlink(path)}); not followed")
             return

@@ -493,3 +493,189 @@ def test_13_diacritics_apostrophes_and_compounds_match(tmp_path):
     assert engine.match("coordinatie van ideeen over financiele zaken").matches["report"][0].id == "rapporten/coordinatie"
     assert engine.match("caos").matches["report"][0].id == "rapporten/cao"
     assert engine.match("elearning modules").matches["report"][0].id == "rapporten/elearning"
+
+
+# --- 15 the file walk: links, loops, odd names ---------------------------------------------------------
+
+def test_15_symlink_loops_are_reported_linked_folder_not_indexed_twice(tmp_path):
+    corpus = base_corpus(tmp_path / "c")
+    md(corpus, "rapporten/gewoon.md", {"title": "Gewoon verslag"}, "Verslag over mentoraat en studiesucces.")
+    os.symlink("lus.md", corpus / "rapporten" / "lus.md")
+    os.symlink("b.md", corpus / "rapporten" / "a.md")
+    os.symlink("a.md", corpus / "rapporten" / "b.md")
+    os.symlink("rapporten", corpus / "gedeeld", target_is_directory=True)
+    os.symlink("..", corpus / "rapporten" / "omhoog", target_is_directory=True)   # a folder loop
+    outside = md(tmp_path / "elders", "extra.md", {"title": "Buiten"}, "Een verslag van buiten de map.")
+    os.symlink(outside.parent, corpus / "extern", target_is_directory=True)           # followed once
+    read = read_corpus(corpus)
+    loops = {p.path for p in read.errors if "loop" in p.message}
+    assert loops == {"rapporten/lus.md", "rapporten/a.md", "rapporten/b.md", "rapporten/omhoog"}
+    assert any(s.startswith("gedeeld:") and "already in the corpus" in s for s in read.skipped)
+    assert sorted(by_id(read)) == ["experten/a-jansen", "extern/extra", "rapporten/gewoon", "themagroepen/hybride"]
+
+
+def test_15_cli_on_a_corpus_with_loops_ends_cleanly(tmp_path):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    corpus = base_corpus(tmp_path / "c")
+    os.symlink("lus.md", corpus / "lus.md")
+    res = CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h")],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code == 0, res.output
+    assert "lus.md: symbolic link loop" in res.stderr
+    assert "records:   2" in res.stdout
+
+
+def test_15_nfd_names_get_nfc_ids_so_links_resolve(tmp_path):
+    nfd = unicodedata.normalize("NFD", "coördinatie-reünie")
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    md(tmp_path, f"producten/{nfd}.md", {"title": "Reünie", "made_by": "themagroepen/hybride"})
+    md(tmp_path, "themagroepen/hybride.md", {"name": "Hybride", "products": ["producten/coördinatie-reünie"]})
+    read = read_corpus(tmp_path)
+    recs = by_id(read)
+    assert "producten/coördinatie-reünie" in recs
+    assert recs["producten/coördinatie-reünie"].source == "producten/coördinatie-reünie.md"
+
+
+def test_15_name_that_is_not_utf8_is_reported_rest_indexed(tmp_path):
+    base_corpus(tmp_path)
+    bad = os.path.join(os.fsencode(tmp_path / "rapporten"), b"verslag-\xe9t\xe9.md")
+    os.makedirs(os.path.dirname(bad), exist_ok=True)
+    with open(bad, "wb") as fh:
+        fh.write(b"---\ntitle: Oud\n---\nTekst.\n")
+    read = read_corpus(tmp_path)
+    err = next(p for p in read.errors if "not valid UTF-8" in p.message)
+    assert err.path == "rapporten/verslag-\\xe9t\\xe9.md"
+    json.dumps([p.__dict__ for p in read.problems])            # reportable as JSON (no lone surrogates)
+    assert len(read.records) == 2
+
+
+def test_15_unreadable_folder_is_reported(tmp_path, monkeypatch):
+    from indexer import walk as walk_mod
+
+    base_corpus(tmp_path)
+    md(tmp_path, "rapporten/dicht/geheim.md", {"title": "Geheim"})
+    real = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("dicht"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(walk_mod.os, "scandir", scandir)
+    read = read_corpus(tmp_path)
+    assert "Permission denied" in problem(read, "rapporten/dicht").message
+    assert len(read.records) == 2
+
+
+# --- 17 / 18 questions normalised at the edge --------------------------------------------------------
+
+def test_17_question_normalisation():
+    from indexer.errors import InvalidInput
+    from indexer.querytext import normalise_question
+
+    assert normalise_question("Hoe zet ik kennis\u00adclips\u200b in?\u00a0 ") == "Hoe zet ik kennisclips in?"
+    assert normalise_question("coo\u0308rdinatie \ufb01nanciën \uff21") == "coördinatie financiën A"
+    assert normalise_question("regel\x07een\ttwee\nDrie") == "regel een twee Drie"
+    with pytest.raises(InvalidInput) as exc:
+        normalise_question("kennisclips \ud83d")
+    assert exc.value.field == "question" and exc.value.status == 400
+    assert normalise_question(12) == 12                     # not text: the matcher names the field
+
+
+@pytest.fixture(scope="module")
+def small_home(tmp_path_factory) -> Path:
+    corpus = base_corpus(tmp_path_factory.mktemp("c17"))
+    md(corpus, "rapporten/clips.md", {"title": "Kennisclips"}, "Docenten zetten kennisclips in voor eigen tempo.")
+    home = tmp_path_factory.mktemp("h17")
+    build_index([corpus], home, embedder=EMB, progress=False)
+    return home
+
+
+@pytest.fixture
+def client17(small_home, tmp_path):
+    from matcher import Engine
+    from web import create_app
+
+    app = create_app({"HOME": str(tmp_path / "apphome"), "TESTING": True, "SECRET_KEY": "t", "INTAKE_RATE": "1000/60",
+                      "LOGIN_RATE": "1000/60", "ENGINE": Engine(small_home, embedder=EMB)})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("url,body", [
+    ("/api/match", '{"question": "Hoe zet ik kennisclips in? \\ud83d", "top": 3, "consent": true}'),
+    ("/api/match", '{"question": "Hoe zet ik kennisclips in? \\ud83d", "top": 3}'),
+    ("/api/feedback", '{"question": "Hoe zet ik kennisclips in? \\ud83d", "record_id": "experten/a-jansen", '
+                      '"useful": true}'),
+])
+def test_17_lone_surrogate_is_a_400_on_the_question_field(client17, url, body):
+    resp = client17.post(url, data=body, content_type="application/json")
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    err = resp.get_json()["error"]
+    assert err["field"] == "question" and err["code"] == "invalid_input" and "invalid character" in err["message"]
+
+
+def test_17_invisible_characters_match_like_the_plain_question(client17):
+    plain = client17.post("/api/match", json={"question": "kennisclips eigen tempo"}).get_json()
+    odd = client17.post("/api/match", json={"question": "kennis\u00adclips\u200b eigen\u00a0tempo"}).get_json()
+    assert odd["question"] == plain["question"] == "kennisclips eigen tempo"
+    assert [m["id"] for m in odd["matches"]["report"]] == [m["id"] for m in plain["matches"]["report"]]
+
+
+def test_17_surrogate_bytes_in_the_form_never_give_a_500(client17):
+    """A browser sends a lone surrogate as the bytes ED A0 BD (not UTF-8): the form is decoded with
+    replacement characters, and the page answers like any other question."""
+    with client17.session_transaction() as sess:
+        sess["_csrf"] = "tok"
+    resp = client17.post("/vraag", data=b"csrf_token=tok&question=Hoe+zet+ik+kennisclips+in%3F+%ED%A0%BD",
+                         content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert "Kennisclips" in resp.get_data(as_text=True)
+
+
+def test_17_cli_lone_surrogate_or_bad_byte_is_a_message_not_a_traceback(small_home):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    for question in ("kennisclips \ud83d", "kennisclips \udced"):
+        res = CliRunner().invoke(main, ["ask", question, "--home", str(small_home), "--no-input"],
+                                 env={"SCHAKEL_EMBEDDER": EMB})
+        assert res.exit_code == 1 and "Traceback" not in res.output
+        assert "question holds" in res.stderr
+    res = CliRunner().invoke(main, ["ask", "kennisclips \ud83d", "--home", str(small_home), "--json"],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code == 1 and json.loads(res.stdout)["error"]["field"] == "question"
+
+
+@pytest.mark.parametrize("question", ["Hoe kan ik dat doen?", "Wat moet ik daarmee?", "Kunt u mij helpen?",
+                                      "Kunt\u200b u mij hel\u00adpen?"])
+def test_18_stop_word_questions_reach_the_engine_cleanly(small_home, question):
+    from indexer.querytext import normalise_question
+    from matcher import Engine
+
+    result = Engine(small_home, embedder=EMB).match(normalise_question(question))
+    assert result.question == normalise_question(question)
+    json.dumps(result.to_json())
+
+
+# --- 20 the same id in two files (passes; keep it passing) -------------------------------------------
+
+def test_20_duplicate_ids_name_both_files_and_strict_fails(tmp_path):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    corpus = base_corpus(tmp_path / "c")
+    md(corpus, "experten/dubbel-1.md", {"id": "expert-toetsing", "name": "Eerste"})
+    md(corpus, "experten/dubbel-2.md", {"id": "expert-toetsing", "name": "Tweede"})
+    write(corpus, "experten/lijst.csv", "id,name\nexpert-toetsing,Derde\n")
+    read = read_corpus(corpus)
+    dupes = [p for p in read.errors if "duplicate id" in p.message]
+    assert {p.path for p in dupes} == {"experten/dubbel-2.md", "experten/lijst.csv#2"}
+    assert all("experten/dubbel-1.md" in p.message for p in dupes)
+    res = CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h"), "--strict"],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code != 0 and "experten/dubbel-2.md" in res.stderr
