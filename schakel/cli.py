@@ -66,6 +66,9 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
     """
     from indexer import build_index
 
+    if not paths and not DEMO_CORPUS.is_dir():
+        raise click.UsageError("give the corpus folder(s) to index; the demo corpus comes only with a source "
+                               "checkout of Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     report = build_index(folders, home, embedder=embedder, rebuild=rebuild, thesaurus=thesaurus,
                          on_stage=None if as_json else lambda s: None)
@@ -191,6 +194,16 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def check_package_data() -> None:
+    """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
+    built-in thesaurus, the specifics lexicon) is missing or unreadable."""
+    from indexer.thesaurus import builtin
+    from matcher.specifics import lexicon
+
+    builtin()
+    lexicon()
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -205,6 +218,7 @@ def serve_cmd(home, host, port, threads):
 
     from web import create_app
 
+    check_package_data()
     app = create_app({"HOME": home} if home else None)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
     click.echo(f"Schakel op http://{host}:{port}/  (Ctrl+C stopt)")
