@@ -26,7 +26,7 @@ from indexer.store import Home
 from . import clarify as clarify_mod
 from . import generalise as generalise_mod
 from .entities import concept_support, neighbours, propagate
-from .knobs import K, knob_field
+from .knobs import BASELINE_VALUES, K, knob_field
 from .loaded import LoadedIndex
 from .reasons import expertise_hits, highlights, matched_terms, why
 from .results import Match, MatchResult, PassageHit
@@ -57,9 +57,8 @@ class Options:
 class _Systems(Mapping):
     """The full system and its baselines, built from the knob values current when looked up."""
 
-    CHANGES = {"full": {},
-               "bm25": dict(method="bm25", entity_strength=0.0, use_general=False, concept_support=0.0),
-               "dense": dict(method="dense", entity_strength=0.0, use_general=False, concept_support=0.0)}
+    CHANGES = {"full": {}, **{name: {("method" if k == "fusion" else k): v for k, v in values.items()}
+                              for name, values in BASELINE_VALUES.items()}}
 
     def __getitem__(self, name: str) -> Options:
         return Options(**self.CHANGES[name])

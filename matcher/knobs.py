@@ -8,12 +8,19 @@ the web service never changes them. Caches that a ranking module attaches to a
 loaded index (e.g. the weighted links) are built from the values current at
 the first query, so an evaluation loads a fresh ``Engine`` per setting.
 
+The environment variable ``SCHAKEL_KNOBS`` ("NAME=VALUE NAME=VALUE ...",
+spaces or commas between) sets knobs for a whole process, e.g. a ``schakel
+serve`` measured through ``/api/match`` as BM25-only:
+``SCHAKEL_KNOBS="fusion=bm25 entity_strength=0 use_general=false concept_support=0"``.
+A bad name or value there stops the process at start-up with a message naming it.
+
 A knob's ``used_in`` names the module that reads it; its reason says what it
 does and, where it was measured, on what.
 """
 from __future__ import annotations
 
 import difflib
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -195,6 +202,21 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
     return name.strip(), [convert(name.strip(), v) for v in parts]
 
 
+ENV = "SCHAKEL_KNOBS"
+#: the knob values of the full system's two baselines (as ``matcher.engine.BASELINES`` builds them)
+BASELINE_VALUES = {"bm25": {"fusion": "bm25", "entity_strength": 0.0, "use_general": False, "concept_support": 0.0},
+                   "dense": {"fusion": "dense", "entity_strength": 0.0, "use_general": False, "concept_support": 0.0}}
+
+
+def from_env(text: str | None = None) -> dict[str, Any]:
+    """Knob values from ``SCHAKEL_KNOBS`` (or ``text``); ``InvalidInput`` naming the variable otherwise."""
+    text = os.environ.get(ENV, "") if text is None else text
+    try:
+        return dict(parse_assignment(a) for a in text.replace(",", " ").split())
+    except InvalidInput as exc:
+        raise InvalidInput(f"{ENV}: {exc.message}", field=ENV) from None
+
+
 @contextmanager
 def overridden(values: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """Run a block with some knobs set (values converted as by ``convert``); restored afterwards."""
@@ -217,3 +239,6 @@ def knob_field(name: str):
     if name not in BY_NAME:
         raise KeyError(name)
     return field(default_factory=lambda: _current[name])
+
+
+_current.update(from_env())

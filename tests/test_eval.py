@@ -150,3 +150,15 @@ def test_set_changes_the_ranking_and_sweep_runs_each_value(tmp_path):
     assert len(rows) == 2
     r = CliRunner().invoke(main, ["eval", "--knobs"])
     assert "rrf_k" in r.stdout and "link_expert_author_of" in r.stdout
+
+
+def test_knobs_from_the_environment_make_a_served_baseline():
+    from matcher import knobs
+    from matcher.engine import BASELINES, Options
+
+    values = knobs.from_env("fusion=bm25, entity_strength=0 use_general=false concept_support=0")
+    assert values == knobs.BASELINE_VALUES["bm25"]
+    with knobs.overridden(values):
+        assert Options() == BASELINES["bm25"]
+    with pytest.raises(Exception, match="SCHAKEL_KNOBS: unknown ranking knob 'fusoin'"):
+        knobs.from_env("fusoin=bm25")
