@@ -247,11 +247,12 @@ def eval_cmd(questions, home, embedder, as_json, feedback, examples):
                        + "".join(f"\n  ? {c}" for c in ex["clarify"]))
 
 
-from .admin import purge_cmd, user_group  # noqa: E402
+from .admin import forget_cmd, purge_cmd, user_group  # noqa: E402
 from .coverage_cmd import coverage_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
+main.add_command(forget_cmd)
 main.add_command(coverage_cmd)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,7 +48,7 @@ def _secret_key(home: Path) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from . import api, errors, pages
+    from . import api, errors, pages, retention
     from .security import install as install_security
     from .store import AppStore
 
@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     if store.similar_intakes not in engine.similar_sources:
         engine.similar_sources.append(store.similar_intakes)
     install_security(app)
+    retention.install(app, store)
     errors.install(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
