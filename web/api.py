@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from indexer.errors import InvalidInput
 
-from . import services
+from .services import services
 from .security import limit
 
 bp = Blueprint("api", __name__)

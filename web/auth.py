@@ -16,9 +16,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from indexer.errors import InvalidInput
 
-from . import seclog, services
+from . import seclog
 from .passwords import WeakPassword
 from .security import current_user, limit, require_role
+from .services import services
 from .sessions import sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -43,15 +44,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: dict) -> str:
-    if user["role"] == "tussenring":
-        return url_for("ring.dashboard") if "ring.dashboard" in _endpoints() else url_for("pages.index")
-    return url_for("connector.inbox") if "connector.inbox" in _endpoints() else url_for("pages.index")
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return set(current_app.view_functions)
+    return url_for("ring.dashboard") if user["role"] == "tussenring" else url_for("connector.inbox")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from indexer.errors import InvalidInput
 
-from . import seclog, services
+from . import seclog
+from .services import services
 from .brief import STATUSES, build_brief, datum, to_markdown, to_pdf
 from .security import current_user, require_role
 

@@ -24,7 +24,7 @@ ERROR_TEXT = {400: "Invalid input (the field is named in error.field).", 401: "N
               403: "Logged in without the needed role.", 413: "Body too large (over 1 MiB).",
               415: "The body is not sent as application/json.", 429: "Too many requests from this client.",
               500: "Unexpected server error.",
-              503: "Not available: no index yet, or the coverage analysis is not installed."}
+              503: "Not available: no index yet."}
 
 SCHEMAS = {
     "Error": {

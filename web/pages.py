@@ -14,7 +14,7 @@ from indexer.errors import InvalidInput, NotFound
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
-from . import services
+from .services import services
 from .api import question_concepts, store_intake
 from .security import limit
 

@@ -26,7 +26,7 @@ SECURE_COOKIE_NAME = "__Host-schakel-session"
 
 
 def _store():
-    from . import services
+    from .services import services
 
     return services().store
 

@@ -79,6 +79,13 @@ class AppStore:
             db = self._local.db = sqlite_utils.Database(conn)
         return db
 
+    def close(self) -> None:
+        """Close this thread's connection (the app calls it at request teardown); the next use reopens."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            self._local.db = None
+            db.conn.close()
+
     def _migrate(self) -> None:
         db = self.db
         if "users" not in db.table_names():
