@@ -1,4 +1,5 @@
-"""`schakel user ...` (accounts for the connector and tussenring pages) and `schakel purge` (retention).
+"""`schakel user ...` (accounts for the connector and tussenring pages), `schakel purge` (retention) and
+`schakel forget` (deletion on request).
 
 Both work on HOME/app.db through ``web.store.AppStore``; errors are
 ``SchakelError``s, which the ``schakel`` group prints as clean messages.
@@ -6,8 +7,10 @@ Both work on HOME/app.db through ``web.store.AppStore``; errors are
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
+from pathlib import Path
 
 import click
 
@@ -124,16 +127,54 @@ def user_list(home, as_json):
         click.echo(f"{u['username']:<{width}}  {u['role']:<10}  {u['created'][:10]}")
 
 
+def _from_cfg(home, name: str):
+    """A setting from HOME/schakel.cfg (the file ``create_app`` reads; Python syntax, NAME = value), or None.
+
+    The one settings resolution of the deployment work will replace this; until then purge reads the same
+    sources as the server: --days, then SCHAKEL_<NAME>, then schakel.cfg, then the default."""
+    from flask import Config
+
+    folder = settings.home(home)
+    cfg = Config(str(folder))
+    cfg.from_pyfile(str(Path(folder) / "schakel.cfg"), silent=True)
+    return cfg.get(name.upper())
+
+
+def retention_days(home, days=None) -> int:
+    """Retention in days: ``days``, else SCHAKEL_RETENTION_DAYS, else schakel.cfg, else the default (180)."""
+    if days is None and not os.environ.get(settings.BY_NAME["retention_days"].env):
+        days = _from_cfg(home, "retention_days")
+    days = settings.get("retention_days", days)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="days")
+    return days
+
+
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Delete what is older than this many days (default: setting retention_days, 180).")
+              help="Delete what is older than this many days (default: setting retention_days, 180; also "
+                   "from SCHAKEL_RETENTION_DAYS or HOME/schakel.cfg). The server also purges daily by itself.")
 @HOME_OPTION
 def purge_cmd(days, home):
     """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
-    days = settings.get("retention_days", days)
-    if not isinstance(days, int) or days < 1:
-        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="days")
+    days = retention_days(home, days)
     counts = _store(home).purge(days)
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")
+
+
+@click.command("forget")
+@click.option("--intake", "intake_id", type=click.IntRange(min=1), default=None,
+              help="Delete this intake (the number in the connector's inbox) with its follow-ups and notes.")
+@click.option("--email", default=None, help="Delete every follow-up request with this e-mail address and the "
+                                              "questions they were about.")
+@HOME_OPTION
+def forget_cmd(intake_id, email, home):
+    """Delete everything about one intake or one e-mail address, on the participant's request (AVG art. 17)."""
+    if (intake_id is None) == (email is None):
+        raise click.UsageError("give exactly one of --intake ID or --email ADDRESS")
+    store = _store(home)
+    counts = store.forget_intake(intake_id) if intake_id is not None else store.forget_email(email)
+    click.echo(f"Verwijderd: {counts['intakes']} vragen, {counts['followups']} opvolgverzoeken, "
+               f"{counts['notes']} notities.")

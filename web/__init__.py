@@ -16,7 +16,7 @@ from flask import Flask
 from indexer import settings
 from matcher import Engine
 
-from . import api, auth, connector, directory, errors, openapi, pages, ring, security
+from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
 from .services import Services, services
 from .services import install as install_services
 from .store import AppStore
@@ -73,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     if store.similar_intakes not in engine.similar_sources:
         engine.similar_sources.append(store.similar_intakes)
     security.install(app)
+    retention.install(app, store)
     errors.install(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
