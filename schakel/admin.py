@@ -14,17 +14,19 @@ import click
 from indexer import settings
 from indexer.errors import InvalidInput
 
-from .cli import HOME_OPTION
+from .cli import HOME_OPTION, config_for
 
 #: The roles of web.store.ROLES (repeated here so `schakel --help` does not import the web app).
 ROLES = ("connector", "tussenring", "admin")
 
 
-def _store(home):
+def _store(home=None, cfg: settings.Config | None = None):
+    """The app store of the resolved settings (``cfg``, else resolved with ``--home``)."""
     from indexer.store import Home
     from web.store import AppStore
 
-    return AppStore(Home(settings.home(home)).app_db)
+    cfg = cfg or config_for(home=home)
+    return AppStore(Home(cfg.home).app_db)
 
 
 def _stdin_is_tty() -> bool:
@@ -126,14 +128,16 @@ def user_list(home, as_json):
 
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Delete what is older than this many days (default: setting retention_days, 180).")
+              help="Delete what is older than this many days. " + settings.BY_NAME["retention_days"].help
+                   + " (setting retention_days, env SCHAKEL_RETENTION_DAYS; default 180)")
 @HOME_OPTION
 def purge_cmd(days, home):
     """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
-    days = settings.get("retention_days", days)
+    cfg = config_for(home=home, retention_days=days)
+    days = cfg.retention_days
     if not isinstance(days, int) or days < 1:
-        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="days")
-    counts = _store(home).purge(days)
+        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="retention_days")
+    counts = _store(cfg=cfg).purge(days)
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")

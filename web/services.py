@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from indexer.settings import Config
     from matcher import Engine
 
     from .store import AppStore
@@ -22,9 +23,10 @@ KEY = "schakel"
 
 @dataclass
 class Services:
-    """The engine (matcher.Engine) and the app store (web.store.AppStore) of one app."""
+    """The engine (matcher.Engine), the app store (web.store.AppStore) and the resolved settings of one app."""
     engine: "Engine"
     store: "AppStore"
+    config: "Config"
 
 
 def services() -> Services:
