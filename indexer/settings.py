@@ -56,6 +56,20 @@ def _int(value: Any) -> int:
     return int(value)
 
 
+def _count(value: Any) -> int:
+    number = _int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more: {value!r}")
+    return number
+
+
+def _storage_uri(value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S*", text):
+        raise ValueError(f"not a storage URL such as memory:// or redis://HOST:6379/0: {value!r}")
+    return text
+
+
 def _rate(value: Any) -> str:
     """COUNT/SECONDS, e.g. "120/60" (120 per minute)."""
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(value))
@@ -112,10 +126,15 @@ SETTINGS: list[Setting] = [
     Setting("host", "127.0.0.1", "Address `schakel serve` listens on."),
     Setting("port", 8000, "Port `schakel serve` listens on.", _int),
     Setting("threads", 8, "Worker threads of the WSGI server (waitress).", _int),
-    Setting("intake_rate", "30/60", "Questions allowed per client address as COUNT/SECONDS on the public pages "
-            "and API.", _rate),
-    Setting("login_rate", "10/300", "Login attempts allowed per client address as "
-            "COUNT/SECONDS.", _rate),
+    Setting("trusted_proxies", 0, "How many reverse proxies in front of Schakel set X-Forwarded-For/-Proto/-Host "
+            "(Werkzeug's ProxyFix). 0: none, the connecting address is the client.", _count),
+    Setting("ratelimit_storage", "memory://", "Where rate-limit counters live: 'memory://' (this process) or "
+            "a Redis URL such as 'redis://localhost:6379/0', shared by several processes and machines.", _storage_uri),
+    Setting("intake_rate", "120/60", "Questions allowed per client address as COUNT/SECONDS on the public pages "
+            "and API (sized for a workshop of 30 behind one address; see README).", _rate),
+    Setting("login_rate", "10/300", "Failed login attempts allowed per client address and per account as "
+            "COUNT/SECONDS; more failures wait longer (twice as many per 12 windows, four times per 288).",
+            _rate),
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -251,3 +270,18 @@ def parse_assignments(items: Iterator[str] | list[str], where: str = "-o") -> di
                                f"({', '.join(BY_NAME)})", field=where)
         out[name] = value
     return out
+
+
+def markdown_table() -> str:
+    """The README's configuration table, made from the registry (``python -m indexer.settings``)."""
+    def shown(s: Setting) -> str:
+        if s.default in (None, (), ""):
+            return "none"
+        return f"`{s.default}`"
+    rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
+    rows += [f"| {s.name} | `{s.env}` | {shown(s)} | {s.help.replace('|', '/')} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - used to refresh the README table
+    print(markdown_table(), end="")

@@ -231,8 +231,9 @@ def serve_cmd(home, host, port, threads):
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
+    # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",
-          clear_untrusted_proxy_headers=True, max_request_body_size=1_048_576)
+          clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)
 
 
 # --- eval --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from indexer import settings
 from matcher import Engine
 
 from . import api, auth, connector, directory, errors, openapi, pages, ring, security
+from .limits import install_limits, install_proxy_fix
 from .services import Services, services
 from .services import install as install_services
 from .store import AppStore
@@ -80,4 +81,6 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     errors.install(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    install_proxy_fix(app, cfg.trusted_proxies)
+    app.extensions["schakel_limiter"] = install_limits(app, cfg.ratelimit_storage)
     return app

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from .services import services
-from .security import current_user, limit
+from .security import current_user
 
 bp = Blueprint("auth", __name__)
 
@@ -40,7 +40,6 @@ def _home_for(user: dict) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit("login", "login_rate")
 def login():
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":

@@ -14,7 +14,6 @@ from matcher.clarify import FACETS
 
 from .services import services
 from .api import embed_for_store
-from .security import limit
 
 bp = Blueprint("pages", __name__)
 
@@ -36,7 +35,6 @@ def index():
 
 
 @bp.post("/vraag")
-@limit("intake", "intake_rate")
 def ask():
     question = request.form.get("question", "")
     answers = _answers_from_form()
@@ -62,7 +60,6 @@ def ask():
 
 
 @bp.post("/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     record_id = request.form.get("record_id", "")
     question = request.form.get("question", "")
@@ -74,7 +71,6 @@ def feedback():
 
 
 @bp.post("/opvolging")
-@limit("intake", "intake_rate")
 def followup():
     if request.form.get("consent-followup") != "ja":
         return render_template("thanks.html", error="Zonder toestemming kunnen we je e-mailadres niet bewaren. "
