@@ -10,6 +10,7 @@ other keys (``TESTING``, ``ENGINE``) go to ``app.config`` as they are.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -32,15 +33,20 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = (api.bp, pages.bp, auth.bp, connector.bp, ring.bp, directory.bp, openapi.bp)
 
 def _secret_key(home: Path) -> str:
+    """HOME/secret.key, made on first use: created with mode 0600 (never readable by others, not even for a
+    moment) and O_EXCL, so two processes starting at once end up with the same key."""
     path = home / "secret.key"
     try:
         return path.read_text("utf-8").strip()
     except FileNotFoundError:
         home.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key, "utf-8")
-        path.chmod(0o600)
-        return key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text("utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32))
+        return path.read_text("utf-8").strip()
 
 
 def _resolve(config: dict | None, base: settings.Config | None) -> tuple[settings.Config, dict]:

@@ -91,9 +91,13 @@ SCHEMAS = {
         "level": {"type": "integer"},
         "intake_id": {"type": "integer", "description": "Only with consent: the id of the stored intake."}}},
     "FeedbackRequest": {"type": "object", "required": ["question", "record_id", "useful"], "properties": {
-        "question": {"type": "string", "minLength": 1}, "record_id": {"type": "string"},
-        "useful": {"type": "boolean"}}},
-    "FeedbackResponse": {"type": "object", "properties": {"id": {"type": "integer"}, "stored": {"const": True}}},
+        "question": {"type": "string", "minLength": 1, "maxLength": 2000}, "record_id": {"type": "string"},
+        "useful": {"type": "boolean"},
+        "consent": {"type": "boolean", "default": False,
+                    "description": "Store the question (scrubbed) with the judgement; without consent only the "
+                                   "record id and the question's concepts are kept."}}},
+    "FeedbackResponse": {"type": "object", "properties": {"id": {"type": "integer"}, "stored": {"const": True},
+                                                          "question_stored": {"type": "boolean"}}},
     "CoverageReport": {"type": "object", "required": ["concepts", "blind_spots"], "properties": {
         "concepts": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "string"}, "label": {"type": "string"},
