@@ -135,6 +135,15 @@ SETTINGS: list[Setting] = [
     Setting("login_rate", "10/300", "Failed login attempts allowed per client address and per account as "
             "COUNT/SECONDS; more failures wait longer (twice as many per 12 windows, four times per 288).",
             _rate),
+    Setting("smtp_host", None, "Mail server for notifications; without it no e-mail is sent."),
+    Setting("smtp_port", 25, "Port of the mail server (587 with STARTTLS as a rule).", _int),
+    Setting("smtp_starttls", False, "Upgrade the mail connection with STARTTLS before logging in.", _bool),
+    Setting("smtp_user", None, "User name on the mail server (none: no login)."),
+    Setting("smtp_password", None, "Password on the mail server. Environment only, never in schakel.cfg.",
+            env_only=True),
+    Setting("mail_from", None, "Sender address of notification e-mails (default: schakel@HOSTNAME)."),
+    Setting("connector_emails", (), "Comma-separated addresses of the connectors told about each follow-up "
+            "request.", _emails),
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -240,6 +249,9 @@ def resolve(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None 
     layers.append(("command line", dict(cli)))
     for where, raw in layers:
         for name, value in raw.items():
+            if where == "command line" and name in BY_NAME and BY_NAME[name].env_only:
+                raise InvalidInput(f"{name} is a secret: set it in the environment ({BY_NAME[name].env}), "
+                                   "not on the command line", field=name)
             label = BY_NAME[name].env if where == "environment" and name in BY_NAME else where
             values[name] = convert(name, value, label)
             sources[name] = label

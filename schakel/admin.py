@@ -141,3 +141,17 @@ def purge_cmd(days, home):
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")
+
+
+@click.command("notify")
+@HOME_OPTION
+def notify_cmd(home):
+    """Send the follow-up e-mails that are due (those that failed before); for cron or a systemd timer."""
+    from web.notify import MailSettings, Notifier
+
+    cfg = config_for(home=home)
+    mail = MailSettings.from_config(cfg)
+    if not mail.enabled:
+        raise InvalidInput("no smtp_host is set, so no e-mail can be sent", field="smtp_host")
+    counts = Notifier(_store(cfg=cfg), mail).deliver_due()
+    click.echo(f"Verstuurd: {counts['sent']}; mislukt (later opnieuw): {counts['failed']}.")

@@ -236,12 +236,13 @@ def serve_cmd(home, host, port, threads):
           clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)
 
 
-from .admin import purge_cmd, user_group  # noqa: E402
+from .admin import notify_cmd, purge_cmd, user_group  # noqa: E402
 from .coverage_cmd import coverage_cmd  # noqa: E402
 from .eval_cmd import eval_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
+main.add_command(notify_cmd)
 main.add_command(coverage_cmd)
 main.add_command(eval_cmd)
 

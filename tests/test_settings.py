@@ -192,6 +192,12 @@ def probe_ratelimit_storage(home, pre, env, mp):
     return app.extensions["schakel_limiter"]._storage_uri
 
 
+def probe_mail(field):
+    def probe(home, pre, env, mp):
+        return getattr(_serve(pre, env, mp)[0].extensions["schakel"].notifier.mail, field)
+    return probe
+
+
 #: setting -> (value to set, probe, what the probe sees with that value, what it sees by default)
 CASES = {
     "embedder": ("hash:64", probe_embedder, "hash:64", None),
@@ -209,6 +215,14 @@ CASES = {
     "login_rate": ("2/300", probe_login_rate, 2, 10),
     "trusted_proxies": ("1", probe_trusted_proxies, "10.1.2.3", "127.0.0.1"),
     "ratelimit_storage": ("memory://?probe=1", probe_ratelimit_storage, "memory://?probe=1", "memory://"),
+    "smtp_host": ("mail.example.org", probe_mail("host"), "mail.example.org", None),
+    "smtp_port": ("587", probe_mail("port"), 587, 25),
+    "smtp_starttls": ("true", probe_mail("starttls"), True, False),
+    "smtp_user": ("schakel", probe_mail("user"), "schakel", None),
+    "smtp_password": ("geheim", probe_mail("password"), "geheim", None),
+    "mail_from": ("noreply@example.org", probe_mail("sender"), "noreply@example.org", None),
+    "connector_emails": ("a@example.org, b@example.org", probe_mail("connectors"),
+                         ("a@example.org", "b@example.org"), ()),
 }
 
 
@@ -230,6 +244,10 @@ def test_setting_reaches_its_consumer(name, source, home, monkeypatch, tmp_path)
         home = home / "tiny" / "home"
         home.mkdir(parents=True)
     pre, env = apply(source, home, name, value)
+    if settings.BY_NAME[name].env_only and source != "env":  # secrets: refused outside the environment
+        result = run([*pre, "user", "list"], env, ok=False)
+        assert result.exit_code != 0 and settings.BY_NAME[name].env in result.output
+        return
     assert probe(home, pre, env, monkeypatch) == expected
     if default is not None:
         (home / settings.CONFIG_FILE).unlink(missing_ok=True)

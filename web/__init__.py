@@ -21,6 +21,7 @@ from matcher import Engine
 
 from . import api, auth, connector, directory, errors, openapi, pages, ring, security
 from .limits import install_limits, install_proxy_fix
+from .notify import MailSettings, Notifier
 from .services import Services, services
 from .services import install as install_services
 from .store import AppStore
@@ -80,7 +81,8 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     )
     engine = app.config.get("ENGINE") or Engine(config=cfg)
     store = AppStore(home / "app.db")
-    install_services(app, Services(engine=engine, store=store, config=cfg))
+    notifier = Notifier(store, MailSettings.from_config(cfg))
+    install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
     if store.similar_intakes not in engine.similar_sources:
         engine.similar_sources.append(store.similar_intakes)
     security.install(app)
