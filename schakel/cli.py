@@ -40,10 +40,18 @@ def config_for(**given) -> settings.Config:
 
 
 class SchakelGroup(click.Group):
+    """Turns a ``SchakelError`` into exit code 1: a message on stderr, or with ``--json`` the API's
+    error shape (``{"error": {"status", "code", "message", "field"}}``) on stdout, so a script reading
+    the JSON output also reads the failure."""
+
     def invoke(self, ctx):
+        wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
+            if wants_json:
+                click.echo(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
+                ctx.exit(1)
             raise click.ClickException(exc.message) from None
 
 
@@ -136,14 +144,16 @@ def _print_build(report) -> None:
 @click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
 def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    from indexer.querytext import normalise_question
     from matcher import Engine
 
+    question = normalise_question(question)
     parsed = {}
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
             raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
-        parsed[facet.strip()] = value.strip()
+        parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)
     interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()
