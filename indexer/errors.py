@@ -79,6 +79,14 @@ class IndexWriteFailed(SchakelError):
     code = "index_write_failed"
 
 
+class InstallationBroken(SchakelError):
+    """A data file that ships with Schakel (package data, e.g. the built-in thesaurus) is missing or
+    unreadable: the installation is incomplete, and Schakel refuses to run without it."""
+
+    status = 500
+    code = "installation_broken"
+
+
 class ReadError(SchakelError):
     """One corpus file (or one of its fields or rows) cannot be indexed as written.
 
