@@ -6,7 +6,6 @@ import logging
 import re
 import shutil
 import sqlite3
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_i
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
+from .progress import progress_bar
 from .records import Passage, Problem, Record
 from .store import EmbeddingCache, Home, read_manifest, write_manifest
 
@@ -53,7 +53,9 @@ class BuildReport:
     changed: bool = True
     kinds: Counter = field(default_factory=Counter)
     passages: int = 0
-    embedded: int = 0
+    embedded: int = 0                 # passages embedded now (the rest came from the cache)
+    concepts_embedded: int = 0        # concept texts embedded now
+    concepts_cached: int = 0
     cached: int = 0
     concepts: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -69,6 +71,7 @@ class BuildReport:
     def to_dict(self) -> dict:
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
+                "concepts_embedded": self.concepts_embedded, "concepts_cached": self.concepts_cached,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
@@ -242,9 +245,8 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
                 vectors, report.embedded, report.cached = _embed_all(
                     emb, cache, [p.text for p in passages], rebuild, progress, "passages")
                 concept_list = sorted(concepts.values(), key=lambda c: c.id)
-                concept_vecs, e2, c2 = _embed_all(emb, cache, [c.embed_text() for c in concept_list], rebuild,
-                                                  False, "concepts")
-                report.embedded += e2
+                concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
+                    emb, cache, [c.embed_text() for c in concept_list], rebuild, progress, "concept-teksten")
             finally:
                 cache.close()
         except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
@@ -349,21 +351,13 @@ def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str
     }
 
 
-def _progress_bar(total: int, desc: str, enabled: bool | None):
-    from tqdm import tqdm
-
-    disable = (not sys.stderr.isatty()) if enabled is None else not enabled
-    return tqdm(total=total, desc=desc, unit=" passages", disable=disable, dynamic_ncols=True,
-                mininterval=0.5, file=sys.stderr)
-
-
 def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str):
     keys = [cache.key(t) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
     todo = [i for i, k in enumerate(keys) if k not in found]
     todo_unique = list(dict.fromkeys(keys[i] for i in todo))
     text_of = {keys[i]: texts[i] for i in todo}
-    with _progress_bar(len(todo_unique), desc, progress) as bar:
+    with progress_bar(len(todo_unique), desc, progress) as bar:
         for start in range(0, len(todo_unique), BATCH):
             batch = todo_unique[start:start + BATCH]
             vecs = emb.embed_passages([text_of[k] for k in batch])

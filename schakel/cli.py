@@ -126,6 +126,7 @@ def _print_build(report) -> None:
     click.echo(f"  bestanden: {f.get('new', 0)} nieuw, {f.get('changed', 0)} gewijzigd, "
                f"{f.get('unchanged', 0)} ongewijzigd, {f.get('deleted', 0)} verwijderd; "
                f"{len(report.errors)} overgeslagen")
+    click.echo(f"  concept-teksten: {report.concepts_embedded} nieuw ge-embed, {report.concepts_cached} uit cache")
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
 
 

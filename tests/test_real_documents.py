@@ -889,3 +889,35 @@ def test_near_identical_documents_are_one_record_that_says_where_else(tmp_path):
     notes = {p.path: p for p in read.problems if p.level == "warning"}
     assert "near-identical" in notes["rapporten/kopie/stage-v2.md"].message
     assert "same URL" in notes["rapporten/web-2.md"].message
+
+
+# --- progress and the build summary ---------------------------------------------------------------------
+
+def test_progress_covers_concept_texts_with_plain_lines_when_not_a_terminal(tmp_path):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    corpus = base_corpus(tmp_path / "c")
+    res = CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h")], env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.splitlines()
+    assert any(line.startswith("embedden passages: ") and line.endswith("(100%)") for line in lines), res.stderr
+    assert any(line.startswith("embedden concept-teksten: ") and line.endswith("(100%)") for line in lines)
+    assert "\r" not in res.stderr                                   # no redrawn bar in a log
+    concept_line = next(line for line in res.stdout.splitlines() if line.startswith("  concept-teksten:"))
+    report = json.loads(CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h2"), "--json"],
+                                           env={"SCHAKEL_EMBEDDER": EMB}).stdout)
+    assert report["concepts_embedded"] == report["concepts"] > 0 and report["embedded"] == report["passages"]
+    assert f"{report['concepts_embedded']} nieuw ge-embed" in concept_line
+
+
+def test_progress_is_silent_when_disabled_and_for_a_cached_stage(tmp_path, capsys):
+    corpus = base_corpus(tmp_path / "c")
+    build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
+    assert "embedden" not in capsys.readouterr().err
+    md(corpus, "rapporten/nieuw.md", {"title": "Nieuw"}, "Een nieuw verslag.")
+    build_index([corpus], tmp_path / "h", embedder=EMB)            # not a terminal: plain lines
+    err = capsys.readouterr().err
+    assert "embedden passages: 0/1 teksten (0%)" in err and "embedden passages: 1/1 teksten (100%)" in err
+    assert "concept-teksten" not in err                            # all concept texts came from the cache
