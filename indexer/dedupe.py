@@ -3,7 +3,8 @@
 The same report saved as PDF and DOCX, a web page saved twice, a news item copied into two folders:
 left alone, each copy takes a place in the results. Two document records (``DOCUMENT_KINDS``) are one
 when they have the same URL (normalised by courlan, trafilatura's URL library) or near-identical
-text of at least ``MIN_WORDS`` words: a Jaccard similarity of word 3-shingles of at least ``THRESHOLD``, found with MinHash LSH
+text of at least ``MIN_WORDS`` words: a Jaccard similarity of word 3-shingles of at least ``THRESHOLD``,
+found with MinHash LSH
 (datasketch; Broder 1997, "On the resemblance and containment of documents") and confirmed on the
 exact shingle sets, so the estimate never merges two documents on its own.
 

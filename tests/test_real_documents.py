@@ -70,7 +70,8 @@ def fpdf_doc(lines: list[str], title: str | None = None, font: Path | None = Non
         if font:
             pdf.set_font("Body", size=11)
         else:
-            pdf.set_font("Helvetica", style="B" if bold_first and i == 0 else "", size=14 if bold_first and i == 0 else 11)
+            first = bold_first and i == 0
+            pdf.set_font("Helvetica", style="B" if first else "", size=14 if first else 11)
         pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
     return pdf
 
@@ -432,7 +433,8 @@ def test_11_dutch_excel_csv_gives_exactly_the_rows_excel_shows(tmp_path):
     recs = sorted(read.records, key=lambda r: r.title)
     assert [r.title for r in recs] == ["Adviseur examinering", "Coach digitale didactiek", "Onderzoeker burgerschap"]
     coach = recs[1]
-    assert coach.body == 'Werkt met "flipped classroom", kennisclips en peer feedback.\nOok beschikbaar voor teamtrainingen.'
+    assert coach.body == ('Werkt met "flipped classroom", kennisclips en peer feedback.\n'
+                          'Ook beschikbaar voor teamtrainingen.')
     assert coach.fields["organisation"] == "Techniek College" and coach.fields["fte"] == "1,0"
     assert coach.fields["expertise"] == ["blended leren", "kennisclips"]
     assert "café-gesprekken" in recs[2].body
@@ -485,12 +487,14 @@ def test_13_diacritics_apostrophes_and_compounds_match(tmp_path):
     from matcher import Engine
 
     corpus = base_corpus(tmp_path / "c")
-    md(corpus, "rapporten/coordinatie.md", {"title": "Coördinatie"}, "Nieuwe ideeën over de coördinatie van financiële zaken.")
+    md(corpus, "rapporten/coordinatie.md", {"title": "Coördinatie"},
+       "Nieuwe ideeën over de coördinatie van financiële zaken.")
     md(corpus, "rapporten/cao.md", {"title": "Cao"}, "De cao's van 2024 regelen de werktijden.")
     md(corpus, "rapporten/elearning.md", {"title": "E-learning"}, "Modules voor e-learning in de opleiding.")
     build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
     engine = Engine(tmp_path / "h", embedder=EMB)
-    assert engine.match("coordinatie van ideeen over financiele zaken").matches["report"][0].id == "rapporten/coordinatie"
+    top = engine.match("coordinatie van ideeen over financiele zaken").matches["report"][0]
+    assert top.id == "rapporten/coordinatie"
     assert engine.match("caos").matches["report"][0].id == "rapporten/cao"
     assert engine.match("elearning modules").matches["report"][0].id == "rapporten/elearning"
 
