@@ -53,6 +53,14 @@ class SchakelGroup(click.Group):
                 click.echo(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
                 ctx.exit(1)
             raise click.ClickException(exc.message) from None
+        except click.UsageError as exc:  # a bad argument or option (a corpus folder that does not exist)
+            if not wants_json:
+                raise
+            param = getattr(exc, "param", None)
+            error = {"status": 400, "code": "invalid_input", "message": exc.format_message(),
+                     "field": (param.opts[0] if getattr(param, "opts", None) else getattr(param, "name", None))}
+            click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})

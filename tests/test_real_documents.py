@@ -925,3 +925,17 @@ def test_progress_is_silent_when_disabled_and_for_a_cached_stage(tmp_path, capsy
     err = capsys.readouterr().err
     assert "embedden passages: 0/1 teksten (0%)" in err and "embedden passages: 1/1 teksten (100%)" in err
     assert "concept-teksten" not in err                            # all concept texts came from the cache
+
+
+def test_json_errors_are_json_on_stdout_for_usage_errors_too(tmp_path):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    res = CliRunner().invoke(main, ["index", str(tmp_path / "bestaat-niet"), "--json", "--home", str(tmp_path / "h")],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code == 2
+    err = json.loads(res.stdout)["error"]
+    assert err["status"] == 400 and err["field"] == "paths" and "does not exist" in err["message"]
+    plain = CliRunner().invoke(main, ["index", str(tmp_path / "bestaat-niet")], env={"SCHAKEL_EMBEDDER": EMB})
+    assert plain.exit_code == 2 and plain.stdout == "" and "does not exist" in plain.stderr
