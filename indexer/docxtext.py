@@ -21,6 +21,8 @@ import io
 import re
 from typing import Any
 
+from lxml import etree
+
 from .errors import ReadError
 from .limits import check_zip, read_bytes
 from .records import Block
@@ -171,8 +173,6 @@ def _extra_part_texts(document, kind: str, style_names: dict[str, str]) -> list[
         if not pattern.match(str(part.partname)):
             continue
         try:
-            from lxml import etree
-
             root = etree.fromstring(part.blob)
         except Exception:
             continue

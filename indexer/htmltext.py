@@ -54,6 +54,7 @@ def _main_tree(tree):
     from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
     _strip(el for el in tree.iter(*INVISIBLE))
+    _strip(el for el in tree.iter() if isinstance(el.tag, str) and el.get("hidden") is not None)
     mains = tree.xpath("//main | //*[@role='main']")
     root = mains[0] if mains else (tree.find(".//body") if tree.find(".//body") is not None else tree)
     if not mains:

@@ -297,13 +297,15 @@ Tijdens de studiedag werkten docenten aan escape rooms als werkvorm.<br>
 Teams ontwierpen een educatieve escape room voor de opleiding logistiek.<br><br>
 <strong>Resultaat:</strong> drie escape rooms die in het voorjaar worden getest.</div>
 <section>Volgende keer staat het thema formatief handelen centraal.</section>
-<span>Losse tekst in een span</span> en tekst direct in de div.</div></body></html>""")
+<span>Losse tekst in een span</span> en tekst direct in de div.<p hidden>Onzichtbaar blok.</p></div>
+</body></html>""")
     rec = by_id(read_corpus(tmp_path))["rapporten/nieuwsbericht"]
     for text in ("Gepubliceerd op 12 maart.", "educatieve escape room voor de opleiding logistiek.",
                  "Resultaat: drie escape rooms", "formatief handelen centraal.",
                  "Losse tekst in een span en tekst direct in de div."):
         assert text in rec.body, rec.body
     assert "werkvorm.\nTeams ontwierpen" in rec.body          # <br> is a line break, not glued words
+    assert "Onzichtbaar" not in rec.body
 
 
 COOKIE_PAGE = """<!DOCTYPE html>
