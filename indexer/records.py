@@ -28,6 +28,11 @@ class Block:
 
 @dataclass
 class Record:
+    """One expert, theme group, source or answer: read from the corpus by the indexer, stored in records.db
+    (``indexer.index_format``) and loaded back by the matcher. The fields after ``context`` are set when
+    the record is read from a build: ``row`` (position in the loaded index), ``passages`` (its passage rows)
+    and ``concepts`` (ids of the thesaurus concepts found in its text at index time)."""
+
     id: str
     kind: str
     title: str
@@ -41,6 +46,18 @@ class Record:
     derived_from: str | None = None  # kennisrotonde id for literature made from a source line
     carried: list["Passage"] | None = None  # passages kept from the last good build (file turned bad)
     context: list[str] = field(default_factory=list)  # linked records' names and focus, added to the profile
+    concepts: list[str] = field(default_factory=list)  # concept ids found in its text (stored at index time)
+    row: int = 0                     # position in a loaded index
+    passages: list[int] = field(default_factory=list)  # passage rows in a loaded index
+
+    @property
+    def active(self) -> bool:
+        """False for an expert marked unavailable or a theme group that stopped."""
+        if self.kind == "expert":
+            return self.fields.get("available", True) is not False
+        if self.kind == "themegroup":
+            return self.fields.get("status", "actief") != "gestopt"
+        return True
 
 
 @dataclass

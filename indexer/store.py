@@ -3,12 +3,7 @@
 Layout under HOME::
 
     index/CURRENT              name of the published build (replaced atomically)
-    index/builds/<name>/       one complete, self-describing build:
-        manifest.json          embedder, dimension, metric, counts, checksums, version
-        records.db             SQLite: records, passages, links, files, problems, concepts
-        vectors.faiss          passage vectors (row i = passages.row i)
-        concepts.npy           concept vectors (row i = concepts.row i)
-        bm25/                  BM25 matrices (bm25s, no pickle)
+    index/builds/<name>/       one complete, self-describing build (files: ``indexer.index_format``)
     index/.lock                held while a build runs
     cache/embeddings.db        vectors by (embedder, text hash): re-runs re-embed nothing
     app.db                     users, feedback, intakes (never touched by indexing)
@@ -23,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -38,10 +32,7 @@ from .errors import CorruptIndex, IndexBusy, IndexMissing
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 KEEP_BUILDS = 3
-CHECKSUMMED = ("records.db", "vectors.faiss", "concepts.npy", "vocabulary.json", "bm25/data.csc.index.npy",
-               "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy", "bm25/vocab.index.json")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -51,14 +42,6 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Home:
@@ -159,40 +142,6 @@ class Home:
         for p in self.index_dir.glob(".CURRENT.*"):  # pointer of a run killed while publishing
             with contextlib.suppress(OSError):
                 p.unlink()
-
-
-def write_manifest(build: Path, manifest: dict) -> None:
-    manifest = dict(manifest)
-    manifest["format_version"] = FORMAT_VERSION
-    manifest["checksums"] = {name: sha256_file(build / name) for name in CHECKSUMMED if (build / name).exists()}
-    manifest["sizes"] = {name: (build / name).stat().st_size for name in CHECKSUMMED if (build / name).exists()}
-    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
-
-
-def read_manifest(build: Path, verify: bool = True) -> dict:
-    path = build / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise CorruptIndex(f"{path} is missing: run `schakel index --rebuild`") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptIndex(f"{path} is not valid JSON ({exc}): run `schakel index --rebuild`") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptIndex(f"{build} has index format {manifest.get('format_version')!r}, this Schakel reads "
-                           f"{FORMAT_VERSION}: run `schakel index --rebuild`")
-    if verify:
-        for name, size in manifest.get("sizes", {}).items():
-            f = build / name
-            if not f.exists():
-                raise CorruptIndex(f"{f} is missing: run `schakel index --rebuild`")
-            if f.stat().st_size != size:
-                raise CorruptIndex(f"{f} has {f.stat().st_size} bytes, the manifest says {size} (truncated?): "
-                                   "run `schakel index --rebuild`")
-        for name, digest in manifest.get("checksums", {}).items():
-            if sha256_file(build / name) != digest:
-                raise CorruptIndex(f"{build / name} does not match its checksum (corrupted): "
-                                   "run `schakel index --rebuild`")
-    return manifest
 
 
 class EmbeddingCache:

@@ -66,9 +66,10 @@ import numpy as np
 
 from indexer.analysis import content_words, stem
 from indexer.errors import InvalidInput
+from indexer.records import Record
 
 from .entities import neighbours
-from .loaded import LoadedIndex, RecordInfo
+from .loaded import LoadedIndex
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,11 @@ _LOCK = threading.Lock()
 class RecordCoverage:
     """Coverage of every concept by the records of one index (independent of the questions)."""
 
-    experts: list[RecordInfo]
+    experts: list[Record]
     expert: np.ndarray          # experts x concepts, 0..1
     expert_own: np.ndarray      # experts x concepts, lexical evidence in their own profile (0..1)
     available: np.ndarray       # bool per expert
-    groups: list[RecordInfo]
+    groups: list[Record]
     group: np.ndarray           # theme groups x concepts, 0..1
     group_own: np.ndarray       # theme groups x concepts, evidence in the group's own text
     active: np.ndarray          # bool per theme group
@@ -233,7 +234,7 @@ def _passage_matrix(index: LoadedIndex, rows: list[int]) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def _dense_support(index: LoadedIndex, recs: list[RecordInfo]) -> np.ndarray:
+def _dense_support(index: LoadedIndex, recs: list[Record]) -> np.ndarray:
     """Dense evidence per record and concept, 0..DENSE_MAX; zero when there are too few to compare."""
     n_c = len(index.concepts)
     out = np.zeros((len(recs), n_c), np.float32)
@@ -276,7 +277,7 @@ def _combine(own: np.ndarray, link: np.ndarray, dense: np.ndarray, weak: float) 
     return np.where(own >= weak, sure, unsure).astype(np.float32)
 
 
-def _group_name_pattern(groups: list[RecordInfo]) -> re.Pattern | None:
+def _group_name_pattern(groups: list[Record]) -> re.Pattern | None:
     """Theme-group names as written in a profile ("lid van de themagroep Inclusief onderwijs", "trekker van
     Themagroep X"): a link to the group, not expertise on its topic. A bare topic phrase without "groep"
     before it is left alone."""
@@ -301,7 +302,7 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
     groups = [r for r in index.record_list if r.kind == "themegroup"]
     text_cache: dict[str, np.ndarray] = {}
 
-    def whole_text(rec: RecordInfo) -> np.ndarray:
+    def whole_text(rec: Record) -> np.ndarray:
         """Sure lexical strength of a record's full text (title, focus, tags, passages)."""
         if rec.id not in text_cache:
             texts = [rec.title, str(rec.fields.get("focus") or ""), " ; ".join(rec.tags)]
@@ -310,7 +311,7 @@ def _record_coverage(index: LoadedIndex, weak: float = WEAK) -> RecordCoverage:
             text_cache[rec.id] = np.where(whole & sure, best, 0.0).astype(np.float32)
         return text_cache[rec.id]
 
-    def products_of(gid: str) -> list[RecordInfo]:
+    def products_of(gid: str) -> list[Record]:
         return [index.records[p] for p in _linked(index, gid, ("product",))]
 
     group_names = _group_name_pattern(groups)
@@ -538,7 +539,7 @@ def build_report(index: LoadedIndex, rc: RecordCoverage, asked: list[AskedQuesti
             if q.month:
                 months[q.month][concepts[ci].label] += 1
 
-    def listed(matrix: np.ndarray, recs: list[RecordInfo], ci: int, flag: str, ok: np.ndarray) -> list[dict]:
+    def listed(matrix: np.ndarray, recs: list[Record], ci: int, flag: str, ok: np.ndarray) -> list[dict]:
         if not len(recs):
             return []
         col = matrix[:, ci]

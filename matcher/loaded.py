@@ -1,46 +1,23 @@
 """A published index loaded into memory for querying."""
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from indexer import ann
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
-from indexer.store import read_manifest
+from indexer.index_format import IndexReader, read_bm25, read_concept_vectors, read_manifest, read_vectors
+from indexer.records import Record
 from indexer.thesaurus import Concept
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RecordInfo:
-    id: str
-    kind: str
-    title: str
-    source: str
-    url: str | None
-    tags: list[str]
-    fields: dict[str, Any]
-    body: str
-    derived_from: str | None
-    row: int = 0
-    passages: list[int] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        if self.kind == "expert":
-            return self.fields.get("available", True) is not False
-        if self.kind == "themegroup":
-            return self.fields.get("status", "actief") != "gestopt"
-        return True
+#: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
+RecordInfo = Record
 
 
 class LoadedIndex:
@@ -56,52 +33,35 @@ class LoadedIndex:
                                "run `schakel index --rebuild`") from exc
 
     def _load(self) -> None:
-        db = sqlite3.connect(f"file:{self.build / 'records.db'}?mode=ro&immutable=1", uri=True)
-        try:
-            self.records: dict[str, RecordInfo] = {}
-            self.record_list: list[RecordInfo] = []
-            stored_concepts: dict[str, list[str]] = {}
-            for row in db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from, concepts "
-                                  "FROM records"):
-                rec = RecordInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6]),
-                                 row[7] or "", row[8], row=len(self.record_list))
-                self.records[rec.id] = rec
-                self.record_list.append(rec)
-                stored_concepts[rec.id] = json.loads(row[9] or "[]")
-            rows = db.execute("SELECT row, record_id, text, heading, page FROM passages ORDER BY row").fetchall()
-            self.passage_text = [r[2] for r in rows]
-            self.passage_heading = [r[3] for r in rows]
-            self.passage_page = [r[4] for r in rows]
-            self.passage_record = np.array([self.records[r[1]].row for r in rows], dtype=np.int32)
-            for r in rows:
-                self.records[r[1]].passages.append(r[0])
-            self.links_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            self.links_in: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            for src, dst, rel in db.execute("SELECT src, dst, relation FROM links"):
-                if dst in self.records:
-                    self.links_out[src].append((dst, rel))
-                    self.links_in[dst].append((src, rel))
-            self.concepts: list[Concept] = []
-            for row in db.execute("SELECT id, label, grp, definition, synonyms, broader, related, organisation "
-                                  "FROM concepts ORDER BY row"):
-                self.concepts.append(Concept(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]),
-                                             json.loads(row[6]), json.loads(row[7])))
-            self.problems = [dict(zip(("path", "line", "level", "message"), r))
-                             for r in db.execute("SELECT path, line, level, message FROM problems")]
-        finally:
-            db.close()
+        with IndexReader(self.build, immutable=True) as db:
+            self.record_list: list[Record] = db.records()
+            passages = db.passages()
+            links = db.links()
+            self.concepts: list[Concept] = db.concepts()
+            self.problems = db.problems()
+        self.records: dict[str, Record] = {rec.id: rec for rec in self.record_list}
+        self.passage_text = [p.text for p in passages]
+        self.passage_heading = [p.heading for p in passages]
+        self.passage_page = [p.page for p in passages]
+        self.passage_record = np.array([self.records[p.record_id].row for p in passages], dtype=np.int32)
+        for row, p in enumerate(passages):
+            self.records[p.record_id].passages.append(row)
+        self.links_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.links_in: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for src, dst, rel in links:
+            if dst in self.records:
+                self.links_out[src].append((dst, rel))
+                self.links_in[dst].append((src, rel))
         self.concept_by_id = {c.id: c for c in self.concepts}
         position = {c.id: i for i, c in enumerate(self.concepts)}
-        self._stored_concepts = {rid: {position[c] for c in ids if c in position} for rid, ids in stored_concepts.items()}
-        self.concept_vectors = np.load(self.build / "concepts.npy", allow_pickle=False)
-        self.vectors = ann.read(self.build / "vectors.faiss")
+        self._stored_concepts = {rec.id: {position[c] for c in rec.concepts if c in position}
+                                 for rec in self.record_list}
+        self.concept_vectors = read_concept_vectors(self.build)
+        self.vectors = read_vectors(self.build)
         if self.vectors.ntotal != len(self.passage_text):
             raise CorruptIndex(f"{self.build}: {self.vectors.ntotal} vectors for {len(self.passage_text)} passages: "
                                "run `schakel index --rebuild`")
-        import bm25s
-
-        self.bm25 = bm25s.BM25.load(str(self.build / "bm25"), load_corpus=False, mmap=False)
-        vocab = json.loads((self.build / "vocabulary.json").read_text("utf-8"))
+        self.bm25, vocab = read_bm25(self.build)
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
