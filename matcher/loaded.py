@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +14,9 @@ from indexer.errors import CorruptIndex, EmbedderMismatch
 from indexer.index_format import IndexReader, read_bm25, read_concept_vectors, read_manifest, read_vectors
 from indexer.records import Record
 from indexer.thesaurus import Concept
+
+if TYPE_CHECKING:
+    from .coverage.cache import CoverageCache
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,13 @@ class LoadedIndex:
         indptr = np.asarray(self.bm25.scores["indptr"])
         counts = np.diff(indptr)
         self._df_ratio = {t: float(counts[i]) / n for t, i in ids.items() if i < len(counts)}
+
+    @cached_property
+    def coverage_cache(self) -> "CoverageCache":
+        """What the coverage analysis keeps for this index (``matcher.coverage.cache``), in memory only."""
+        from .coverage.cache import CoverageCache
+
+        return CoverageCache()
 
     def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
         """(start, end, stem) of the words of a passage; computed once per passage."""
