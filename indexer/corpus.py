@@ -192,8 +192,7 @@ def normalise_fields(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_record(rel: Path, meta: dict[str, Any], blocks: list[Block], source: str,
-                 warn: list[str]) -> Record:
+def build_record(rel: Path, meta: dict[str, Any], blocks: list[Block], source: str) -> Record:
     kind = kind_for(rel, meta)
     fields = normalise_fields(meta)
     fields.pop("kind", None)
@@ -406,7 +405,7 @@ def _records_from_file(path: Path, rel: Path, shown: str, warn: list[str], resul
         meta, blocks = getattr(readers, f"read_{reader}")(path, warn)
     if not blocks and not meta:
         raise ReadError("file has no text")
-    record = build_record(rel, meta, blocks, shown, warn)
+    record = build_record(rel, meta, blocks, shown)
     records = [record]
     if record.kind == "kennisrotonde":
         records += derived_literature(record, warn)
@@ -427,7 +426,7 @@ def _records_from_csv(path: Path, rel: Path, shown: str, warn: list[str], result
             fields["id"] = f"{rel.with_suffix('').as_posix()}/{slugify(str(base))}"
         try:
             blocks = [readers.Block(text=readers.clean(body))] if body.strip() else []
-            record = build_record(rel, fields, blocks, where, warn)
+            record = build_record(rel, fields, blocks, where)
         except FieldError as exc:
             result.problems.append(Problem(shown, exc.message, line))
             continue

@@ -52,12 +52,27 @@ class Record:
 
     @property
     def active(self) -> bool:
-        """False for an expert marked unavailable or a theme group that stopped."""
+        """False for an expert marked unavailable or a theme group that stopped (``status`` is then
+        'niet beschikbaar' or 'gestopt'); such records are shown but never count as coverage."""
         if self.kind == "expert":
             return self.fields.get("available", True) is not False
         if self.kind == "themegroup":
             return self.fields.get("status", "actief") != "gestopt"
         return True
+
+    @property
+    def status(self) -> str | None:
+        """Dutch status shown with the record, or None for an available expert or an active, open theme group:
+        'niet beschikbaar', 'gestopt', 'in oprichting' or 'neemt geen nieuwe leden aan'."""
+        if self.kind == "expert":
+            return None if self.active else "niet beschikbaar"
+        if self.kind == "themegroup":
+            status = self.fields.get("status") or "actief"
+            if status != "actief":
+                return str(status)
+            if self.fields.get("open") is False:
+                return "neemt geen nieuwe leden aan"
+        return None
 
 
 @dataclass

@@ -65,6 +65,11 @@ SETTINGS: list[Setting] = [
 
 BY_NAME = {s.name: s for s in SETTINGS}
 
+#: Account roles of the web app: a connector (schakelaar) sees the intake inbox, the tussenring the coverage
+#: dashboard, an admin everything. Defined here, the one module every layer imports, so `schakel user`
+#: can offer them without importing the web app.
+ROLES = ("connector", "tussenring", "admin")
+
 
 def get(name: str, override: Any = None) -> Any:
     """Value of a setting: an explicit override, else the environment, else the default."""

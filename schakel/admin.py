@@ -13,11 +13,10 @@ import click
 
 from indexer import settings
 from indexer.errors import InvalidInput
+from indexer.settings import ROLES
 
 from .cli import HOME_OPTION
 
-#: The roles of web.store.ROLES (repeated here so `schakel --help` does not import the web app).
-ROLES = ("connector", "tussenring", "admin")
 
 
 def _store(home):

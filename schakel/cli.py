@@ -67,8 +67,7 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
     from indexer import build_index
 
     folders = list(paths) or [str(DEMO_CORPUS)]
-    report = build_index(folders, home, embedder=embedder, rebuild=rebuild, thesaurus=thesaurus,
-                         on_stage=None if as_json else lambda s: None)
+    report = build_index(folders, home, embedder=embedder, rebuild=rebuild, thesaurus=thesaurus)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

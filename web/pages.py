@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, render_template, request
 
 from indexer.errors import InvalidInput
-from indexer.records import KIND_LABELS
+from indexer.records import KIND_LABELS, KINDS
 from matcher.clarify import FACETS
 
 from . import services
@@ -17,8 +17,6 @@ from .api import embed_for_store
 from .security import limit
 
 bp = Blueprint("pages", __name__)
-
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
 
 
 def _answers_from_form() -> dict[str, str]:
@@ -57,7 +55,7 @@ def ask():
         intake_id = services().store.add_intake(result.question, g.question if g else "", answers,
                                                 [c.label for c in g.concepts if c.level == 1] if g else [],
                                                 embed=embed_for_store)
-    return render_template("results.html", result=result, answers=answers, order=ORDER, labels=KIND_LABELS,
+    return render_template("results.html", result=result, answers=answers, order=KINDS, labels=KIND_LABELS,
                            consent=consent, intake_id=intake_id, retention=current_app.config["RETENTION_DAYS"])
 
 

@@ -22,12 +22,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from indexer.errors import InvalidInput, NotFound
+from indexer.settings import ROLES
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w])(?:\+31[\s-]?|0031[\s-]?|0)(?:[1-9](?:[\s-]?\d){8})(?![\w])|"
                    r"(?<![\w])\+?\d(?:[\s-]?\d){9,13}(?![\w])")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-ROLES = ("connector", "tussenring", "admin")
 _hasher = PasswordHasher()
 
 
