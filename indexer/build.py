@@ -19,7 +19,7 @@ from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
-from .corpus import CorpusRead, FileInfo, read_corpus
+from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
@@ -185,7 +185,8 @@ def _fingerprint(reads: list[CorpusRead], concepts: dict, embedder: Embedder) ->
 def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, embedder: str | None = None,
                 rebuild: bool = False, progress: bool | None = None,
                 thesaurus: str | Path | None = None,
-                on_stage: Callable[[str], None] | None = None) -> BuildReport:
+                on_stage: Callable[[str], None] | None = None,
+                config: settings.Config | None = None) -> BuildReport:
     """Index corpus folders into HOME and publish the result atomically.
 
     Unchanged corpora publish nothing new; unchanged passages come from the
@@ -196,11 +197,12 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     for p in paths:
         if not p.is_dir():
             raise InvalidInput(f"corpus folder {p} does not exist or is not a folder", field="PATH")
-    home_obj = Home(settings.home(home))
+    cfg = config if config is not None else settings.resolve({"home": home})
+    home_obj = Home(Path(home).expanduser() if home is not None else cfg.home)
     stage = on_stage or (lambda s: None)
-    emb = get_embedder(embedder)
+    emb = get_embedder(embedder or cfg.embedder)
     report = BuildReport(home=home_obj.root, embedder=emb.name)
-    extra = thesaurus or settings.get("thesaurus")
+    extra = thesaurus or cfg.thesaurus
     with home_obj.lock():
         home_obj.cleanup()
         stage("lezen")
@@ -223,7 +225,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         tmp = home_obj.new_tmp()
         try:
             _write_build(tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
-                         {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint})
+                         {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit)
             stage("publiceren")
             report.build = home_obj.publish(tmp)
         except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
@@ -240,23 +242,13 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
 def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) -> list[Record]:
     """The records of all corpora (first of a duplicate id wins), plus carried-over records, linked
     and expanded; problems, skipped files and counts by kind go into REPORT."""
-    records: list[Record] = [rec for r in reads for rec in r.records]
-    seen: dict[str, str] = {}
-    unique: list[Record] = []
     for r in reads:
         report.problems += r.problems
         report.skipped += r.skipped
-    for rec in records:
-        if rec.id in seen and not rec.derived_from:
-            report.problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen[rec.id]}; "
-                                                       "this one is skipped"))
-            continue
-        if rec.id in seen:
-            continue
-        seen[rec.id] = rec.source
-        unique.append(rec)
-    records = unique
+    records, duplicates = unique_ids([rec for r in reads for rec in r.records])
+    report.problems += duplicates
     records += _carry_over(home, reads, report, {r.id for r in records})
+    require_records(records, reads)
     link_same_as(records)
     link_people(records)
     add_group_context(records)
@@ -297,12 +289,13 @@ def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, r
 
 def _write_build(tmp: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
                  concepts: list, vectors: np.ndarray, concept_vecs: np.ndarray, report: BuildReport,
-                 embedder: dict) -> None:
-    """Write every file of a build into TMP (manifest last). EMBEDDER holds name, dim and fingerprint."""
+                 embedder: dict, exact_search_limit: int) -> None:
+    """Write every file of a build into TMP (manifest last). EMBEDDER holds name, dim and fingerprint;
+    below EXACT_SEARCH_LIMIT passages the vector index is exact (``ann.build``)."""
     vocab = _write_bm25(tmp, passages, concepts)
     found = record_concepts(records, passages, concepts, Analyzer(vocab))
     _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
-    index = ann.build(vectors, settings.get("exact_search_limit"))
+    index = ann.build(vectors, exact_search_limit)
     write_vectors(tmp, index)
     write_concept_vectors(tmp, concept_vecs)
     write_manifest(tmp, {

@@ -51,9 +51,11 @@ def test_login_sets_a_fresh_permanent_session_and_redirects_by_role(web_client, 
     assert resp.headers["Location"].endswith("/schakelaar/")
     with web_client.session_transaction() as s:
         assert s["uid"] == users["connector"]["id"]
-        assert s["pw"] == users["connector"]["password_stamp"]
+        sid = s["sid"]  # a server-side session (web.sessions), not a password stamp
         assert s.permanent
         assert "planted" not in s  # the session was regenerated
+    store = web_client.application.extensions["schakel"].store
+    assert store.session_user(sid, idle=60, absolute=60)["username"] == "anna"
     assert web_client.get("/schakelaar/").status_code == 200
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -114,10 +116,11 @@ def test_login_is_rate_limited(demo_engine, tmp_path):
     app = make_web_app(demo_engine, tmp_path / "limited", LOGIN_RATE="3/60")
     app.extensions["schakel"].store.add_user("anna", PASSWORD, "connector")
     client = app.test_client()
-    token = _form_token(client.get("/login").get_data(as_text=True))  # hit 1 (GET counts too)
+    for _ in range(5):  # page views do not count (issue 16: failed POSTs only)
+        token = _form_token(client.get("/login").get_data(as_text=True))
     codes = [client.post("/login", data={"csrf_token": token, "username": "anna", "password": "nope nope nope"})
-             .status_code for _ in range(3)]
-    assert codes == [401, 401, 429]
+             .status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
     resp = client.post("/login", data={"csrf_token": token, "username": "anna", "password": PASSWORD})
     assert resp.status_code == 429  # even the right password waits
     assert "Te veel verzoeken" in resp.get_data(as_text=True)

@@ -20,7 +20,8 @@ def test_feedback_leads_back_to_the_same_results(web_client, web_app):
     form = re.search(r'<form method="post" action="/feedback" class="feedback">(.*?)</form>', page, re.S).group(1)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
     assert fields["answer-doelgroep-text"] == "eerstejaars" and fields["answer-opleiding/context-text"] == "zorg"
-    assert fields["intake_id"] == "1" and fields["consent"] == "ja" and fields["level"] == "1"
+    assert fields["consent"] == "ja" and fields["level"] == "1"
+    assert "intake_id" not in fields and len(fields["intake_token"]) >= 32  # the participant's token, not an id
 
     thanks = web_client.post("/feedback", data={**fields, "useful": "ja"}).get_data(as_text=True)
     assert "Dank je" in thanks and "Terug naar je resultaten" in thanks
@@ -28,7 +29,7 @@ def test_feedback_leads_back_to_the_same_results(web_client, web_app):
     back_fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', back))
     assert back_fields["question"] == "Hoe zet ik video in?" and back_fields["step"] == "answered"
     again = web_client.post("/vraag", data=back_fields).get_data(as_text=True)
-    assert "Hulp bij je vraag" in again and 'name="intake_id" value="1"' in again
+    assert "Hulp bij je vraag" in again and f'name="intake_token" value="{fields["intake_token"]}"' in again
     assert len(store.intakes()) == 1  # the stored question is not stored twice
     assert 'value="zorg"' in again
 

@@ -1,97 +1,95 @@
 """Schakel web app: the participant pages, the connector and tussenring pages, and the JSON API.
 
-``create_app(config)`` follows Flask's application factory: defaults from the
-settings registry, then an instance config file (``HOME/schakel.cfg`` if it
-exists), then ``SCHAKEL_*`` environment variables, then the test dict.
+``create_app(config, resolved=cfg)`` follows Flask's application factory. The
+settings are resolved once, by ``indexer.settings.resolve`` (defaults,
+``HOME/schakel.cfg``, ``SCHAKEL_*`` environment, command line), and the same
+``Config`` goes to the engine, the app store and ``app.config`` (as upper-case
+keys). Keys of the ``config`` dict that name a setting override it (tests);
+other keys (``TESTING``, ``ENGINE``) go to ``app.config`` as they are.
 """
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from indexer import settings
 from matcher import Engine
 
-if TYPE_CHECKING:
-    from .store import AppStore
+from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
+from .limits import install_limits, install_proxy_fix
+from .notify import MailSettings, Notifier
+from .services import Services, services
+from .services import install as install_services
+from .store import AppStore
+
+__all__ = ["create_app", "services", "Services"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Services:
-    engine: Engine
-    store: "AppStore"
-
+#: Every blueprint of the app, registered explicitly (Flask tutorial style).
+BLUEPRINTS = (api.bp, pages.bp, auth.bp, connector.bp, ring.bp, directory.bp, openapi.bp)
 
 def _secret_key(home: Path) -> str:
+    """HOME/secret.key, made on first use: created with mode 0600 (never readable by others, not even for a
+    moment) and O_EXCL, so two processes starting at once end up with the same key."""
     path = home / "secret.key"
     try:
         return path.read_text("utf-8").strip()
     except FileNotFoundError:
         home.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key, "utf-8")
-        path.chmod(0o600)
-        return key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text("utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32))
+        return path.read_text("utf-8").strip()
 
 
-def create_app(config: dict | None = None) -> Flask:
-    from . import api, errors, pages
-    from .security import install as install_security
-    from .store import AppStore
+def _resolve(config: dict | None, base: settings.Config | None) -> tuple[settings.Config, dict]:
+    """(settings with the dict's setting keys applied, the dict's other keys)."""
+    named = {k.lower(): v for k, v in (config or {}).items() if k.lower() in settings.BY_NAME and v is not None}
+    other = {k.upper(): v for k, v in (config or {}).items() if k.lower() not in settings.BY_NAME}
+    if base is None:
+        return settings.resolve(named), other
+    return base.replace(**named), other
 
+
+def create_app(config: dict | None = None, *, resolved: settings.Config | None = None) -> Flask:
+    """The Flask app. ``resolved``: resolved settings (the CLI passes its own); ``config``: overrides.
+
+    Raises InvalidInput when a setting is invalid (the message names its source).
+    """
+    cfg, other = _resolve(config, resolved)
     app = Flask(__name__, instance_relative_config=False)
-    for s in settings.SETTINGS:
-        app.config[s.name.upper()] = s.default
-    app.config["HOME"] = None
-    app.config["EMBEDDER"] = None
-    app.config["TESTING"] = False
-    app.config["MAX_CONTENT_LENGTH"] = 1_048_576
-    home_guess = settings.home(app.config["HOME"])
-    app.config.from_pyfile(str(home_guess / "schakel.cfg"), silent=True)
-    app.config.from_prefixed_env("SCHAKEL")
-    if config:
-        app.config.update({k.upper(): v for k, v in config.items()})
-    home = settings.home(app.config["HOME"])
+    app.config.update({s.name.upper(): cfg[s.name] for s in settings.SETTINGS})
+    app.config.update(TESTING=False, MAX_CONTENT_LENGTH=1_048_576)
+    app.config.update(other)
+    home = cfg.home
     app.config["HOME"] = str(home)
-    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(home)
+    app.config["SCHAKEL_SETTINGS"] = cfg
+    app.config["SECRET_KEY"] = cfg.secret_key or _secret_key(home)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")) and not app.config.get("TESTING"),
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
-    engine = app.config.get("ENGINE") or Engine(home, embedder=app.config.get("EMBEDDER"))
+    engine = app.config.get("ENGINE") or Engine(config=cfg)
     store = AppStore(home / "app.db")
-    app.extensions["schakel"] = Services(engine=engine, store=store)
+    notifier = Notifier(store, MailSettings.from_config(cfg))
+    install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
     if store.similar_intakes not in engine.similar_sources:
         engine.similar_sources.append(store.similar_intakes)
-    install_security(app)
+    security.install(app)
+    retention.install(app, store)
     errors.install(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    for name in ("auth", "connector", "ring", "directory", "openapi"):
-        try:
-            module = __import__(f"web.{name}", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"web.{name}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
-
-    @app.context_processor
-    def _endpoints():
-        return {"url_map_endpoints": set(app.view_functions)}
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+    install_proxy_fix(app, cfg.trusted_proxies)
+    app.extensions["schakel_limiter"] = install_limits(app, cfg.ratelimit_storage)
     return app
-
-
-def services() -> Services:
-    from flask import current_app
-
-    return current_app.extensions["schakel"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from indexer.errors import InvalidInput
+from indexer.querytext import normalise_question
 
-from . import services
-from .security import limit
+from .services import services
 
 bp = Blueprint("api", __name__)
 
@@ -39,25 +39,47 @@ def healthz():
 
 
 @bp.post("/api/match")
-@limit("intake", "intake_rate")
 def match():
     data = json_body()
     consent = data.get("consent", False)
     if not isinstance(consent, bool):
         raise InvalidInput("'consent' must be true or false", field="consent")
-    result = services().engine.match(data.get("question"), top=_int(data, "top"), answers=data.get("answers"),
-                                     level=_int(data, "level"))
+    result = services().engine.match(normalise_question(data.get("question")), top=_int(data, "top"),
+                                     answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
     body = result.to_json()
     if consent:
         body["intake_id"] = store_intake(result)
     return jsonify(body)
 
 
-def store_intake(result) -> int:
+def normalised_answers(answers):
+    """Answer texts normalised like the question (``normalise_question``); other shapes unchanged,
+    for the matcher to report."""
+    if not isinstance(answers, dict):
+        return answers
+    return {facet: normalise_question(value, field="answers") for facet, value in answers.items()}
+
+
+def store_intake(result, answers: dict[str, str] | None = None) -> int:
+    """Store a consented, matched question (``result``: MatchResult; ``answers``: the validated answers)."""
     g = result.general
-    return services().store.add_intake(result.question, g.question if g else "",
-                                       answers=None, concepts=[c.label for c in g.concepts if c.level == 1] if g else [],
-                                       embed=embed_for_store)
+    return services().store.add_intake(result.question, g.question if g else "", answers=answers,
+                                       concepts=result_concepts(result), embed=embed_for_store)
+
+
+def result_concepts(result) -> list[str]:
+    """The level-1 concept labels of a MatchResult (what intakes and feedback keep)."""
+    g = result.general
+    return [c.label for c in g.concepts if c.level == 1] if g else []
+
+
+def question_concepts(question: str) -> list[str]:
+    """The level-1 concept labels of a question, for feedback stored without the question; [] when the
+    question cannot be matched (empty, too long, no words)."""
+    try:
+        return result_concepts(services().engine.match(question, top=1, clarify=False))
+    except InvalidInput:
+        return []
 
 
 def embed_for_store(text: str):
@@ -66,15 +88,19 @@ def embed_for_store(text: str):
 
 
 @bp.post("/api/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     data = json_body()
-    question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")
+    question, record_id, useful = normalise_question(data.get("question")), data.get("record_id"), data.get("useful")
+    consent = data.get("consent", False)
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("'question' must be a non-empty text", field="question")
     if not isinstance(record_id, str) or record_id not in services().engine.index().records:
         raise InvalidInput("'record_id' must be the id of a record in the index", field="record_id")
     if not isinstance(useful, bool):
         raise InvalidInput("'useful' must be true or false", field="useful")
-    fid = services().store.add_feedback(question, record_id, useful)
-    return jsonify({"id": fid, "stored": True}), 201
+    if not isinstance(consent, bool):
+        raise InvalidInput("'consent' must be true or false", field="consent")
+    question, _ = services().engine.validate(question)
+    fid = services().store.add_feedback(question, record_id, useful, concepts=question_concepts(question),
+                                        consent=consent)
+    return jsonify({"id": fid, "stored": True, "question_stored": consent}), 201

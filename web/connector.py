@@ -3,11 +3,12 @@ question an intake brief (HTML, Markdown, PDF) with notes and a status.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from indexer.errors import InvalidInput
 
-from . import services
+from . import seclog
+from .services import services
 from .brief import STATUSES, build_brief, datum, to_markdown, to_pdf
 from .security import current_user, require_role
 
@@ -32,7 +33,8 @@ def inbox():
     if request.args.get("opvolging") == "ja":
         shown = [r for r in shown if r["followups"]]
     return render_template("connector/inbox.html", rows=shown, total=len(rows), counts=counts, statuses=STATUSES,
-                           status=status, only_followups=request.args.get("opvolging") == "ja")
+                           status=status, only_followups=request.args.get("opvolging") == "ja",
+                           mail_problems=services().store.mail_problems())
 
 
 def _brief(intake_id: int):
@@ -82,3 +84,27 @@ def brief_pdf(intake_id: int):
     data = to_pdf(_brief(intake_id))
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="intakebrief-{intake_id}.pdf"'})
+
+
+@bp.post("/intake/<int:intake_id>/verwijderen")
+@require_role("connector")
+def forget_intake(intake_id: int):
+    """Delete one intake with its follow-ups and notes (a participant's request, AVG art. 17)."""
+    if request.form.get("bevestig") != "ja":
+        raise InvalidInput("tick the box to confirm the deletion", field="bevestig")
+    services().store.forget_intake(intake_id)  # NotFound -> 404
+    seclog.event("privacy.forget_intake", user_id=current_user()["id"])
+    flash(f"Vraag {intake_id} is verwijderd, met de opvolgverzoeken en notities erbij.")
+    return redirect(url_for("connector.inbox"), code=303)
+
+
+@bp.post("/verwijderen")
+@require_role("connector")
+def forget_email():
+    """Delete every follow-up request with one e-mail address and the questions they were about."""
+    if request.form.get("bevestig") != "ja":
+        raise InvalidInput("tick the box to confirm the deletion", field="bevestig")
+    counts = services().store.forget_email(request.form.get("email", ""))
+    seclog.event("privacy.forget_email", user_id=current_user()["id"], followups=counts["followups"])
+    flash(f"Verwijderd: {counts['followups']} opvolgverzoeken en {counts['intakes']} vragen bij dit e-mailadres.")
+    return redirect(url_for("connector.inbox"), code=303)
