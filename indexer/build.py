@@ -49,6 +49,8 @@ def _write_failed(home: "Home", exc: BaseException) -> IndexWriteFailed:
 
 @dataclass
 class BuildReport:
+    """What one ``build_index`` run did: counts per kind, passages (embedded now or from the cache), file changes,
+    problems per corpus file, the published build folder and the time taken in seconds."""
     home: Path
     build: Path | None = None
     changed: bool = True
@@ -65,9 +67,11 @@ class BuildReport:
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems of level 'error' (files that were skipped)."""
         return [p for p in self.problems if p.level == "error"]
 
     def to_dict(self) -> dict:
+        """The report as JSON-able dict (``schakel index --json``); seconds rounded to 0.01."""
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
@@ -190,7 +194,19 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     """Index corpus folders into HOME and publish the result atomically.
 
     Unchanged corpora publish nothing new; unchanged passages come from the
-    embedding cache, so only new or changed text is embedded.
+    embedding cache, so only new or changed text is embedded. A file that cannot
+    be read is a problem in the report (its last good version is kept); the run
+    goes on. ON_STAGE is called with 'lezen', 'embedden', 'schrijven' and
+    'publiceren'; PROGRESS shows a progress bar (default: when stderr is a terminal).
+    CONFIG (``settings.resolve``) supplies home, embedder, thesaurus and
+    exact_search_limit; HOME, EMBEDDER and THESAURUS override it.
+
+    Returns a ``BuildReport``. Raises InvalidInput for a PATH that is not a
+    folder or a bad thesaurus, EmptyCorpus when there is nothing to index,
+    IndexBusy when another build runs on HOME,
+    EmbedderUnavailable when the embedder cannot be loaded, and
+    IndexWriteFailed when the build cannot be written (the published index is
+    then unchanged).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]

@@ -233,6 +233,7 @@ class IndexReader:
         self.close()
 
     def close(self) -> None:
+        """Close the database connection."""
         self.db.close()
 
     def records(self) -> list[Record]:

@@ -77,6 +77,8 @@ class Record:
 
 @dataclass
 class Passage:
+    """A piece of a record's text as indexed and retrieved: ORDINAL is its position in the record (0 = first, with
+    the profile), HEADING and PAGE (1-based) where it was found."""
     record_id: str
     ordinal: int
     text: str

@@ -104,6 +104,7 @@ class Setting:
 
     @property
     def env(self) -> str:
+        """The environment variable of this setting: ``SCHAKEL_<NAME>``."""
         return "SCHAKEL_" + self.name.upper()
 
 
@@ -186,9 +187,12 @@ class Config(Mapping[str, Any]):
         return f"Config({shown})"
 
     def source(self, name: str) -> str:
+        """Where the value of setting NAME came from (default, file, environment, ...)."""
         return self._sources[name]
 
     def replace(self, **values: Any) -> "Config":
+        """A copy with VALUES replaced (converted and checked like any other source). Raises InvalidInput for a bad
+        value."""
         new, sources = dict(self._values), dict(self._sources)
         for name, raw in values.items():
             new[name] = convert(name, raw, "replace()")

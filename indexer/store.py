@@ -45,6 +45,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Home:
+    """The HOME folder: published builds, the CURRENT pointer, the build lock, the embedding cache and the web
+    app's database (see the module docstring for the layout)."""
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser()
         self.index_dir = self.root / "index"
@@ -54,14 +56,17 @@ class Home:
 
     @property
     def app_db(self) -> Path:
+        """Path of the web app's database (users, intakes, feedback); indexing never touches it."""
         return self.root / "app.db"
 
     def ensure(self) -> None:
+        """Create the builds and cache folders. Raises OSError when HOME cannot be written."""
         self.builds.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
 
     # --- reading ---------------------------------------------------------
     def current_name(self) -> str | None:
+        """Name of the published build, or None when there is none yet."""
         try:
             name = self.current_file.read_text("utf-8").strip()
         except FileNotFoundError:
@@ -69,6 +74,8 @@ class Home:
         return name or None
 
     def current(self) -> Path:
+        """Folder of the published build. Raises IndexMissing when nothing is published, CorruptIndex when CURRENT
+        names a folder that is gone."""
         name = self.current_name()
         if not name:
             raise IndexMissing(f"no index in {self.root}: run `schakel index` first")
@@ -80,6 +87,8 @@ class Home:
     # --- writing ---------------------------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
+        """Hold the build lock of HOME (an exclusive ``flock``) while the block runs. Raises IndexBusy when another
+        run holds it."""
         self.ensure()
         fh = open(self.index_dir / ".lock", "w")
         try:
@@ -94,6 +103,7 @@ class Home:
             fh.close()
 
     def new_tmp(self) -> Path:
+        """A new, empty ``builds/.tmp-*`` folder to write a build into."""
         self.ensure()
         path = self.builds / f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
         if path.exists():
@@ -102,6 +112,9 @@ class Home:
         return path
 
     def publish(self, tmp: Path) -> Path:
+        """Publish the complete build in TMP: fsync its files, rename it to its final name, then replace CURRENT
+        atomically (``os.replace``). Returns the published folder. Raises OSError (disk full, I/O
+        error); then CURRENT still names the old build and the new one is removed."""
         for f in tmp.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
@@ -180,9 +193,12 @@ class EmbeddingCache:
                 os.unlink(str(self.path) + extra)
 
     def key(self, text: str) -> str:
+        """Cache key of TEXT for this embedder: hex SHA-1 of embedder name and text."""
         return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors (float32, (dim,)) by key for those of KEYS that are cached. A damaged cache file is set
+        aside and counts as empty; sqlite3.OperationalError (locked, disk full) is raised."""
         try:
             return self._get_many(keys)
         except sqlite3.DatabaseError as exc:
@@ -205,9 +221,11 @@ class EmbeddingCache:
         return out
 
     def put_many(self, items: list[tuple[str, np.ndarray]]) -> None:
+        """Store (key, vector) pairs in one transaction. Raises sqlite3.OperationalError (e.g. disk full)."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                                 [(k, np.asarray(v, np.float32).tobytes()) for k, v in items])
 
     def close(self) -> None:
+        """Close the cache database."""
         self.db.close()

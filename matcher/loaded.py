@@ -26,6 +26,12 @@ RecordInfo = Record
 
 
 class LoadedIndex:
+    """A published build in memory, read through ``indexer.index_format``: records (``records`` by id,
+    ``record_list`` by row), passages (``passage_text`` etc. by row, ``passage_record`` (passages,) int32
+    record row), links both ways, concepts with vectors (float32 (concepts, dim)), the FAISS passage index,
+    the BM25 retriever (bm25s) and the analyzer. Raises CorruptIndex (with 'run schakel index --rebuild')
+    when a file is missing, damaged or inconsistent; with VERIFY the checksums of the manifest are checked
+    first."""
     def __init__(self, build: Path, verify: bool = True):
         self.build = build
         self.manifest = read_manifest(build, verify=verify)
@@ -112,7 +118,8 @@ class LoadedIndex:
         return self._stored_concepts.get(rid, set())
 
     def concept_idf(self) -> np.ndarray:
-        """0..1 per concept: 1 for a concept found in few records, lower for one found in many.
+        """Float32 of shape (concepts,), 0.1..1 (1 - sqrt(share of records)): 1 for a concept found in few
+        records, lower for one found in many; computed once.
         Exact (concept hits per record) for corpora up to 5,000 records, else estimated from the
         document frequency of the concept's words."""
         if self._concept_idf is None:
@@ -132,21 +139,26 @@ class LoadedIndex:
         return self._concept_idf
 
     def is_distinctive(self, word: str, max_ratio: float = 0.2) -> bool:
-        """A question word worth naming as a reason: not in most passages of the corpus."""
+        """A question word worth naming as a reason: its stem is not weak and in at most MAX_RATIO (0..1) of
+        the passages."""
         from indexer.analysis import stem
 
         return self.stem_is_distinctive(stem(word), max_ratio)
 
     def stem_is_distinctive(self, st: str, max_ratio: float = 0.2) -> bool:
+        """Whether stem ST is worth naming as a reason: not a weak word and in at most MAX_RATIO (0..1) of the
+        passages."""
         from indexer.analysis import WEAK_STEMS
 
         return st not in WEAK_STEMS and self._df_ratio.get(st, 0.0) <= max_ratio
 
     @property
     def embedder_name(self) -> str:
+        """Name of the embedder the index was built with (from the manifest)."""
         return self.manifest["embedder"]["name"]
 
     def check_embedder(self, name: str, dim: int) -> None:
+        """Raise EmbedderMismatch (field 'embedder') unless NAME and DIM are the embedder the index was built with."""
         if name != self.embedder_name or dim != self.dim:
             raise EmbedderMismatch(
                 f"this index was built with embedder {self.embedder_name!r} ({self.dim} dimensions); "
@@ -155,4 +167,5 @@ class LoadedIndex:
                 field="embedder")
 
     def passages_of(self, rid: str) -> list[int]:
+        """Passage rows of record RID, in order. Raises KeyError for an unknown id."""
         return self.records[rid].passages

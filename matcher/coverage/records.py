@@ -256,6 +256,7 @@ class _OwnEvidence:
         self.group_names = _group_name_pattern(groups)
 
     def drop_groups(self, text: str) -> str:
+        """TEXT with theme-group names replaced by a separator."""
         return self.group_names.sub(" ; ", text) if self.group_names and text else text
 
     def __call__(self, fields_texts: list[str], body: str) -> np.ndarray:

@@ -21,6 +21,7 @@ class ExpertStrength:
     name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """{id, name (when set), score, available}."""
         named = {"name": self.name} if self.name is not None else {}
         return {"id": self.id, **named, "score": self.score, "available": self.available}
 
@@ -35,6 +36,7 @@ class GroupStrength:
     name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """{id, name (when set), score, active}."""
         named = {"name": self.name} if self.name is not None else {}
         return {"id": self.id, **named, "score": self.score, "active": self.active}
 
@@ -53,6 +55,7 @@ class ConceptCoverage:
     blind_spot: bool
 
     def to_json(self) -> dict[str, Any]:
+        """The concept as JSON: {id, label, group, experts, themegroups, sources, demand, blind_spot}."""
         return {"id": self.id, "label": self.label, "group": self.group,
                 "experts": [e.to_json() for e in self.experts],
                 "themegroups": [g.to_json() for g in self.themegroups],
@@ -77,6 +80,7 @@ class BlindSpot:
     themegroups: list[GroupStrength] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as JSON, in the order of its fields."""
         return {"label": self.label, "concepts": self.concepts, "concept_ids": self.concept_ids,
                 "demand": self.demand, "questions": self.questions, "sources": self.sources,
                 "source_ids": self.source_ids, "why": self.why, "score": self.score, "clear": self.clear,
