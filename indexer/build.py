@@ -20,7 +20,7 @@ from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
-from .corpus import CorpusRead, FileInfo, read_corpus
+from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
@@ -184,7 +184,8 @@ def _fingerprint(reads: list[CorpusRead], concepts: dict, embedder: Embedder) ->
 def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, embedder: str | None = None,
                 rebuild: bool = False, progress: bool | None = None,
                 thesaurus: str | Path | None = None,
-                on_stage: Callable[[str], None] | None = None) -> BuildReport:
+                on_stage: Callable[[str], None] | None = None,
+                config: settings.Config | None = None) -> BuildReport:
     """Index corpus folders into HOME and publish the result atomically.
 
     Unchanged corpora publish nothing new; unchanged passages come from the
@@ -195,32 +196,23 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     for p in paths:
         if not p.is_dir():
             raise InvalidInput(f"corpus folder {p} does not exist or is not a folder", field="PATH")
-    home_obj = Home(settings.home(home))
+    cfg = config if config is not None else settings.resolve({"home": home})
+    home_obj = Home(Path(home).expanduser() if home is not None else cfg.home)
     stage = on_stage or (lambda s: None)
-    emb = get_embedder(embedder)
+    emb = get_embedder(embedder or cfg.embedder)
     report = BuildReport(home=home_obj.root, embedder=emb.name)
-    extra = thesaurus or settings.get("thesaurus")
+    extra = thesaurus or cfg.thesaurus
     with home_obj.lock():
         home_obj.cleanup()
         stage("lezen")
         reads, concepts = _prepare(paths, Path(extra) if extra else None)
-        records: list[Record] = [rec for r in reads for rec in r.records]
-        seen: dict[str, str] = {}
-        unique: list[Record] = []
         for r in reads:
             report.problems += r.problems
             report.skipped += r.skipped
-        for rec in records:
-            if rec.id in seen and not rec.derived_from:
-                report.problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen[rec.id]}; "
-                                                           "this one is skipped"))
-                continue
-            if rec.id in seen:
-                continue
-            seen[rec.id] = rec.source
-            unique.append(rec)
-        records = unique
+        records, duplicates = unique_ids([rec for r in reads for rec in r.records])
+        report.problems += duplicates
         records += _carry_over(home_obj, reads, report, {r.id for r in records})
+        require_records(records, reads)
         link_same_as(records)
         link_people(records)
         add_group_context(records)
@@ -264,7 +256,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             vocab = _write_bm25(tmp, passages, concept_list)
             found = record_concepts(records, passages, concept_list, Analyzer(vocab))
             _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems, found)
-            index = ann.build(vectors, settings.get("exact_search_limit"))
+            index = ann.build(vectors, cfg.exact_search_limit)
             ann.write(index, tmp / "vectors.faiss")
             np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
             manifest = {

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -84,8 +85,12 @@ class Prepared:
 
 class Engine:
     def __init__(self, home: str | os.PathLike | None = None, embedder: str | Embedder | None = None,
-                 verify: bool = True):
-        self.home = Home(settings.home(home))
+                 verify: bool = True, config: settings.Config | None = None):
+        """``config``: the resolved settings (indexer.settings.resolve); without it they are resolved
+        for ``home``. Explicit ``home`` and ``embedder`` win over the config's."""
+        self.config = config if config is not None else settings.resolve({"home": home})
+        self.home = Home(Path(home).expanduser() if home is not None else self.config.home)
+        embedder = embedder if embedder is not None else self.config.embedder
         self._embedder_spec = embedder
         self._embedder: Embedder | None = embedder if isinstance(embedder, Embedder) else None
         self._lock = threading.Lock()
@@ -143,7 +148,7 @@ class Engine:
         question = " ".join(question.split())
         if not question:
             raise InvalidInput("the question is empty: type a practice question", field="question")
-        limit = settings.get("max_question_chars")
+        limit = self.config.max_question_chars
         if len(question) > limit:
             raise InvalidInput(f"the question has {len(question)} characters; at most {limit} are accepted",
                                field="question")
@@ -168,7 +173,7 @@ class Engine:
               options: Options | None = None, clarify: bool = True) -> MatchResult:
         t0 = time.perf_counter()
         question, answers = self.validate(question, answers)
-        top = settings.get("top") if top is None else top
+        top = self.config.top if top is None else top
         if not isinstance(top, int) or not 1 <= top <= 50:
             raise InvalidInput("'top' must be a whole number from 1 to 50", field="top")
         if level is not None and (not isinstance(level, int) or not 0 <= level <= 3):
