@@ -191,6 +191,20 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def _log_security_events() -> None:
+    """The server's security events (web.seclog: logins, logouts, 401/403/429, account changes) all go to
+    stderr with a timestamp, also the INFO ones that the quiet default output leaves out."""
+    security = logging.getLogger("web.security")
+    if any(getattr(h, "_schakel_security", False) for h in security.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._schakel_security = True
+    security.addHandler(handler)
+    security.setLevel(logging.INFO)
+    security.propagate = False
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -207,6 +221,7 @@ def serve_cmd(home, host, port, threads):
 
     app = create_app({"HOME": home} if home else None)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    _log_security_events()
     click.echo(f"Schakel op http://{host}:{port}/  (Ctrl+C stopt)")
     serve(app, host=host, port=port, threads=threads or settings.get("threads"), ident="schakel",
           clear_untrusted_proxy_headers=True, max_request_body_size=1_048_576)

@@ -522,3 +522,23 @@ def test_login_limit_counts_failed_posts_per_client_and_account(demo_engine, tmp
         other.environ_base["REMOTE_ADDR"] = f"10.0.0.{i + 1}"
         last = _login_form(other, username="ring", password="fout wachtwoord")
     assert last.status_code == 429
+
+
+def test_serve_writes_security_events_to_stderr(demo_home, monkeypatch):
+    import waitress
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setenv("SCHAKEL_EMBEDDER", "hash:256")
+    monkeypatch.setenv("SCHAKEL_PURGE_INTERVAL_HOURS", "0")
+    logger = logging.getLogger("web.security")
+    before = list(logger.handlers), logger.level, logger.propagate
+    try:
+        res = CliRunner().invoke(main, ["serve", "--home", str(demo_home)])
+        assert res.exit_code == 0, res.output
+        assert logger.isEnabledFor(logging.INFO)
+        assert any(isinstance(h, logging.StreamHandler) for h in logger.handlers)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = before
