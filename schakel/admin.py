@@ -157,8 +157,10 @@ def retention_days(home, days=None) -> int:
 @HOME_OPTION
 def purge_cmd(days, home):
     """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
+    from web.sessions import ABSOLUTE_SECONDS
+
     days = retention_days(home, days)
-    counts = _store(home).purge(days)
+    counts = _store(home).purge(days, session_seconds=ABSOLUTE_SECONDS)  # also sessions that can no longer live
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")

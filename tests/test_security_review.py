@@ -249,7 +249,7 @@ def test_purge_uses_the_retention_from_schakel_cfg(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from schakel.cli import main
-    from web.store import AppStore
+    from web.store import AppStore, token_hash
 
     home = tmp_path / "home"
     home.mkdir()
@@ -258,8 +258,13 @@ def test_purge_uses_the_retention_from_schakel_cfg(tmp_path, monkeypatch):
     old, recent = store.add_intake("Oude vraag"), store.add_intake("Recente vraag")
     _age(store, "intakes", old, 40)
     _age(store, "intakes", recent, 20)
+    uid = store.add_user("anna", PASSWORD, "connector")["id"]
+    dead, live = store.start_session(uid), store.start_session(uid)
+    store.db.execute("UPDATE sessions SET created = created - 13 * 3600 WHERE id = ?", [token_hash(dead)])
+    store.db.conn.commit()
     res = CliRunner().invoke(main, ["purge", "--home", str(home)])
     assert res.exit_code == 0 and "ouder dan 30 dagen): 1 vragen" in res.output, res.output
+    assert [r["id"] for r in store.db.query("SELECT id FROM sessions")] == [token_hash(live)]
     monkeypatch.setenv("SCHAKEL_RETENTION_DAYS", "10")  # the environment wins over the file
     assert "ouder dan 10 dagen): 1 vragen" in CliRunner().invoke(main, ["purge", "--home", str(home)]).output
     assert store.intakes() == []
