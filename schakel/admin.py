@@ -7,27 +7,27 @@ Both work on HOME/app.db through ``web.store.AppStore``; errors are
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sys
-from pathlib import Path
 
 import click
 
 from indexer import settings
 from indexer.errors import InvalidInput
 
-from .cli import HOME_OPTION
+from .cli import HOME_OPTION, config_for
 
 #: The roles of web.store.ROLES (repeated here so `schakel --help` does not import the web app).
 ROLES = ("connector", "tussenring", "admin")
 
 
-def _store(home):
+def _store(home=None, cfg: settings.Config | None = None):
+    """The app store of the resolved settings (``cfg``, else resolved with ``--home``)."""
     from indexer.store import Home
     from web.store import AppStore
 
-    return AppStore(Home(settings.home(home)).app_db)
+    cfg = cfg or config_for(home=home)
+    return AppStore(Home(cfg.home).app_db)
 
 
 def _stdin_is_tty() -> bool:
@@ -127,40 +127,21 @@ def user_list(home, as_json):
         click.echo(f"{u['username']:<{width}}  {u['role']:<10}  {u['created'][:10]}")
 
 
-def _from_cfg(home, name: str):
-    """A setting from HOME/schakel.cfg (the file ``create_app`` reads; Python syntax, NAME = value), or None.
-
-    The one settings resolution of the deployment work will replace this; until then purge reads the same
-    sources as the server: --days, then SCHAKEL_<NAME>, then schakel.cfg, then the default."""
-    from flask import Config
-
-    folder = settings.home(home)
-    cfg = Config(str(folder))
-    cfg.from_pyfile(str(Path(folder) / "schakel.cfg"), silent=True)
-    return cfg.get(name.upper())
-
-
-def retention_days(home, days=None) -> int:
-    """Retention in days: ``days``, else SCHAKEL_RETENTION_DAYS, else schakel.cfg, else the default (180)."""
-    if days is None and not os.environ.get(settings.BY_NAME["retention_days"].env):
-        days = _from_cfg(home, "retention_days")
-    days = settings.get("retention_days", days)
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="days")
-    return days
-
 
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Delete what is older than this many days (default: setting retention_days, 180; also "
-                   "from SCHAKEL_RETENTION_DAYS or HOME/schakel.cfg). The server also purges daily by itself.")
+              help="Delete what is older than this many days. " + settings.BY_NAME["retention_days"].help
+                   + " (setting retention_days, env SCHAKEL_RETENTION_DAYS; default 180)")
 @HOME_OPTION
 def purge_cmd(days, home):
     """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
+    cfg = config_for(home=home, retention_days=days)
+    days = cfg.retention_days
+    if not isinstance(days, int) or days < 1:
+        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="retention_days")
     from web.sessions import ABSOLUTE_SECONDS
 
-    days = retention_days(home, days)
-    counts = _store(home).purge(days, session_seconds=ABSOLUTE_SECONDS)  # also sessions that can no longer live
+    counts = _store(cfg=cfg).purge(days, session_seconds=ABSOLUTE_SECONDS)  # and sessions that can no longer live
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")
@@ -180,3 +161,17 @@ def forget_cmd(intake_id, email, home):
     counts = store.forget_intake(intake_id) if intake_id is not None else store.forget_email(email)
     click.echo(f"Verwijderd: {counts['intakes']} vragen, {counts['followups']} opvolgverzoeken, "
                f"{counts['notes']} notities.")
+
+
+@click.command("notify")
+@HOME_OPTION
+def notify_cmd(home):
+    """Send the follow-up e-mails that are due (those that failed before); for cron or a systemd timer."""
+    from web.notify import MailSettings, Notifier
+
+    cfg = config_for(home=home)
+    mail = MailSettings.from_config(cfg)
+    if not mail.enabled:
+        raise InvalidInput("no smtp_host is set, so no e-mail can be sent", field="smtp_host")
+    counts = Notifier(_store(cfg=cfg), mail).deliver_due()
+    click.echo(f"Verstuurd: {counts['sent']}; mislukt (later opnieuw): {counts['failed']}.")

@@ -508,8 +508,6 @@ def test_huge_ids_in_forms_are_no_server_error(web_client, login):
 
 # --- login limit (built by the deployment work with Flask-Limiter) ---------------------------------
 
-@pytest.mark.xfail(reason="the login limit on failed POSTs per client and per account, with Retry-After, is built "
-                          "by the deployment work (issue 12, Flask-Limiter)", strict=False)
 def test_login_limit_counts_failed_posts_per_client_and_account(demo_engine, tmp_path):
     app = make_web_app(demo_engine, tmp_path / "h", LOGIN_RATE="3/60")
     _store(app).add_user("anna", PASSWORD, "connector")

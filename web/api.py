@@ -6,7 +6,6 @@ from flask import Blueprint, jsonify, request
 from indexer.errors import InvalidInput
 
 from .services import services
-from .security import limit
 
 bp = Blueprint("api", __name__)
 
@@ -39,7 +38,6 @@ def healthz():
 
 
 @bp.post("/api/match")
-@limit("intake", "intake_rate")
 def match():
     data = json_body()
     consent = data.get("consent", False)
@@ -81,7 +79,6 @@ def embed_for_store(text: str):
 
 
 @bp.post("/api/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     data = json_body()
     question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")

@@ -8,15 +8,15 @@ a return to the results accepts only that token, never an intake id.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
+from .notify import reference
 from .services import services
 from .api import question_concepts, store_intake
-from .security import limit
 
 bp = Blueprint("pages", __name__)
 
@@ -38,7 +38,6 @@ def index():
 
 
 @bp.post("/vraag")
-@limit("intake", "intake_rate")
 def ask():
     question = request.form.get("question", "")
     answers = _answers_from_form()
@@ -75,7 +74,6 @@ def _own_intake_token() -> str | None:
 
 
 @bp.post("/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     record_id = request.form.get("record_id", "")
     question = request.form.get("question", "")
@@ -94,7 +92,6 @@ def feedback():
 
 
 @bp.post("/opvolging")
-@limit("intake", "intake_rate")
 def followup():
     """A follow-up request: for the participant's own stored intake (its token), or a new intake from the
     question on the form. An intake id is never accepted here."""
@@ -111,15 +108,19 @@ def followup():
                 raise InvalidInput("de vraag ontbreekt", field="question")
             question, _ = services().engine.validate(request.form.get("question", ""))
             intake_id = store.add_intake(question)
-        store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
-                           request.form.get("message", ""))
+        followup_id = store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
+                                         request.form.get("message", ""))
     except NotFound:
         return render_template("thanks.html", error="Dat lukte niet: deze vraag is niet (meer) bewaard. "
                                                     "Stel je vraag opnieuw en vraag dan om opvolging."), 404
     except InvalidInput as exc:
         return render_template("thanks.html", error=f"Dat lukte niet: {exc.message}"), 400
+    # stored first; the e-mails go out after (web.notify), so a mail server that is down loses nothing
+    services().notifier.followup_created(followup_id, url_for("connector.intake", intake_id=intake_id,
+                                                              _external=True))
     return render_template("thanks.html", message="Je verzoek is doorgestuurd. Een schakelaar neemt contact met je op "
-                                                  "via het e-mailadres dat je gaf.")
+                                                  "via het e-mailadres dat je gaf. Je referentie is "
+                                                  f"{reference(followup_id)}.")
 
 
 @bp.get("/privacy")
