@@ -281,16 +281,35 @@ def test_the_server_purges_by_itself(demo_engine, tmp_path, monkeypatch):
     store = AppStore(home / "app.db")
     old, recent = store.add_intake("Oude vraag"), store.add_intake("Recente vraag")
     _age(store, "intakes", old, 31)
-    app = create_app({"TESTING": True, "ENGINE": demo_engine, "SECRET_KEY": "x", "PURGE_INTERVAL_HOURS": 0.0005})
+    app = create_app({"TESTING": True, "ENGINE": demo_engine, "SECRET_KEY": "x", "PURGE_INTERVAL_HOURS": 24})
     schedule = app.extensions["schakel_purge"]
     try:
         deadline = time.monotonic() + 10
-        while schedule.runs < 1 and time.monotonic() < deadline:
+        while schedule.runs < 1 and time.monotonic() < deadline:  # the first purge runs at start-up
             time.sleep(0.05)
         assert [r["id"] for r in store.intakes()] == [recent]
-        _age(store, "intakes", recent, 31)
-        while schedule.runs < 2 and time.monotonic() < deadline:  # and again after the interval (1.8 s)
-            time.sleep(0.05)
+        assert schedule.interval == 24 * 3600 and schedule.thread.is_alive()
+    finally:
+        schedule.stop()
+    assert not make_web_app(demo_engine, tmp_path / "quiet").extensions.get("schakel_purge"), \
+        "test apps start no schedule unless asked"
+
+
+def test_the_purge_schedule_repeats(tmp_path):
+    from web.retention import PurgeSchedule
+    from web.store import AppStore
+
+    store = AppStore(tmp_path / "app.db")
+    schedule = PurgeSchedule(store, days=30, interval=0.2, session_seconds=3600)
+    schedule.thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while schedule.runs < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _age(store, "intakes", store.add_intake("Oude vraag"), 31)
+        runs = schedule.runs
+        while schedule.runs < runs + 2 and time.monotonic() < deadline:  # a full run after the ageing
+            time.sleep(0.02)
         assert store.intakes() == []
     finally:
         schedule.stop()
