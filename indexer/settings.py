@@ -119,8 +119,15 @@ SETTINGS: list[Setting] = [
     Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
             "above it an HNSW graph is built.", _int),
-    Setting("retention_days", 180, "Days a consented intake question or follow-up request is kept "
-            "before `schakel purge` deletes it.", _int),
+    Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
+            "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
+            _int),
+    Setting("purge_interval_hours", 24, "Hours between the server's own retention purges, the first at start-up; "
+            "0 switches them off (then run `schakel purge` from cron or a systemd timer).", _count),
+    Setting("session_idle_seconds", 8 * 3600, "A signed-in session ends after this many seconds without a "
+            "request.", _int),
+    Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
+            "however active.", _int),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),
