@@ -20,7 +20,7 @@ from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
-from .corpus import CorpusRead, FileInfo, read_corpus
+from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
@@ -206,23 +206,13 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         home_obj.cleanup()
         stage("lezen")
         reads, concepts = _prepare(paths, Path(extra) if extra else None)
-        records: list[Record] = [rec for r in reads for rec in r.records]
-        seen: dict[str, str] = {}
-        unique: list[Record] = []
         for r in reads:
             report.problems += r.problems
             report.skipped += r.skipped
-        for rec in records:
-            if rec.id in seen and not rec.derived_from:
-                report.problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen[rec.id]}; "
-                                                           "this one is skipped"))
-                continue
-            if rec.id in seen:
-                continue
-            seen[rec.id] = rec.source
-            unique.append(rec)
-        records = unique
+        records, duplicates = unique_ids([rec for r in reads for rec in r.records])
+        report.problems += duplicates
         records += _carry_over(home_obj, reads, report, {r.id for r in records})
+        require_records(records, reads)
         link_same_as(records)
         link_people(records)
         add_group_context(records)

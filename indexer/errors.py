@@ -77,3 +77,37 @@ class IndexWriteFailed(SchakelError):
 
     status = 507
     code = "index_write_failed"
+
+
+class InstallationBroken(SchakelError):
+    """A data file that ships with Schakel (package data, e.g. the built-in thesaurus) is missing or
+    unreadable: the installation is incomplete, and Schakel refuses to run without it."""
+
+    status = 500
+    code = "installation_broken"
+
+
+class ReadError(SchakelError):
+    """One corpus file (or one of its fields or rows) cannot be indexed as written.
+
+    The one error type for file and field problems: readers raise it for a file they cannot read
+    (``ReadError("PDF is encrypted and needs a password to open")``), field checks for a bad value
+    (``ReadError("field 'updated' must be a date YYYY-MM-DD", field="updated", line=5)``).
+    ``read_corpus`` turns it into a ``Problem`` naming the file, the line where known and the field,
+    skips that file (or row) and reads everything else; it never reaches a user as a traceback.
+    """
+
+    status = 422
+    code = "unreadable_file"
+
+    def __init__(self, message: str, line: int | None = None, *, field: str | None = None):
+        super().__init__(message, field=field)
+        self.line = line
+
+
+class EmptyCorpus(SchakelError):
+    """The corpus folders hold no record that can be indexed (empty, or every file has a problem);
+    nothing is built or published, and the index in use stays as it is."""
+
+    status = 422
+    code = "empty_corpus"

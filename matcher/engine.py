@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from indexer.store import Home
 from . import clarify as clarify_mod
 from . import generalise as generalise_mod
 from .entities import concept_support, neighbours, propagate
+from .knobs import BASELINE_VALUES, K, knob_field
 from .loaded import LoadedIndex
 from .reasons import expertise_hits, highlights, matched_terms, why
 from .results import Match, MatchResult, PassageHit
@@ -38,24 +40,38 @@ MAX_ANSWER_CHARS = 200
 
 @dataclass
 class Options:
-    """Ranking knobs; ``schakel eval`` runs the full system and its baselines through these."""
+    """Ranking options; defaults are the current values of the knobs (``matcher.knobs``) of the same
+    name (``method`` is the knob ``fusion``). ``schakel eval`` runs the full system and its baselines
+    through these."""
 
-    method: str = "weighted"         # weighted | rrf | bm25 | dense
-    dense_weight: float = 0.5
-    entity_strength: float = 1.25
-    expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
-    concept_vector_weight: float = 0.6
-    use_general: bool = True
-    concept_support: float = 4.0     # experts/groups gain from top documents sharing their concepts
-    min_relative: float = 0.12       # drop matches below this share of the best score of their kind
-    min_absolute: float = 0.05
+    method: str = knob_field("fusion")   # weighted | rrf | bm25 | dense
+    dense_weight: float = knob_field("dense_weight")
+    entity_strength: float = knob_field("entity_strength")
+    expansion_weight: float = knob_field("expansion_weight")
+    concept_vector_weight: float = knob_field("concept_vector_weight")
+    use_general: bool = knob_field("use_general")
+    concept_support: float = knob_field("concept_support")
+    min_relative: float = knob_field("min_relative")
+    min_absolute: float = knob_field("min_absolute")
 
 
-BASELINES = {
-    "full": Options(),
-    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False, concept_support=0.0),
-    "dense": Options(method="dense", entity_strength=0.0, use_general=False, concept_support=0.0),
-}
+class _Systems(Mapping):
+    """The full system and its baselines, built from the knob values current when looked up."""
+
+    CHANGES = {"full": {}, **{name: {("method" if k == "fusion" else k): v for k, v in values.items()}
+                              for name, values in BASELINE_VALUES.items()}}
+
+    def __getitem__(self, name: str) -> Options:
+        return Options(**self.CHANGES[name])
+
+    def __iter__(self):
+        return iter(self.CHANGES)
+
+    def __len__(self) -> int:
+        return len(self.CHANGES)
+
+
+BASELINES = _Systems()
 
 
 @dataclass
@@ -188,7 +204,7 @@ class Engine:
         if expansion:
             exp_tokens = []
             for concept, weight in expansion:
-                for term in concept.terms()[:6]:
+                for term in concept.terms()[:K.expansion_terms]:
                     exp_tokens += [index.analyzer.tokens(term)]
             flat = [t for toks in exp_tokens for t in toks if t not in q_tokens]
             weighted.append((flat, opts.expansion_weight))
@@ -291,16 +307,12 @@ class Engine:
                      details=_details(rec), via=[o for o in via.get(rec.id, [])])
 
 
-CORE_MIN_LEXICAL = 0.8
-FEEDBACK_DEPTH = 8
-
-
 def concept_feedback(index: LoadedIndex, scores: np.ndarray) -> dict[int, float]:
     """Share of the best records (score-weighted) in which each concept occurs, damped for
     concepts that occur almost everywhere."""
     if not len(scores):
         return {}
-    top = np.argsort(-scores)[:FEEDBACK_DEPTH]
+    top = np.argsort(-scores)[:K.feedback_depth]
     weights = np.clip(scores[top], 0, None)
     total = float(weights.sum())
     if total <= 0:
@@ -322,7 +334,7 @@ def uncovered_concepts(index: LoadedIndex, hits) -> list:
     knowledge exists but no expert covers the core, Schakel says so instead of presenting the
     nearest expert as a match.
     """
-    core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
+    core = [h for h in hits[:2] if h.lexical >= K.core_min_lexical]
     if not core:
         return []
     covered = expert_concepts(index)

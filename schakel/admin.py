@@ -1,4 +1,5 @@
-"""`schakel user ...` (accounts for the connector and tussenring pages) and `schakel purge` (retention).
+"""`schakel user ...` (accounts for the connector and tussenring pages), `schakel purge` (retention) and
+`schakel forget` (deletion on request).
 
 Both work on HOME/app.db through ``web.store.AppStore``; errors are
 ``SchakelError``s, which the ``schakel`` group prints as clean messages.
@@ -124,6 +125,7 @@ def user_list(home, as_json):
         click.echo(f"{u['username']:<{width}}  {u['role']:<10}  {u['created'][:10]}")
 
 
+
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Delete what is older than this many days. " + settings.BY_NAME["retention_days"].help
@@ -139,6 +141,22 @@ def purge_cmd(days, home):
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")
+
+
+@click.command("forget")
+@click.option("--intake", "intake_id", type=click.IntRange(min=1), default=None,
+              help="Delete this intake (the number in the connector's inbox) with its follow-ups and notes.")
+@click.option("--email", default=None, help="Delete every follow-up request with this e-mail address and the "
+                                              "questions they were about.")
+@HOME_OPTION
+def forget_cmd(intake_id, email, home):
+    """Delete everything about one intake or one e-mail address, on the participant's request (AVG art. 17)."""
+    if (intake_id is None) == (email is None):
+        raise click.UsageError("give exactly one of --intake ID or --email ADDRESS")
+    store = _store(home)
+    counts = store.forget_intake(intake_id) if intake_id is not None else store.forget_email(email)
+    click.echo(f"Verwijderd: {counts['intakes']} vragen, {counts['followups']} opvolgverzoeken, "
+               f"{counts['notes']} notities.")
 
 
 @click.command("notify")

@@ -40,10 +40,18 @@ def config_for(**given) -> settings.Config:
 
 
 class SchakelGroup(click.Group):
+    """Turns a ``SchakelError`` into exit code 1: a message on stderr, or with ``--json`` the API's
+    error shape (``{"error": {"status", "code", "message", "field"}}``) on stdout, so a script reading
+    the JSON output also reads the failure."""
+
     def invoke(self, ctx):
+        wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
+            if wants_json:
+                click.echo(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
+                ctx.exit(1)
             raise click.ClickException(exc.message) from None
 
 
@@ -92,6 +100,9 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch,
     """
     from indexer import build_index
 
+    if not paths and not DEMO_CORPUS.is_dir():
+        raise click.UsageError("give the corpus folder(s) to index; the demo corpus comes only with a source "
+                               "checkout of Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
     if watch:
@@ -155,14 +166,16 @@ def _print_build(report) -> None:
 @click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
 def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    from indexer.querytext import normalise_question
     from matcher import Engine
 
+    question = normalise_question(question)
     parsed = {}
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
             raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
-        parsed[facet.strip()] = value.strip()
+        parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)
     interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()
@@ -235,6 +248,16 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def check_package_data() -> None:
+    """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
+    built-in thesaurus, the specifics lexicon) is missing or unreadable."""
+    from indexer.thesaurus import builtin
+    from matcher.specifics import lexicon
+
+    builtin()
+    lexicon()
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -249,6 +272,7 @@ def serve_cmd(home, host, port, threads):
 
     from web import create_app
 
+    check_package_data()
     cfg = config_for(home=home, host=host, port=port, threads=threads)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
@@ -258,12 +282,13 @@ def serve_cmd(home, host, port, threads):
           clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)
 
 
-from .admin import notify_cmd, purge_cmd, user_group  # noqa: E402
+from .admin import forget_cmd, notify_cmd, purge_cmd, user_group  # noqa: E402
 from .coverage_cmd import coverage_cmd  # noqa: E402
 from .eval_cmd import eval_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
+main.add_command(forget_cmd)
 main.add_command(notify_cmd)
 main.add_command(coverage_cmd)
 main.add_command(eval_cmd)

@@ -19,7 +19,7 @@ from flask import Flask
 from indexer import settings
 from matcher import Engine
 
-from . import api, auth, connector, directory, errors, openapi, pages, ring, security
+from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
 from .limits import install_limits, install_proxy_fix
 from .notify import MailSettings, Notifier
 from .services import Services, services
@@ -86,6 +86,7 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     if store.similar_intakes not in engine.similar_sources:
         engine.similar_sources.append(store.similar_intakes)
     security.install(app)
+    retention.install(app, store)
     errors.install(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

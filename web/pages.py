@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
+from indexer.querytext import normalise_question
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS
 
@@ -27,6 +28,7 @@ def _answers_from_form() -> dict[str, str]:
     answers = {}
     for facet in FACETS:
         value = (request.form.get(f"answer-{facet}-text") or request.form.get(f"answer-{facet}") or "").strip()
+        value = normalise_question(value, field="answers")
         if value:
             answers[facet] = value
     return answers
@@ -39,8 +41,12 @@ def index():
 
 @bp.post("/vraag")
 def ask():
-    question = request.form.get("question", "")
-    answers = _answers_from_form()
+    try:
+        question = normalise_question(request.form.get("question", ""))
+        answers = _answers_from_form()
+    except InvalidInput as exc:
+        return render_template("index.html", question="", error=exc.message,
+                               retention=current_app.config["RETENTION_DAYS"]), 400
     level_raw = request.form.get("level")
     level = int(level_raw) if level_raw and level_raw.isdigit() else None
     step = request.form.get("step", "ask")
@@ -76,7 +82,7 @@ def _own_intake_token() -> str | None:
 @bp.post("/feedback")
 def feedback():
     record_id = request.form.get("record_id", "")
-    question = request.form.get("question", "")
+    question = normalise_question(request.form.get("question", ""))
     useful = request.form.get("useful") == "ja"
     consent = request.form.get("consent") == "ja"
     if record_id in services().engine.index().records and question.strip():
@@ -101,12 +107,13 @@ def followup():
     store = services().store
     token = request.form.get("intake_token")
     try:
+        question = normalise_question(request.form.get("question", ""))
         if token:
             intake_id = store.intake_id_for_token(token)
         else:
-            if not request.form.get("question", "").strip():
+            if not question.strip():
                 raise InvalidInput("de vraag ontbreekt", field="question")
-            question, _ = services().engine.validate(request.form.get("question", ""))
+            question, _ = services().engine.validate(question)
             intake_id = store.add_intake(question)
         followup_id = store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
                                          request.form.get("message", ""))
