@@ -22,11 +22,9 @@ from .cli import HOME_OPTION, config_for
 
 def _store(home=None, cfg: settings.Config | None = None):
     """The app store of the resolved settings (``cfg``, else resolved with ``--home``)."""
-    from indexer.store import Home
     from web.store import AppStore
 
-    cfg = cfg or config_for(home=home)
-    return AppStore(Home(cfg.home).app_db)
+    return AppStore.from_config(cfg or config_for(home=home))
 
 
 def _stdin_is_tty() -> bool:

@@ -213,6 +213,11 @@ def probe_mail(field):
     return probe
 
 
+def probe_database_url(home, pre, env, mp):
+    app = _serve(pre, env, mp)[0]
+    return Path(app.extensions["schakel"].store.db.url).name
+
+
 #: setting -> (value to set, probe, what the probe sees with that value, what it sees by default)
 CASES = {
     "embedder": ("hash:64", probe_embedder, "hash:64", None),
@@ -233,6 +238,7 @@ CASES = {
     "login_rate": ("2/300", probe_login_rate, 2, 10),
     "trusted_proxies": ("1", probe_trusted_proxies, "10.1.2.3", "127.0.0.1"),
     "ratelimit_storage": ("memory://?probe=1", probe_ratelimit_storage, "memory://?probe=1", "memory://"),
+    "database_url": ("sqlite:///{home}/gedeeld.db", probe_database_url, "gedeeld.db", "app.db"),
     "smtp_host": ("mail.example.org", probe_mail("host"), "mail.example.org", None),
     "smtp_port": ("587", probe_mail("port"), 587, 25),
     "smtp_starttls": ("true", probe_mail("starttls"), True, False),
@@ -261,7 +267,7 @@ def test_setting_reaches_its_consumer(name, source, home, monkeypatch, tmp_path)
     if name in INDEX_SETTINGS:  # the build gets a home of its own (the file lives in the home)
         home = home / "tiny" / "home"
         home.mkdir(parents=True)
-    pre, env = apply(source, home, name, value)
+    pre, env = apply(source, home, name, value.replace("{home}", str(home)) if value else value)
     if settings.BY_NAME[name].env_only and source != "env":  # secrets: refused outside the environment
         result = run([*pre, "user", "list"], env, ok=False)
         assert result.exit_code != 0 and settings.BY_NAME[name].env in result.output
