@@ -175,7 +175,7 @@ def _records_from_file(path: Path, rel: PurePosixPath, shown: str, warn: list[st
     meta, blocks = readers.READERS[suffix](path, warn)
     if not blocks and not meta:
         raise ReadError("file has no text")
-    record = build_record(rel, meta, blocks, shown, warn)
+    record = build_record(rel, meta, blocks, shown)
     records = [record]
     if record.kind == "kennisrotonde":
         records += derived_literature(record, warn)
@@ -197,7 +197,7 @@ def _records_from_table(reader, path: Path, rel: PurePosixPath, shown: str, warn
             fields["id"] = f"{rel.with_suffix('').as_posix()}/{slugify(str(base))}"
         try:
             blocks = [Block(text=readers.clean(body))] if body.strip() else []
-            record = build_record(rel, fields, blocks, where, warn)
+            record = build_record(rel, fields, blocks, where)
         except ReadError as exc:
             result.problems.append(Problem(shown, exc.message, line))
             continue

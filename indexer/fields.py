@@ -131,8 +131,7 @@ def normalise_fields(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_record(rel: PurePath, meta: dict[str, Any], blocks: list[Block], source: str,
-                 warn: list[str]) -> Record:
+def build_record(rel: PurePath, meta: dict[str, Any], blocks: list[Block], source: str) -> Record:
     kind = kind_for(rel, meta)
     fields = normalise_fields(meta)
     fields.pop("kind", None)
