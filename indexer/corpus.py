@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class FileInfo:
+    """A file of the index: its path relative to the corpus root (NFC), SHA-256 of its bytes, size in
+    bytes and the ids of the records read from it (what incremental builds compare)."""
+
     path: str
     sha256: str
     size: int
@@ -35,6 +38,9 @@ class FileInfo:
 
 @dataclass
 class CorpusRead:
+    """What ``read_corpus`` found in one folder: records, problems (errors skip a file or row, warnings
+    do not), files skipped by rule, the files read, and the folder's ``thesaurus.yaml`` if any."""
+
     root: Path
     records: list[Record] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -48,6 +54,7 @@ class CorpusRead:
 
 
 def file_digest(path: Path) -> tuple[str, int]:
+    """(SHA-256 hex digest, size in bytes) of a file, read in 1 MB chunks. Raises OSError."""
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:

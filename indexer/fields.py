@@ -33,11 +33,14 @@ REQUIRED = {"expert": ("name",), "themegroup": ("name",), "literature": ("title"
             "product": ("title",), "kennisrotonde": ("question",), "report": ()}
 
 def slugify(text: str) -> str:
+    """An ASCII id part: "Coach digitale didactiek" -> "coach-digitale-didactiek" ("x" when empty)."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"
 
 
 def kind_for(rel: PurePath, meta: dict[str, Any]) -> str:
+    """The record kind: ``kind`` in the fields, else the first folder (``FOLDER_KINDS``), else report.
+    Raises ReadError (field 'kind') for an unknown declared kind."""
     declared = meta.get("kind")
     if declared is not None:
         value = str(declared).strip().lower()
@@ -132,6 +135,9 @@ def normalise_fields(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_record(rel: PurePath, meta: dict[str, Any], blocks: list[Block], source: str) -> Record:
+    """A checked record from a file's (or row's) fields and text blocks. The id is the ``id`` field or
+    the path without extension; the title the ``title``/``name`` field, else the first heading, else
+    the file name. Raises ReadError naming the field for a bad or missing required field."""
     kind = kind_for(rel, meta)
     fields = normalise_fields(meta)
     fields.pop("kind", None)

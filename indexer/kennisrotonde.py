@@ -53,6 +53,7 @@ def parse_source_line(line: str) -> dict[str, Any]:
 
 
 def kennisrotonde_parts(record: Record) -> tuple[dict[str, str], list[str]]:
+    """({section key: text} for the known sections, the source lines under 'Geraadpleegde bronnen')."""
     sections: dict[str, list[str]] = {}
     for block in record.blocks:
         key = KR_SECTIONS.get((block.heading or "").strip().lower().rstrip(":"))
@@ -68,6 +69,8 @@ def kennisrotonde_parts(record: Record) -> tuple[dict[str, str], list[str]]:
 
 
 def derived_literature(answer: Record, warn: list[str]) -> list[Record]:
+    """One literature record per source line of a Kennisrotonde answer, linked both ways (cites /
+    cited_by); sets the answer's ``short_answer``; a missing section is a warning in ``warn``."""
     texts, sources = kennisrotonde_parts(answer)
     missing = [name for name, key in (("Kort antwoord", "short_answer"), ("Toelichting", "explanation"),
                                       ("Geraadpleegde bronnen", "sources")) if key not in texts]
