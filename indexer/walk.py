@@ -1,7 +1,8 @@
 """The file walk over a corpus folder: every file is either handed to a reader or listed with a reason.
 
 - hidden (``.``/``_``) files and folders, unknown extensions: skipped by rule (``skipped``);
-- symbolic links: a link to a file is read as that file; a link that points nowhere or into a loop
+- symbolic links: a link to a file outside the corpus is read as that file (one inside is listed, not
+  read twice); a link that points nowhere or into a loop
   (``a.md -> b.md -> a.md``) is reported; a linked folder is followed once, unless its target is
   already part of the walk (a loop, or a second way into a folder of the corpus), then it is reported;
 - a folder that cannot be listed and a name that is not valid UTF-8 are reported, the rest walked on;
@@ -151,6 +152,9 @@ def _link(path: Path, rel: PurePosixPath, parts: list[str], visited: set[str]) -
         yield from _walk_dir(path, parts, visited)
         return
     if target.is_file():
+        if any(_is_within(v, str(target)) for v in visited):
+            yield Entry(path, rel, f"link to a file already in the corpus ({os.readlink(path)}); not read twice")
+            return
         yield _file(path, rel)
         return
     yield Entry(path, rel, "link to something that is not a file or folder")

@@ -513,11 +513,18 @@ def test_15_symlink_loops_are_reported_linked_folder_not_indexed_twice(tmp_path)
     os.symlink("..", corpus / "rapporten" / "omhoog", target_is_directory=True)   # a folder loop
     outside = md(tmp_path / "elders", "extra.md", {"title": "Buiten"}, "Een verslag van buiten de map.")
     os.symlink(outside.parent, corpus / "extern", target_is_directory=True)           # followed once
+    os.symlink("gewoon.md", corpus / "rapporten" / "alias.md")                        # the same file again
+    los = md(tmp_path / "ergens", "los.md", {"title": "Los"}, "Een los verslag.")
+    os.symlink(los, corpus / "rapporten" / "los.md")                                  # a file from elsewhere
+    os.symlink(outside, corpus / "rapporten" / "extra.md")                            # reached via extern/ too
     read = read_corpus(corpus)
     loops = {p.path for p in read.errors if "loop" in p.message}
     assert loops == {"rapporten/lus.md", "rapporten/a.md", "rapporten/b.md", "rapporten/omhoog"}
     assert any(s.startswith("gedeeld:") and "already in the corpus" in s for s in read.skipped)
-    assert sorted(by_id(read)) == ["experten/a-jansen", "extern/extra", "rapporten/gewoon", "themagroepen/hybride"]
+    for name in ("rapporten/alias.md", "rapporten/extra.md"):
+        assert any(s.startswith(name + ":") and "already in the corpus" in s for s in read.skipped), read.skipped
+    assert sorted(by_id(read)) == ["experten/a-jansen", "extern/extra", "rapporten/gewoon", "rapporten/los",
+                                   "themagroepen/hybride"]
 
 
 def test_15_cli_on_a_corpus_with_loops_ends_cleanly(tmp_path):
