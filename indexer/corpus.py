@@ -127,8 +127,9 @@ def _read_file(path: Path, rel: PurePosixPath, shown: str,
         log.exception("unexpected error reading %s", shown)
         result.problems.append(Problem(shown, f"could not be read: {exc.__class__.__name__}: {exc}"))
         return None, []
-    for message in warn:
-        result.problems.append(Problem(shown, message, level="warning"))
+    for message in warn:  # a text, or (text, line) where a reader knows the line
+        text, line = message if isinstance(message, tuple) else (message, None)
+        result.problems.append(Problem(shown, text, line, level="warning"))
     info = FileInfo(shown, digest, size)
     result.files.append(info)
     return info, records

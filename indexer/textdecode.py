@@ -25,8 +25,9 @@ MAX_STRAY_SHARE = 0.05   # at most 1 bad byte per 20 valid multi-byte characters
 MAX_LINES_NAMED = 5
 
 
-def decode_text(data: bytes, warnings: list[str]) -> str:
-    """Decode a text file's bytes; append a message to ``warnings`` whenever something was assumed.
+def decode_text(data: bytes, warnings: list) -> str:
+    """Decode a text file's bytes; append a message to ``warnings`` whenever something was assumed
+    (``(message, line)`` when the first line concerned is known).
 
     Returns the text without a byte-order mark. Never raises for any input (latin-1 decodes every byte).
     """
@@ -67,8 +68,8 @@ def _mostly_utf8(data: bytes, warnings: list[str]) -> str | None:
     lines = sorted({text.count("\n", 0, i) + 1 for i in stray})
     shown = ", ".join(map(str, lines[:MAX_LINES_NAMED])) + (" …" if len(lines) > MAX_LINES_NAMED else "")
     fixed = data.decode("utf-8", errors="schakel-stray-byte")
-    warnings.append(f"not valid UTF-8: {len(stray)} stray byte(s) on line {shown}; read as UTF-8 with "
-                    "each stray byte read as cp1252")
+    warnings.append((f"not valid UTF-8: {len(stray)} stray byte(s) on line {shown}; read as UTF-8 with "
+                     "each stray byte read as cp1252", lines[0]))
     return fixed
 
 

@@ -385,6 +385,7 @@ def test_10_utf8_with_one_stray_byte_keeps_its_utf8_text(tmp_path):
     assert "Zie de cao’s van 2024." in rec.body               # only the stray byte read differently
     warning = problem(read, "rapporten/notulen.txt")
     assert warning.level == "warning" and "line 5" in warning.message and "UTF-8" in warning.message
+    assert warning.line == 5
 
 
 @pytest.mark.parametrize("encoding,bom", [("utf-16-le", "\ufeff"), ("utf-16-be", "\ufeff"), ("utf-8", "\ufeff"),
