@@ -1,8 +1,8 @@
 """File readers, one per format in CORPUS_FORMAT.md, dispatched by extension (``READERS``).
 
 Each document reader takes ``(path, warnings)`` and returns ``(meta, blocks)``: front-matter-like
-fields and the text as blocks with headings and page numbers; it appends a message (or ``(message, line)``) to ``warnings``
-for anything it assumed. The table reader (``TABLE_READERS``, CSV) returns one
+fields and the text as blocks with headings and page numbers; it appends a message (or
+``(message, line)``) to ``warnings`` for anything it assumed. The table reader (``TABLE_READERS``, CSV) returns one
 ``(fields, line, error)`` per row instead. Readers raise :class:`ReadError` with a message (and the
 line, where known); the formats themselves live in ``pdftext``, ``docxtext``, ``htmltext``,
 ``csvrows``, ``frontmatter`` and ``textdecode``.
