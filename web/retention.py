@@ -78,7 +78,7 @@ def install(app: Flask, store) -> PurgeSchedule | None:
         raise InvalidInput(f"PURGE_INTERVAL_HOURS={hours!r} is not a number", field="PURGE_INTERVAL_HOURS") from None
     if hours <= 0:
         return None
-    key = str(store.path.resolve())
+    key = str(store.path.resolve()) if store.path is not None else store.db.url  # SQLite file or PostgreSQL
     with _lock:
         running = _running.get(key)
         if running is not None and running.thread.is_alive() and not running._stop.is_set():
