@@ -120,6 +120,7 @@ class Setting:
 
     @property
     def env(self) -> str:
+        """The environment variable of this setting: ``SCHAKEL_<NAME>``."""
         return "SCHAKEL_" + self.name.upper()
 
 
@@ -134,8 +135,15 @@ SETTINGS: list[Setting] = [
     Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
             "above it an HNSW graph is built.", _int),
-    Setting("retention_days", 180, "Days a consented intake question or follow-up request is kept "
-            "before `schakel purge` deletes it.", _int),
+    Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
+            "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
+            _int),
+    Setting("purge_interval_hours", 24, "Hours between the server's own retention purges, the first at start-up; "
+            "0 switches them off (then run `schakel purge` from cron or a systemd timer).", _count),
+    Setting("session_idle_seconds", 8 * 3600, "A signed-in session ends after this many seconds without a "
+            "request.", _int),
+    Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
+            "however active.", _int),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),
@@ -172,6 +180,11 @@ SETTINGS: list[Setting] = [
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}
+
+#: Account roles of the web app: a connector (schakelaar) sees the intake inbox, the tussenring the coverage
+#: dashboard, an admin everything. Defined here, the one module every layer imports, so `schakel user`
+#: can offer them without importing the web app.
+ROLES = ("connector", "tussenring", "admin")
 
 
 class Config(Mapping[str, Any]):
@@ -210,9 +223,12 @@ class Config(Mapping[str, Any]):
         return f"Config({shown})"
 
     def source(self, name: str) -> str:
+        """Where the value of setting NAME came from (default, file, environment, ...)."""
         return self._sources[name]
 
     def replace(self, **values: Any) -> "Config":
+        """A copy with VALUES replaced (converted and checked like any other source). Raises InvalidInput for a bad
+        value."""
         new, sources = dict(self._values), dict(self._sources)
         for name, raw in values.items():
             new[name] = convert(name, raw, "replace()")

@@ -107,7 +107,7 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch,
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
     if watch:
         return _watch(folders, cfg, rebuild, as_json, debounce)
-    report = build_index(folders, rebuild=rebuild, on_stage=None if as_json else lambda s: None, config=cfg)
+    report = build_index(folders, rebuild=rebuild, config=cfg)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -248,6 +248,20 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def _log_security_events() -> None:
+    """The server's security events (web.seclog: logins, logouts, 401/403/429, account changes) all go to
+    stderr with a timestamp, also the INFO ones that the quiet default output leaves out."""
+    security = logging.getLogger("web.security")
+    if any(getattr(h, "_schakel_security", False) for h in security.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._schakel_security = True
+    security.addHandler(handler)
+    security.setLevel(logging.INFO)
+    security.propagate = False
+
+
 def check_package_data() -> None:
     """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
     built-in thesaurus, the specifics lexicon) is missing or unreadable."""
@@ -276,6 +290,7 @@ def serve_cmd(home, host, port, threads):
     cfg = config_for(home=home, host=host, port=port, threads=threads)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    _log_security_events()
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
     # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",

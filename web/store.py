@@ -32,14 +32,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from indexer.errors import InvalidInput, NotFound
+from indexer.settings import ROLES
 
 from .db import Database
 from .migrations import migrate
 from .passwords import MAX_PASSWORD_CHARS, check_password
-from .scrub import EMAIL, scrub  # noqa: F401  (scrub is imported from here by older callers)
+from .scrub import EMAIL, scrub
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-ROLES = ("connector", "tussenring", "admin")
 #: Row ids are SQLite INTEGERs (signed 64 bit); anything outside is no row (and would overflow sqlite3).
 MAX_ROW_ID = 2**63 - 1
 _hasher = PasswordHasher()
@@ -291,11 +291,13 @@ class AppStore:
         if not concepts:
             return []
         wanted = set(concepts)
-        scored = []
+        scored, own = [], None
         for r in self.db.query("SELECT question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
             shared = wanted & set(json.loads(r["concepts"] or "[]"))
-            if shared and r["question"] != scrub(question):
-                scored.append((len(shared), r["created"], r["question"]))
+            if shared:
+                own = scrub(question[:4100]) if own is None else own  # once per call, not once per row
+                if r["question"] != own:
+                    scored.append((len(shared), r["created"], r["question"]))
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return [{"question": q, "source": "eerdere vraag", "date": created[:10]} for _, created, q in scored[:limit]]
 
