@@ -163,8 +163,9 @@ SETTINGS: list[Setting] = [
             "request.", _count),
     Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
             "however active.", _count),
-    Setting("purge_interval_hours", None, "Hours between the server's own retention purges (web/retention.py; "
-            "default 24, test apps none); 0 switches them off (then run `schakel purge` from cron).", _hours),
+    Setting("purge_interval_hours", 24.0, "Hours between the server's own retention purges (web/retention.py; "
+            "test apps run none unless it is set); 0 switches them off (then run `schakel purge` from cron).",
+            _hours),
     Setting("database_url", None, "App database (accounts, intakes, follow-ups, notes, feedback). Default: "
             "SQLite in HOME/app.db; 'postgresql://USER:PASSWORD@HOST/DB' (psycopg 3) to share it between machines.",
             _database_url),

@@ -66,7 +66,8 @@ class PurgeSchedule:
 
 
 def install(app: Flask, store) -> PurgeSchedule | None:
-    """Check the retention setting and start the schedule for ``store`` (once per database per process)."""
+    """Check the retention setting and start the schedule for ``store``; returns it (also kept in
+    ``app.extensions["schakel_purge"]``), or None when switched off."""
     from .sessions import ABSOLUTE_SECONDS
 
     days = retention_days(app.config)
@@ -82,12 +83,12 @@ def install(app: Flask, store) -> PurgeSchedule | None:
     if hours <= 0:
         return None
     key = str(store.path.resolve()) if store.path is not None else store.db.url  # SQLite file or PostgreSQL
-    with _lock:
-        running = _running.get(key)
-        if running is not None and running.thread.is_alive() and not running._stop.is_set():
-            return running
-        schedule = PurgeSchedule(store, days, hours * 3600,
-                                 int(app.config.get("SESSION_ABSOLUTE_SECONDS") or ABSOLUTE_SECONDS))
+    schedule = PurgeSchedule(store, days, hours * 3600,
+                             int(app.config.get("SESSION_ABSOLUTE_SECONDS") or ABSOLUTE_SECONDS))
+    with _lock:  # one schedule per database per process: a newer app replaces the older one's
+        previous = _running.pop(key, None)
+        if previous is not None:
+            previous.stop()
         _running[key] = schedule
         schedule.thread.start()
     app.extensions["schakel_purge"] = schedule
