@@ -19,7 +19,7 @@ export SCHAKEL_HOME
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=77"
 
 # torch 2.13.0 is a CPU build on local disk here; a plain `pip install torch` would pull CUDA (GBs).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

@@ -63,6 +63,13 @@ def _count(value: Any) -> int:
     return number
 
 
+def _hours(value: Any) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more hours: {value!r}")
+    return number
+
+
 def _storage_uri(value: Any) -> str:
     text = str(value).strip()
     if not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S*", text):
@@ -152,6 +159,13 @@ SETTINGS: list[Setting] = [
     Setting("login_rate", "10/300", "Failed login attempts allowed per client address and per account as "
             "COUNT/SECONDS; more failures wait longer (twice as many per 12 windows, four times per 288).",
             _rate),
+    Setting("session_idle_seconds", 8 * 3600, "A signed-in session ends after this many seconds without a "
+            "request.", _count),
+    Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
+            "however active.", _count),
+    Setting("purge_interval_hours", 24.0, "Hours between the server's own retention purges (web/retention.py; "
+            "test apps run none unless it is set); 0 switches them off (then run `schakel purge` from cron).",
+            _hours),
     Setting("database_url", None, "App database (accounts, intakes, follow-ups, notes, feedback). Default: "
             "SQLite in HOME/app.db; 'postgresql://USER:PASSWORD@HOST/DB' (psycopg 3) to share it between machines.",
             _database_url),

@@ -218,6 +218,32 @@ def probe_database_url(home, pre, env, mp):
     return Path(app.extensions["schakel"].store.db.url).name
 
 
+def probe_session_idle_seconds(home, pre, env, mp):
+    return _serve(pre, env, mp)[0].permanent_session_lifetime.total_seconds()
+
+
+def probe_session_absolute_seconds(home, pre, env, mp):
+    from web.sessions import lifetimes
+
+    app = _serve(pre, env, mp)[0]
+    with app.test_request_context("/"):
+        return lifetimes()[1]
+
+
+def probe_purge_interval_hours(home, pre, env, mp):
+    from web import retention
+
+    def stop_all():
+        for schedule in list(retention._running.values()):
+            schedule.stop()
+    stop_all()
+    try:
+        schedule = _serve(pre, env, mp)[0].extensions.get("schakel_purge")
+        return schedule.interval / 3600 if schedule else 0
+    finally:
+        stop_all()
+
+
 #: setting -> (value to set, probe, what the probe sees with that value, what it sees by default)
 CASES = {
     "embedder": ("hash:64", probe_embedder, "hash:64", None),
@@ -238,6 +264,9 @@ CASES = {
     "login_rate": ("2/300", probe_login_rate, 2, 10),
     "trusted_proxies": ("1", probe_trusted_proxies, "10.1.2.3", "127.0.0.1"),
     "ratelimit_storage": ("memory://?probe=1", probe_ratelimit_storage, "memory://?probe=1", "memory://"),
+    "session_idle_seconds": ("600", probe_session_idle_seconds, 600, 8 * 3600),
+    "session_absolute_seconds": ("900", probe_session_absolute_seconds, 900, 12 * 3600),
+    "purge_interval_hours": ("2", probe_purge_interval_hours, 2, 24),
     "database_url": ("sqlite:///{home}/gedeeld.db", probe_database_url, "gedeeld.db", "app.db"),
     "smtp_host": ("mail.example.org", probe_mail("host"), "mail.example.org", None),
     "smtp_port": ("587", probe_mail("port"), 587, 25),

@@ -91,8 +91,7 @@ class Database:
         if self.dialect == "sqlite":
             conn = sqlite3.connect(self.url, timeout=15, check_same_thread=False, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA foreign_keys=ON")  # per connection; WAL mode is kept in the file (wal_mode())
             return conn
         import psycopg
         from psycopg.rows import dict_row
@@ -102,6 +101,12 @@ class Database:
         except psycopg.OperationalError as exc:
             raise InvalidInput(f"database_url {redact(self.url)}: cannot connect: {str(exc).strip()}",
                                field="database_url") from exc
+
+    def wal_mode(self) -> None:
+        """SQLite: switch the file to write-ahead logging (readers never wait for the writer). The mode is
+        stored in the file, so it is set once when the store opens, not on every connection."""
+        if self.dialect == "sqlite":
+            self.conn.execute("PRAGMA journal_mode=WAL")
 
     def close(self) -> None:
         """Close this thread's connection; the next use opens a new one."""

@@ -82,7 +82,7 @@ def install(app: Flask, store) -> PurgeSchedule | None:
         raise InvalidInput(f"PURGE_INTERVAL_HOURS={hours!r} is not a number", field="PURGE_INTERVAL_HOURS") from None
     if hours <= 0:
         return None
-    key = str(store.path.resolve())
+    key = str(store.path.resolve()) if store.path is not None else store.db.url  # SQLite file or PostgreSQL
     schedule = PurgeSchedule(store, days, hours * 3600,
                              int(app.config.get("SESSION_ABSOLUTE_SECONDS") or ABSOLUTE_SECONDS))
     with _lock:  # one schedule per database per process: a newer app replaces the older one's

@@ -74,6 +74,7 @@ class AppStore:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _create_private(self.path)
+        self.db.wal_mode()
         migrate(self.db)
 
     @classmethod
