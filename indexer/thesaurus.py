@@ -1,27 +1,35 @@
 """The domain thesaurus: concepts with labels, synonyms, broader and related concepts.
 
-The built-in thesaurus is ``corpus/thesaurus.yaml`` of this repository. A
-corpus may add a ``thesaurus.yaml`` at its root and a user may add one more
-file (setting ``thesaurus``); later files add concepts or extend existing ones
-(synonyms and links are merged, label and definition replaced).
+The built-in thesaurus is ``indexer/data/thesaurus.yaml``, package data found
+through ``importlib.resources``, so an installed wheel has it as much as a
+source checkout (the demo corpus' ``corpus/thesaurus.yaml`` is a link to it). A
+missing or unreadable built-in thesaurus is an error (``InstallationBroken``),
+never a silent build without concepts. A corpus may add a ``thesaurus.yaml`` at
+its root and a user may add one more file (setting ``thesaurus``); later files
+add concepts or extend existing ones (synonyms and links are merged, label and
+definition replaced).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-from .errors import InvalidInput
+from .errors import InstallationBroken, InvalidInput
 
-BUILTIN = Path(__file__).resolve().parent.parent / "corpus" / "thesaurus.yaml"
+BUILTIN: Traversable | Path = files("indexer").joinpath("data", "thesaurus.yaml")
 GROUPS = ("didactiek", "toetsing", "begeleiding", "ict", "professionalisering", "organisatie", "werkveld",
           "inclusie", "internationalisering", "onderzoek", "curriculum", "samenwerking")
 
 
 @dataclass
 class Concept:
+    """A thesaurus concept: label, group (a theme such as those in ``GROUPS``), definition, synonyms, and the ids of broader, related
+    and organisation concepts."""
     id: str
     label: str
     group: str = ""
@@ -32,9 +40,11 @@ class Concept:
     organisation: list[str] = field(default_factory=list)
 
     def terms(self) -> list[str]:
+        """The label and the synonyms: the words that name the concept in text."""
         return [self.label] + self.synonyms
 
     def embed_text(self) -> str:
+        """The text whose embedding represents the concept: label, definition and up to eight synonyms."""
         syn = ", ".join(self.synonyms[:8])
         return f"{self.label}. {self.definition} {syn}".strip()
 
@@ -49,7 +59,9 @@ def _list(value, where: str, name: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def load_file(path: Path) -> list[Concept]:
+def load_file(path: Path | Traversable) -> list[Concept]:
+    """The concepts of one thesaurus YAML file; ``InvalidInput`` naming the file (and line) when it cannot
+    be read or is not a thesaurus."""
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
@@ -58,6 +70,8 @@ def load_file(path: Path) -> list[Concept]:
         raise InvalidInput(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}", field="thesaurus") from None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read: {exc.strerror}", field="thesaurus") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: is not UTF-8 text", field="thesaurus") from None
     if data is None:
         return []
     items = data.get("concepts") if isinstance(data, dict) else data
@@ -84,6 +98,8 @@ def load_file(path: Path) -> list[Concept]:
 
 
 def merge(layers: Iterable[list[Concept]]) -> dict[str, Concept]:
+    """Concepts by id from LAYERS, later layers over earlier ones: label, definition and group replaced, synonyms
+    and links added. Links to unknown concepts (and to the concept itself) are dropped."""
     merged: dict[str, Concept] = {}
     for layer in layers:
         for c in layer:
@@ -105,11 +121,29 @@ def merge(layers: Iterable[list[Concept]]) -> dict[str, Concept]:
     return merged
 
 
+def builtin() -> list[Concept]:
+    """The built-in thesaurus' concepts.
+
+    Raises ``InstallationBroken`` when the package data file is missing, unreadable or not a
+    thesaurus: Schakel without its thesaurus finds no concepts, asks no general question and has no
+    coverage, so it must not start that way."""
+    try:
+        if not BUILTIN.is_file():
+            raise InstallationBroken(f"the built-in thesaurus {BUILTIN} is missing: this Schakel installation is "
+                                     "incomplete (reinstall it; the file ships as package data of 'indexer')",
+                                     field="thesaurus")
+        return load_file(BUILTIN)
+    except InvalidInput as exc:
+        raise InstallationBroken(f"the built-in thesaurus is unusable: {exc.message}", field="thesaurus") from None
+
+
 def load(extra: Iterable[Path] = ()) -> dict[str, Concept]:
-    layers = []
-    if BUILTIN.is_file():
-        layers.append(load_file(BUILTIN))
-    seen = {BUILTIN.resolve()} if BUILTIN.is_file() else set()
+    """The built-in thesaurus merged with the ``extra`` files in order (see the module docstring).
+
+    Raises ``InstallationBroken`` for a missing or broken built-in file, ``InvalidInput`` for a broken
+    extra file."""
+    layers = [builtin()]
+    seen = {Path(str(BUILTIN)).resolve()}
     for path in extra:
         path = Path(path)
         if path.resolve() in seen:
@@ -120,6 +154,8 @@ def load(extra: Iterable[Path] = ()) -> dict[str, Concept]:
 
 
 def depth(concepts: dict[str, Concept], cid: str, _seen: frozenset = frozenset()) -> int:
+    """Number of broader steps from concept CID to the top of the hierarchy (longest path; 0 for a top concept or
+    an unknown id; cycles are cut)."""
     c = concepts.get(cid)
     if c is None or not c.broader or cid in _seen:
         return 0

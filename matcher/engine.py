@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
@@ -49,8 +50,12 @@ class Engine:
     """
 
     def __init__(self, home: str | os.PathLike | None = None, embedder: str | Embedder | None = None,
-                 verify: bool = True):
-        self.home = Home(settings.home(home))
+                 verify: bool = True, config: settings.Config | None = None):
+        """``config``: the resolved settings (indexer.settings.resolve); without it they are resolved
+        for ``home``. Explicit ``home`` and ``embedder`` win over the config's."""
+        self.config = config if config is not None else settings.resolve({"home": home})
+        self.home = Home(Path(home).expanduser() if home is not None else self.config.home)
+        embedder = embedder if embedder is not None else self.config.embedder
         self._embedder_spec = embedder
         self._embedder: Embedder | None = embedder if isinstance(embedder, Embedder) else None
         self._lock = threading.Lock()
@@ -117,6 +122,13 @@ class Engine:
         return null
 
     # --- matching ----------------------------------------------------------
+    def validate(self, question, answers=None) -> tuple[str, dict[str, str]]:
+        """The question and answers checked and normalised as ``match`` does (``query.checked_input``);
+        raises ``InvalidInput`` naming the field."""
+        question, answers, _, _ = checked_input(question, answers, None, None, self.config.max_question_chars,
+                                                self.config.top)
+        return question, answers
+
     def match(self, question, top: int | None = None, answers: dict | None = None, level: int | None = None,
               options: Options | None = None, clarify: bool = True) -> MatchResult:
         """Match a practice question to records of every kind.
@@ -130,7 +142,8 @@ class Engine:
         or ``EmbedderMismatch`` when the index cannot be used.
         """
         t0 = time.perf_counter()
-        question, answers, top, level = checked_input(question, answers, top, level)
+        question, answers, top, level = checked_input(question, answers, top, level,
+                                                      self.config.max_question_chars, self.config.top)
         q = Query(question, answers, top, level, options or BASELINES["full"])
         index = self.index()
         t1 = time.perf_counter()

@@ -13,26 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .knobs import K, relation_weights
 from .loaded import LoadedIndex
 
-# p(d|e): how much a linked record's score says about this one, by (kind, relation).
-RELATION_WEIGHTS = {
-    ("expert", "member_of"): 0.30,      # expert -> theme group
-    ("expert", "contact_of"): 0.40,     # expert is the contact of a theme group
-    ("expert", "author_of"): 0.40,      # expert wrote a report, product or answer
-    ("expert", "mentioned_in"): 0.20,   # expert is named in a document
-    ("themegroup", "made"): 0.35,       # group -> its products
-    ("themegroup", "contact"): 0.30,    # group -> contact expert
-    ("themegroup", "has_member"): 0.25, # group <- member experts
-    ("product", "made_by"): 0.30,
-    ("literature", "cited_by"): 0.35,
-    ("literature", "same_as_of"): 1.0,  # the corpus record takes its derived twin's evidence
-    ("kennisrotonde", "cites"): 0.15,
-}
-INACTIVE_FACTOR = 0.8   # unavailable expert / stopped group: below an active one with up to 25% less evidence
-SPREAD_POWER = 0.5      # p(e|d) normalisation: a document associated with n records of a kind lends 1/n**0.5
-PRIOR_SPAN = 2.0        # a record may span twice the median number of concepts before its prior drops
-DOC_CAP = 0.5           # most one linked record adds before halving (fused scores run 0..~1.5)
+# p(d|e): how much a linked record's score says about this one, by (kind, relation): the knobs link_*.
 
 
 def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
@@ -44,19 +28,20 @@ def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float,
     """Per record with links: (row, [(neighbour row, association weight, neighbour id)]).
 
     Model 2's association a(d, e) (Balog, Azzopardi & De Rijke 2006) by kind of relation
-    (``RELATION_WEIGHTS``: author, maker, member, mention, ...). A record linked to the same
+    (``knobs.relation_weights``, the knobs ``link_*``: author, maker, member, mention, ...). A record linked to the same
     neighbour by several relations (member and contact of one group) keeps the strongest one:
     one document is one piece of evidence. Each weight is then divided by the neighbour's spread,
-    (number of records of this kind it is associated with) ** ``SPREAD_POWER``: the document-
+    (number of records of this kind it is associated with) ** knob ``link_spread_power``: the document-
     centric normalisation p(e|d) of Model 2 (for documents; experts and groups pass their
     evidence on whole), so a report that mentions fourteen people lends each
     of them less than a product made by one.
     """
+    weights = relation_weights()
     best: dict[int, dict[int, tuple[float, str]]] = {}
     for row, edges in index.neighbour_rows:
         kind = index.record_list[row].kind
         for o, rel, oid in edges:
-            w = RELATION_WEIGHTS.get((kind, rel), 0.0)
+            w = weights.get((kind, rel), 0.0)
             if w and w > best.setdefault(row, {}).get(o, (0.0, ""))[0]:
                 best[row][o] = (w, oid)
     spread: dict[tuple[int, str], int] = {}
@@ -75,20 +60,20 @@ def _spread(index: LoadedIndex, spread: dict[tuple[int, str], int], o: int, kind
     # people and groups pass on what they are about whole; a document shares it among its candidates
     if index.record_list[o].kind in PEOPLE_KINDS:
         return 1.0
-    return spread[(o, kind)] ** SPREAD_POWER
+    return spread[(o, kind)] ** K.link_spread_power
 
 
 def document_prior(index: LoadedIndex) -> np.ndarray:
     """p(d) per record row, 0..1: 1 for a record about a few topics, lower for a hub that spans many.
 
-    prior = min(1, (PRIOR_SPAN * median concepts per record / the record's concepts) ** 0.5); a
+    prior = min(1, (doc_prior_span * median concepts per record / the record's concepts) ** 0.5); a
     long report touching eighty thesaurus concepts in a corpus whose median record has seven gets
     about 0.4. The prior weighs what a record lends to linked people and groups, not its own rank.
     """
     counts = np.array([len(index.record_concepts(r.id)) for r in index.record_list], np.float32)
     if not len(counts):
         return counts
-    typical = max(1.0, float(np.median(counts))) * PRIOR_SPAN
+    typical = max(1.0, float(np.median(counts))) * K.doc_prior_span
     return np.minimum(1.0, np.sqrt(typical / np.maximum(counts, 1.0))).astype(np.float32)
 
 
@@ -97,7 +82,7 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     record id -> ids of the linked records that added to it).
 
     score(e) = own(e) + strength * sum_i 0.5**i * c_i over the four largest contributions
-    c = min(DOC_CAP, a(d, e) * p(d) * own(d)) of linked records d (``weighted_links``,
+    c = min(link_doc_cap, a(d, e) * p(d) * own(d)) of linked records d (``weighted_links``,
     ``document_prior``); ``own`` are the records' fused scores (0..~1.5). The cap keeps one
     document from carrying a candidate on its own; the halving keeps many weak links from beating
     one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
@@ -107,11 +92,11 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     via: dict[str, list[str]] = {}
     prior = document_prior(index)
     for row, edges in weighted_links(index):
-        contrib = [(min(DOC_CAP, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges if own[o] > 0]
+        contrib = [(min(K.link_doc_cap, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges if own[o] > 0]
         if not contrib:
             continue
         contrib.sort(reverse=True)
-        add = sum(c * (0.5 ** i) for i, (c, _) in enumerate(contrib[:4]))
+        add = sum(c * (K.link_decay ** i) for i, (c, _) in enumerate(contrib[:K.link_max]))
         final[row] += strength * add
         via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
     return final, via
@@ -119,20 +104,18 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
 
 def availability(index: LoadedIndex, scores: np.ndarray) -> np.ndarray:
     """Scores with unavailable experts and stopped theme groups (``LoadedIndex.inactive_rows``)
-    multiplied by ``INACTIVE_FACTOR``, after all evidence is in: they stay findable, but an active
+    multiplied by knob ``inactive_factor``, after all evidence is in: they stay findable, but an active
     record with comparable evidence ranks above them."""
     rows = index.inactive_rows
     if not len(rows):
         return scores
     out = scores.copy()
-    out[rows] *= INACTIVE_FACTOR
+    out[rows] *= K.inactive_factor
     return out
 
 
 PEOPLE_KINDS = ("expert", "themegroup")
 SUPPORTED_KINDS = ("expert", "themegroup", "literature", "product")   # measured: kr and reports do not gain
-DOC_DEPTH = 8
-SUPPORT_CANDIDATES = 400
 
 
 def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
@@ -140,7 +123,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     documents that share their concepts, even without an explicit link (an adviser on learning
     analytics supports a question whose best answer is about early warning from study-progress data).
 
-    bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / DOC_DEPTH over the top documents d, where s_d
+    bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / support_doc_depth over the top documents d, where s_d
     is the document's own score (so weak documents give little) and cos the idf-weighted cosine of
     the two concept sets (so a record with many concepts gets no free ride).
     """
@@ -150,27 +133,24 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     docs = np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0]
     if not len(docs):
         return out
-    top = docs[np.argsort(-scores[docs])[:DOC_DEPTH]]
+    top = docs[np.argsort(-scores[docs])[:K.support_doc_depth]]
     best = float(scores[top[0]])
     if best <= 0:
         return out
     profile = np.zeros(len(index.concepts), np.float32)
     for d in top:
-        if scores[d] >= 0.5 * best:
+        if scores[d] >= K.support_doc_share * best:
             profile += float(scores[d]) * index.record_concept_vector(int(d))
     if not profile.any():
         return out
     supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
-    if len(supported) > SUPPORT_CANDIDATES:  # large corpora: only the records already in the running
-        supported = supported[np.argsort(-scores[supported])[:SUPPORT_CANDIDATES]]
+    if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
+        supported = supported[np.argsort(-scores[supported])[:K.support_candidates]]
     if not len(supported):
         return out
     matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])
-    out[supported] = strength * (matrix @ profile) / DOC_DEPTH
+    out[supported] = strength * (matrix @ profile) / K.support_doc_depth
     return out
-
-
-CORE_MIN_LEXICAL = 0.8
 
 
 def uncovered_concepts(index: LoadedIndex, hits: list) -> list:
@@ -182,7 +162,7 @@ def uncovered_concepts(index: LoadedIndex, hits: list) -> list:
     mentions the topic does not count. When knowledge exists but no expert covers the core,
     Schakel says so instead of presenting the nearest expert as a match.
     """
-    core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
+    core = [h for h in hits[:2] if h.lexical >= K.core_min_lexical]
     if not core:
         return []
     covered = index.expert_concepts

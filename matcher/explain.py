@@ -94,27 +94,12 @@ def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, scor
         if o in via and o not in seen_links:
             seen_links.add(o)
             linked.append((index.records[o].title, rel))
-    status = status_of(rec)
+    status = rec.status
     expertise = expertise_hits(rec, marks.query_stems, marks.concept_stems) if rec.kind == "expert" else []
     return Match(id=rec.id, kind=rec.kind, title=rec.title, score=score,
                  why=why(rec, concepts, terms, expertise, linked, status), url=rec.url,
                  passages=passages, concepts=concepts, terms=terms, status=status,
                  details=details(rec), via=list(via))
-
-
-def status_of(rec: RecordInfo) -> str | None:
-    """Dutch status line of an unavailable expert or a stopped, starting or full theme group; else None."""
-    if rec.kind == "expert" and rec.fields.get("available") is False:
-        return "niet beschikbaar"
-    if rec.kind == "themegroup":
-        st = rec.fields.get("status")
-        if st == "gestopt":
-            return "gestopt"
-        if st == "in oprichting":
-            return "in oprichting"
-        if rec.fields.get("open") is False:
-            return "vol: neemt geen nieuwe leden aan"
-    return None
 
 
 def details(rec: RecordInfo) -> dict:

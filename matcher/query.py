@@ -2,15 +2,16 @@
 each step of ``Engine.match`` adds (prepare, understand, retrieve, rank, explain, clarify)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer import settings
 from indexer.errors import InvalidInput
 from indexer.thesaurus import Concept
 
 from . import clarify as clarify_mod
+from .knobs import BASELINE_VALUES, knob_field
 from .concepts import ConceptHit
 from .results import General
 from .retrieval import RecordScores
@@ -20,24 +21,38 @@ MAX_ANSWER_CHARS = 200
 
 @dataclass
 class Options:
-    """Ranking knobs; ``schakel eval`` runs the full system and its baselines through these."""
+    """Ranking options; defaults are the current values of the knobs (``matcher.knobs``) of the same
+    name (``method`` is the knob ``fusion``). ``schakel eval`` runs the full system and its baselines
+    through these."""
 
-    method: str = "weighted"         # weighted | rrf | bm25 | dense
-    dense_weight: float = 0.5
-    entity_strength: float = 1.25
-    expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
-    concept_vector_weight: float = 0.6
-    use_general: bool = True
-    concept_support: float = 4.0     # experts/groups gain from top documents sharing their concepts
-    min_relative: float = 0.12       # drop matches below this share of the best score of their kind
-    min_absolute: float = 0.05
+    method: str = knob_field("fusion")   # weighted | rrf | bm25 | dense
+    dense_weight: float = knob_field("dense_weight")
+    entity_strength: float = knob_field("entity_strength")
+    expansion_weight: float = knob_field("expansion_weight")
+    concept_vector_weight: float = knob_field("concept_vector_weight")
+    use_general: bool = knob_field("use_general")
+    concept_support: float = knob_field("concept_support")
+    min_relative: float = knob_field("min_relative")
+    min_absolute: float = knob_field("min_absolute")
 
 
-BASELINES = {
-    "full": Options(),
-    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False, concept_support=0.0),
-    "dense": Options(method="dense", entity_strength=0.0, use_general=False, concept_support=0.0),
-}
+class _Systems(Mapping):
+    """The full system and its baselines, built from the knob values current when looked up."""
+
+    CHANGES = {"full": {}, **{name: {("method" if k == "fusion" else k): v for k, v in values.items()}
+                              for name, values in BASELINE_VALUES.items()}}
+
+    def __getitem__(self, name: str) -> Options:
+        return Options(**self.CHANGES[name])
+
+    def __iter__(self):
+        return iter(self.CHANGES)
+
+    def __len__(self) -> int:
+        return len(self.CHANGES)
+
+
+BASELINES = _Systems()
 
 
 @dataclass
@@ -75,12 +90,14 @@ class Query:
         return 1 if self.level is None else self.level
 
 
-def checked_input(question, answers=None, top=None, level=None) -> tuple[str, dict[str, str], int, int | None]:
+def checked_input(question, answers=None, top=None, level=None, max_chars: int = 2000,
+                  default_top: int = 5) -> tuple[str, dict[str, str], int, int | None]:
     """The match input checked and normalised: (question, answers, top, level).
 
     Whitespace is collapsed; answers are limited to ``MAX_ANSWER_CHARS`` characters and empty
     ones dropped. Raises ``InvalidInput`` naming the field for a question that is not a text,
-    empty, longer than the ``max_question_chars`` setting or without letters; for unknown facets
+    empty, longer than ``max_chars`` characters (the setting ``max_question_chars``) or without
+    letters; for unknown facets
     or non-text answers; for ``top`` outside 1..50 and ``level`` outside 0..3.
     """
     if not isinstance(question, str):
@@ -88,14 +105,14 @@ def checked_input(question, answers=None, top=None, level=None) -> tuple[str, di
     question = " ".join(question.split())
     if not question:
         raise InvalidInput("the question is empty: type a practice question", field="question")
-    limit = settings.get("max_question_chars")
+    limit = max_chars
     if len(question) > limit:
         raise InvalidInput(f"the question has {len(question)} characters; at most {limit} are accepted",
                            field="question")
     if not any(c.isalpha() for c in question):
         raise InvalidInput("the question has no words", field="question")
     answers = _checked_answers(answers)
-    top = settings.get("top") if top is None else top
+    top = default_top if top is None else top
     if not isinstance(top, int) or not 1 <= top <= 50:
         raise InvalidInput("'top' must be a whole number from 1 to 50", field="top")
     if level is not None and (not isinstance(level, int) or not 0 <= level <= 3):

@@ -6,7 +6,7 @@ of normalised scores (CombSUM with max-normalised BM25 and z-normalised
 cosines; Fox & Shaw 1994, Lee 1997), reciprocal rank fusion within a kind
 (Cormack, Clarke & Buettcher 2009), or one signal alone for the BM25-only and
 dense-only baselines that ``schakel eval`` reports beside the full system
-(``Options.method``). BM25 is Robertson & Zaragoza (2009) as implemented by
+(``Options.method``, the knob ``fusion`` of ``matcher.knobs``). BM25 is Robertson & Zaragoza (2009) as implemented by
 bm25s; dense search is FAISS inner product over unit e5 vectors (cosine).
 """
 from __future__ import annotations
@@ -17,10 +17,8 @@ import numpy as np
 
 from indexer.thesaurus import Concept
 
+from .knobs import K
 from .loaded import LoadedIndex
-
-DENSE_K = 400
-RRF_K = 30
 
 
 @dataclass
@@ -48,21 +46,24 @@ def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], flo
 
 def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
     """Cosine per passage, shape (n passages,), for a unit query vector of shape (dim,): the
-    ``DENSE_K`` nearest from FAISS; every other passage gets the lowest cosine found minus 0.05."""
+    knob ``dense_k`` nearest from FAISS; every other passage gets the lowest cosine found minus
+    the knob ``dense_missing_gap``."""
     n = len(index.passage_text)
     if n == 0:
         return np.zeros(0, np.float32)
-    k = min(n, DENSE_K)
+    k = min(n, K.dense_k)
     sims, rows = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
     out = np.full(n, np.nan, np.float32)
     valid = rows[0] >= 0
     out[rows[0][valid]] = sims[0][valid]
     floor = float(np.nanmin(out)) if valid.any() else 0.0
-    out[np.isnan(out)] = floor - 0.05
+    out[np.isnan(out)] = floor - K.dense_missing_gap
     return out
 
 
-def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> tuple[np.ndarray, np.ndarray]:
+def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> np.ndarray:
+    """Per record (n_records,), the maximum of VALUES over its passages (OWNER: record row per passage);
+    -inf for a record without passages."""
     best = np.full(n_records, -np.inf, np.float32)
     np.maximum.at(best, owner, values)
     return best
@@ -71,7 +72,7 @@ def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> tu
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
-    (max-normalised BM25 + 2 x cosine) to show. ``weighted_tokens``: [(stems, weight)]."""
+    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)]."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens)
@@ -83,7 +84,7 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
     # best passage per record: normalised lexical + dense evidence
-    p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + 2.0 * p_dense
+    p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
     best_val = np.full(n_rec, -np.inf, np.float32)
     np.maximum.at(best_val, owner, p_comb)
     best_passage = np.full(n_rec, -1, np.int64)
@@ -92,9 +93,10 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     return RecordScores(lex_n, dense, best_passage, p_lex, p_dense)
 
 
-def rrf(scores: np.ndarray, groups: np.ndarray, k: int = RRF_K, mask: np.ndarray | None = None) -> np.ndarray:
+def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
     """Reciprocal-rank score 1 / (k + rank) of each item within its group (kind), rank from 1;
-    items outside ``mask`` get 0 (Cormack, Clarke & Buettcher 2009, k = ``RRF_K``)."""
+    items outside ``mask`` get 0 (Cormack, Clarke & Buettcher 2009; ``k`` defaults to the knob ``rrf_k``)."""
+    k = K.rrf_k if k is None else k
     out = np.zeros(len(scores), np.float32)
     for g in np.unique(groups):
         idx = np.nonzero(groups == g)[0]
@@ -118,24 +120,24 @@ def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_we
     d = rs.dense
     if len(d) > 1:
         dz = (d - np.median(d)) / (d.std() + 1e-6)
-        dn = np.clip(dz / 3.0, 0, 1.5)
+        dn = np.clip(dz / K.dense_z_scale, 0, K.dense_z_cap)
     else:
         dn = np.clip(d, 0, 1)
     if method == "dense":
         return dn
     if method == "rrf":
         r = rrf(rs.lexical, kinds, mask=rs.lexical > 0) + rrf(d, kinds)
-        return r / (2.0 / (RRF_K + 1))
+        return r / (2.0 / (K.rrf_k + 1))
     return (1 - dense_weight) * rs.lexical + dense_weight * dn
 
 
 def expansion_tokens(index: LoadedIndex, tokens: list[str], expansion: list[tuple[Concept, float]],
                      weight: float) -> list[tuple[list[str], float]]:
     """BM25 query parts: the question's own stems at weight 1 and, when concepts expand the
-    question, the stems of their first six terms (not already in the question) at ``weight``."""
+    question, the stems of their first ``expansion_terms`` (knob) terms (not already in the question) at ``weight``."""
     weighted = [(tokens, 1.0)]
     if expansion:
-        extra = [t for concept, _ in expansion for term in concept.terms()[:6]
+        extra = [t for concept, _ in expansion for term in concept.terms()[:K.expansion_terms]
                  for t in index.analyzer.tokens(term) if t not in tokens]
         weighted.append((extra, weight))
     return weighted

@@ -1,7 +1,8 @@
 """Does a question have a topic in this corpus? Off-topic, nonsense and empty questions.
 
-A question has no topic when none of these holds: a distinctive question word occurs in the
-corpus (in the BM25 vocabulary and not a weak or near-ubiquitous word), a thesaurus concept is
+A question has no topic when none of these holds: a question word occurs in the corpus (in the
+BM25 vocabulary and not a weak word such as 'helpen' or 'maken'; a frequent word such as 'ict' in
+an ict network counts), a thesaurus concept is
 found by its words, or the question's best passage similarity (dense cosine) lies above the
 corpus's own null range. The null range is calibrated per index on seeded nonsense queries
 (random letter strings and strings of stop words): their best-passage cosines give a mean and
@@ -18,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from indexer.analysis import STOPWORDS_NL
+from indexer.analysis import STOPWORDS_NL, WEAK_STEMS
 
 from .loaded import LoadedIndex
 from .retrieval import dense_passages
@@ -79,7 +80,7 @@ def has_topic(index: LoadedIndex, tokens: list[str], hits: list, vector: np.ndar
     calibrated, so the dense signal is not used). A question of stop words only has no topic."""
     if not tokens:
         return False
-    if any(st in index.bm25.vocab_dict and index.stem_is_distinctive(st) for st in tokens):
+    if any(st in index.bm25.vocab_dict and st not in WEAK_STEMS for st in tokens):
         return True
     if any(h.lexical > 0 for h in hits):
         return True

