@@ -43,7 +43,8 @@ def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[st
 
 def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
         via: list[tuple[str, str]], status: str | None) -> str:
-    """One Dutch line: expertise, concepts or shared words, up to two links, and the status."""
+    """One Dutch line: expertise, concepts or shared words, up to two links, and the status; for an
+    unavailable expert or a stopped group also that it was ranked lower for that reason."""
     parts = []
     if expertise:
         parts.append("expertise: " + ", ".join(expertise[:3]))
@@ -59,7 +60,8 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
         parts.append("inhoudelijk verwant aan de vraag (betekenis, niet dezelfde woorden)")
     text = "; ".join(parts)
     if status:
-        text += f" ({status})"
+        # an inactive record is ranked lower on purpose (entities.availability): say so
+        text += f" ({status}; daarom lager gezet)" if not rec.active else f" ({status})"
     return text[0].upper() + text[1:]
 
 

@@ -85,3 +85,12 @@ def test_document_prior_lowers_only_records_that_span_many_topics():
     prior = entities.document_prior(index)
     assert prior[9] == 1.0 and prior[0] == 1.0
     assert prior[8] < 0.5
+
+
+def test_the_reason_of_an_unavailable_expert_says_it_was_ranked_lower():
+    from matcher.reasons import why
+
+    busy = _rec("exp-busy", "expert", 0, available=False)
+    assert "lager gezet" in why(busy, ["peerfeedback"], [], [], [], busy.status)
+    free = _rec("exp-free", "expert", 1)
+    assert "lager" not in why(free, ["peerfeedback"], [], [], [], free.status)
