@@ -31,10 +31,12 @@ from . import generalise as generalise_mod
 from . import topic as topic_mod
 from .concepts import concept_feedback
 from .entities import availability, concept_support, propagate, uncovered_concepts
+from .knobs import K
 from .loaded import LoadedIndex
 from .query import BASELINES, Options, Query, checked_input
 from .results import MatchResult
-from .retrieval import expanded_vector, expansion_tokens, fuse, score_records
+from .retrieval import (adaptive_dense_weight, expanded_vector, expansion_tokens, fuse, score_records,
+                        vocabulary_coverage)
 
 __all__ = ["Engine", "Options", "BASELINES"]
 
@@ -204,7 +206,11 @@ class Engine:
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""
         opts = q.options
-        q.own = fuse(q.scores, index.kinds, opts.method, opts.dense_weight)
+        dense_weight = opts.dense_weight
+        if opts.method == "weighted" and K.dense_coverage_ramp > 0:
+            dense_weight = adaptive_dense_weight(dense_weight, vocabulary_coverage(index, q.tokens),
+                                                 K.dense_coverage_ramp)
+        q.own = fuse(q.scores, index.kinds, opts.method, dense_weight)
         q.final, q.via = propagate(index, q.own, opts.entity_strength) if opts.entity_strength else (q.own, {})
         if opts.concept_support:
             q.final = q.final + concept_support(index, q.own, opts.concept_support)

@@ -42,6 +42,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("fusion", "weighted", "how lexical and dense record scores combine: weighted sum of normalised scores, "
          "or reciprocal rank fusion", "engine", ("weighted", "rrf", "bm25", "dense")),
     Knob("dense_weight", 0.5, "share of the dense (e5) score in the weighted fusion; the rest is BM25", "engine"),
+    Knob("dense_coverage_ramp", 0.5, "below this vocabulary coverage of the question (idf share of its stems the "
+         "corpus knows) the dense weight rises linearly to 1 at coverage 0; 0 = off. Swept 0/0.35/0.5 on both dev "
+         "worlds: 0.5 lifts English and typo questions (dev-eval-2 English nDCG@5 0.745 -> 0.849)", "engine"),
     Knob("use_general", True, "search with the question's concepts too (terms and vectors), not only its words",
          "engine"),
     Knob("expansion_weight", 0.35, "BM25 weight of concept terms added from the general question, against 1.0 for "

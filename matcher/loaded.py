@@ -177,6 +177,10 @@ class LoadedIndex:
         return self.records[rid].passages
 
     # --- derived data: computed on first use, owned by the loaded index ---------------
+    def df_ratio(self, st: str) -> float:
+        """Share (0..1) of passages that contain the stem; 0 for a stem outside the vocabulary."""
+        return self._df_ratio.get(st, 0.0)
+
     def neighbours(self, rid: str) -> list[tuple[str, str]]:
         """(other id, relation seen from ``rid``) for every link touching ``rid``, outgoing first.
 

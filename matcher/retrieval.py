@@ -159,3 +159,29 @@ def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[t
     moved = qv + weight * cv / norm
     return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
+
+
+def vocabulary_coverage(index: LoadedIndex, tokens: list[str]) -> float:
+    """Share (0..1) of the question's information that the corpus vocabulary knows: the summed idf of
+    its stems found in the BM25 vocabulary over the summed idf of all its stems, an unknown stem
+    counting as a word seen in one passage. Low for English, misspelt or off-corpus wording."""
+    if not tokens:
+        return 0.0
+    n = max(2, len(index.passage_text))
+    known = total = 0.0
+    for t in tokens:
+        ratio = index.df_ratio(t) if t in index.bm25.vocab_dict else 0.0
+        idf = float(np.log(1.0 / ratio)) if ratio > 0 else float(np.log(n))
+        total += idf
+        known += idf if ratio > 0 else 0.0
+    return known / total if total > 0 else 0.0
+
+
+def adaptive_dense_weight(base: float, coverage: float, ramp: float) -> float:
+    """The dense weight of ``fuse`` for a question with vocabulary ``coverage``: ``base`` from
+    coverage ``ramp`` up, rising linearly to 1 (dense only) at coverage 0, where BM25 has nothing to
+    go on (query-dependent fusion weights in the spirit of query-performance prediction). ``ramp``
+    0 switches it off."""
+    if ramp <= 0 or coverage >= ramp:
+        return base
+    return base + (1.0 - base) * (ramp - max(0.0, coverage)) / ramp

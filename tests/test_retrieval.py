@@ -40,3 +40,25 @@ def test_weighted_fusion_needs_both_signals_to_win():
     out = fuse(_scores(lexical, dense), np.array(["expert"] * 23), "weighted", 0.5)
     assert np.argmax(out) == 2          # strong on both beats strong on one
     assert out.shape == (23,)
+
+
+def test_adaptive_dense_weight_rises_only_below_the_ramp():
+    from matcher.retrieval import adaptive_dense_weight
+
+    assert adaptive_dense_weight(0.5, 0.9, 0.5) == 0.5
+    assert adaptive_dense_weight(0.5, 0.0, 0.5) == 1.0
+    assert 0.5 < adaptive_dense_weight(0.5, 0.25, 0.5) < 1.0
+    assert adaptive_dense_weight(0.5, 0.0, 0.0) == 0.5     # ramp 0: off
+
+
+def test_vocabulary_coverage_is_low_for_words_the_corpus_does_not_know():
+    from types import SimpleNamespace
+
+    from matcher.retrieval import vocabulary_coverage
+
+    index = SimpleNamespace(passage_text=["x"] * 100, bm25=SimpleNamespace(vocab_dict={"toets": 0, "feedback": 1}),
+                            df_ratio=lambda t: {"toets": 0.1, "feedback": 0.05}.get(t, 0.0))
+    assert vocabulary_coverage(index, ["toets", "feedback"]) == 1.0
+    assert vocabulary_coverage(index, ["nursing", "simulation"]) == 0.0
+    assert 0.0 < vocabulary_coverage(index, ["toets", "nursing"]) < 0.5
+    assert vocabulary_coverage(index, []) == 0.0
