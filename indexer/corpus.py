@@ -164,8 +164,7 @@ def normalise_fields(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_record(rel: Path, meta: dict[str, Any], blocks: list[Block], source: str,
-                 warn: list[str]) -> Record:
+def build_record(rel: Path, meta: dict[str, Any], blocks: list[Block], source: str) -> Record:
     kind = kind_for(rel, meta)
     fields = normalise_fields(meta)
     fields.pop("kind", None)
@@ -416,7 +415,7 @@ def _records_from_file(path: Path, rel: PurePosixPath, shown: str, warn: list[st
     meta, blocks = readers.READERS[suffix](path, warn)
     if not blocks and not meta:
         raise ReadError("file has no text")
-    record = build_record(rel, meta, blocks, shown, warn)
+    record = build_record(rel, meta, blocks, shown)
     records = [record]
     if record.kind == "kennisrotonde":
         records += derived_literature(record, warn)
@@ -438,7 +437,7 @@ def _records_from_table(reader, path: Path, rel: PurePosixPath, shown: str, warn
             fields["id"] = f"{rel.with_suffix('').as_posix()}/{slugify(str(base))}"
         try:
             blocks = [Block(text=readers.clean(body))] if body.strip() else []
-            record = build_record(rel, fields, blocks, where, warn)
+            record = build_record(rel, fields, blocks, where)
         except ReadError as exc:
             result.problems.append(Problem(shown, exc.message, line))
             continue

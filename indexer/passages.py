@@ -96,6 +96,10 @@ def starts_with_title(text: str, title: str) -> bool:
 
 
 def make_passages(record: Record, target_words: int = TARGET_WORDS) -> list[Passage]:
+    """Cut a record into passages of about TARGET_WORDS words (never more than ``HARD_MAX_WORDS``): paragraphs are
+    kept whole and joined while they share a heading and page. The first passage starts with the record's
+    profile (title and fields, ``profile_text``), or is the profile when the record has no text. Returns at
+    least one passage; ordinals run from 0."""
     out: list[Passage] = []
     first_text = next((b.text for b in record.blocks if b.text.strip()), "")
     head = profile_text(record, with_title=not starts_with_title(first_text, record.title))

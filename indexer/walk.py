@@ -34,6 +34,7 @@ class Entry:
 
 
 def nfc_rel(parts: list[str]) -> PurePosixPath:
+    """A relative POSIX path of PARTS, each NFC-normalised (a name means the same on macOS and Linux)."""
     return PurePosixPath(*[unicodedata.normalize("NFC", p) for p in parts])
 
 

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from indexer import build_index, embedders
 from indexer.embedders import HashEmbedder
-from indexer.store import Home, read_manifest
+from indexer.index_format import read_manifest
+from indexer.store import Home
 from matcher import Engine
 from matcher.loaded import LoadedIndex
 

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.querytext import normalise_question
-from indexer.records import KIND_LABELS
+from indexer.records import KIND_LABELS, KINDS
 from matcher.clarify import FACETS
 
 from .notify import reference
@@ -20,8 +20,6 @@ from .services import services
 from .api import question_concepts, store_intake
 
 bp = Blueprint("pages", __name__)
-
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
 
 
 def _answers_from_form() -> dict[str, str]:
@@ -64,7 +62,7 @@ def ask():
         _, clean = engine.validate(result.question, answers)
         store = services().store
         token = store.new_intake_token(store_intake(result, clean))
-    return render_template("results.html", result=result, answers=answers, order=ORDER, labels=KIND_LABELS,
+    return render_template("results.html", result=result, answers=answers, order=KINDS, labels=KIND_LABELS,
                            consent=consent, intake_token=token, retention=current_app.config["RETENTION_DAYS"])
 
 

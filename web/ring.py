@@ -1,7 +1,7 @@
 """The tussenring's blind-spot dashboard: where questions come in and no expert or theme group covers them.
 
 Coverage is computed by ``matcher.coverage.compute(engine, questions)`` over the
-consented intake questions and rendered by ``matcher.coverage_output`` (CSV, SVG).
+consented intake questions and rendered by ``matcher.coverage`` (CSV, SVG).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections import Counter
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from matcher import coverage, coverage_output
+from matcher import coverage
 
 from .services import services
 from .security import require_role
@@ -107,7 +107,7 @@ def safe_csv(text: str) -> str:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     for row in csv.reader(io.StringIO(text, newline="")):
-        writer.writerow([coverage_output.safe_cell(c) for c in row])
+        writer.writerow([coverage.safe_cell(c) for c in row])
     return out.getvalue()
 
 
@@ -135,7 +135,7 @@ def dashboard():
 @require_role("tussenring")
 def heatmap():
     rep, _ = report()
-    svg = coverage_output.heatmap_svg(rep, services().engine.index())
+    svg = coverage.heatmap_svg(rep, services().engine.index())
     resp = Response(svg, mimetype="image/svg+xml")
     # Opened on its own, an SVG is a document: no script, no external loads, sandboxed.
     resp.headers["Content-Security-Policy"] = SVG_CSP
@@ -148,7 +148,7 @@ def heatmap():
 def coverage_csv():
     rep, _ = report()
     name = f"schakel-dekking-{dt.date.today().isoformat()}.csv"
-    return Response("\ufeff" + safe_csv(coverage_output.to_csv(rep)), mimetype="text/csv",
+    return Response("\ufeff" + safe_csv(coverage.to_csv(rep)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
