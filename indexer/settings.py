@@ -54,6 +54,10 @@ SETTINGS: list[Setting] = [
             "above it an HNSW graph is built.", int),
     Setting("retention_days", 180, "Days a consented intake question or follow-up request is kept "
             "before `schakel purge` deletes it.", int),
+    Setting("privacy_contact", "", "Where participants ask for access to or deletion of their stored data "
+            "(an e-mail address or web address), shown on the privacy page."),
+    Setting("followup_days", 5, "Working days within which a connector answers a follow-up request "
+            "(promised on the confirmation page).", int),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),

@@ -70,8 +70,6 @@ def create_app(config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or Engine(home, embedder=app.config.get("EMBEDDER"))
     store = AppStore(home / "app.db")
     app.extensions["schakel"] = Services(engine=engine, store=store)
-    if store.similar_intakes not in engine.similar_sources:
-        engine.similar_sources.append(store.similar_intakes)
     install_security(app)
     errors.install(app)
     app.register_blueprint(api.bp)

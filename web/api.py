@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from indexer.errors import InvalidInput
 
 from . import services
+from .intakes import store_intake
 from .security import limit
 
 bp = Blueprint("api", __name__)
@@ -49,20 +50,9 @@ def match():
                                      level=_int(data, "level"))
     body = result.to_json()
     if consent:
-        body["intake_id"] = store_intake(result)
+        body["intake_id"] = store_intake(result, answers=services().engine.validate(result.question, data.get("answers"))[1])
     return jsonify(body)
 
-
-def store_intake(result) -> int:
-    g = result.general
-    return services().store.add_intake(result.question, g.question if g else "",
-                                       answers=None, concepts=[c.label for c in g.concepts if c.level == 1] if g else [],
-                                       embed=embed_for_store)
-
-
-def embed_for_store(text: str):
-    engine = services().engine
-    return engine.embed_query(text), engine.embedder.name
 
 
 @bp.post("/api/feedback")

@@ -2,99 +2,150 @@
 ask a connector to follow up. Server-rendered; works without JavaScript.
 
 Questions travel in POST bodies, never in URLs, so they do not end up in
-access logs or browser history.
+access logs or browser history. Every form on the results page carries the
+question, the answers, the level and the stored intake id, so each POST can
+show the same results again (feedback, a follow-up with a typing error).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, render_template, request
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, render_template, request
 
 from indexer.errors import InvalidInput
 from indexer.records import KIND_LABELS
-from matcher.clarify import FACETS
+from matcher.clarify import FACETS, OPTIONS, QUESTIONS
+from matcher.results import Clarification
 
-from . import services
-from .api import embed_for_store
+from . import results_view, services
+from .intakes import store_intake
+from .messages import dutch_message
 from .security import limit
 
 bp = Blueprint("pages", __name__)
 
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
+#: The value of the "geen voorkeur" option: the facet stays unanswered.
+NO_PREFERENCE = "geen voorkeur"
+FACET_LABELS = {"doelgroep": "Doelgroep", "opleiding/context": "Opleiding of context", "doel": "Doel",
+                "ict-middel": "Ict-middel", "niveau": "Niveau", "tijdpad": "Tijdpad"}
 
 
-def _answers_from_form() -> dict[str, str]:
+@dataclass
+class FormState:
+    """What every results form sends back: the question, the clarification answers, the level, consent and the
+    stored intake (if any)."""
+    question: str
+    answers: dict[str, str] = field(default_factory=dict)
+    level: int | None = None
+    consent: bool = False
+    intake_id: int | None = None
+
+
+def form_state() -> FormState:
     answers = {}
     for facet in FACETS:
-        value = (request.form.get(f"answer-{facet}-text") or request.form.get(f"answer-{facet}") or "").strip()
+        typed = (request.form.get(f"answer-{facet}-text") or "").strip()
+        chosen = (request.form.get(f"answer-{facet}") or "").strip()
+        value = typed or (chosen if chosen != NO_PREFERENCE else "")
         if value:
             answers[facet] = value
-    return answers
+    raw = request.form.get("level", "")
+    return FormState(question=request.form.get("question", ""), answers=answers,
+                     level=int(raw) if raw.isdigit() else None, consent=request.form.get("consent") == "ja",
+                     intake_id=request.form.get("intake_id", type=int))
+
+
+def _retention() -> int:
+    return current_app.config["RETENTION_DAYS"]
+
+
+def render_results(result, state: FormState, status: int = 200, **extra):
+    """The results page for ``result``: best match first, then at most three per kind."""
+    index = services().engine.index()
+    state.level = result.level
+    best = results_view.best_match(result)
+    return render_template(
+        "results.html", result=result, state=state, answers=state.answers, intake_id=state.intake_id,
+        consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
+        blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
+        ladder=results_view.ladder_steps(result), facet_labels=FACET_LABELS, retention=_retention(),
+        record_name=lambda ref: results_view.record_name(index, ref), **extra), status
+
+
+@bp.app_template_global("org_question")
+def _org_question(item) -> str:
+    return results_view.organisation_question(item)
+
+
+def _clarifications(result, answers: dict[str, str]) -> list[Clarification]:
+    """The questions to show when the participant changes answers: those answered so far, then those asked."""
+    out = [Clarification(f, QUESTIONS[f], list(OPTIONS.get(f, []))) for f in FACETS if f in answers]
+    return out + [c for c in result.clarify if c.facet not in answers]
 
 
 @bp.get("/")
 def index():
-    return render_template("index.html", question="", retention=current_app.config["RETENTION_DAYS"])
+    return render_template("index.html", question="", retention=_retention())
 
 
 @bp.post("/vraag")
 @limit("intake", "intake_rate")
 def ask():
-    question = request.form.get("question", "")
-    answers = _answers_from_form()
-    level_raw = request.form.get("level")
-    level = int(level_raw) if level_raw and level_raw.isdigit() else None
+    state = form_state()
     step = request.form.get("step", "ask")
-    consent = request.form.get("consent") == "ja"
     try:
-        result = services().engine.match(question, answers=answers, level=level)
+        result = services().engine.match(state.question, answers=state.answers, level=state.level)
     except InvalidInput as exc:
-        return render_template("index.html", question=question, error=exc.message,
-                               retention=current_app.config["RETENTION_DAYS"]), 400
-    if result.clarify and step == "ask":
-        return render_template("clarify.html", result=result, question=result.question, consent=consent)
-    intake_id = request.form.get("intake_id", type=int)
-    if consent and not intake_id:
-        g = result.general
-        intake_id = services().store.add_intake(result.question, g.question if g else "", answers,
-                                                [c.label for c in g.concepts if c.level == 1] if g else [],
-                                                embed=embed_for_store)
-    return render_template("results.html", result=result, answers=answers, order=ORDER, labels=KIND_LABELS,
-                           consent=consent, intake_id=intake_id, retention=current_app.config["RETENTION_DAYS"])
+        return render_template("index.html", question=state.question, error=dutch_message(exc),
+                               retention=_retention()), 400
+    if step == "change" or (result.clarify and step == "ask"):
+        return render_template("clarify.html", result=result, question=result.question, state=state,
+                               clarify=_clarifications(result, state.answers), no_preference=NO_PREFERENCE)
+    if state.consent and not state.intake_id:
+        state.intake_id = store_intake(result, state.answers)
+    return render_results(result, state)
 
 
 @bp.post("/feedback")
 @limit("intake", "intake_rate")
 def feedback():
+    """Store a judgement and show the same results again; the form's action ends in the card's anchor."""
+    state = form_state()
     record_id = request.form.get("record_id", "")
-    question = request.form.get("question", "")
-    useful = request.form.get("useful") == "ja"
-    if record_id in services().engine.index().records and question.strip():
-        services().store.add_feedback(question, record_id, useful)
-        flash("Dank je! Je oordeel helpt Schakel beter te worden.")
-    return render_template("thanks.html", message="Dank je! Je oordeel is opgeslagen (zonder je naam).")
+    result = services().engine.match(state.question, answers=state.answers, level=state.level)
+    if record_id in services().engine.index().records:
+        services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja")
+    return render_results(result, state, thanked=record_id)
 
 
 @bp.post("/opvolging")
 @limit("intake", "intake_rate")
 def followup():
-    if request.form.get("consent-followup") != "ja":
-        return render_template("thanks.html", error="Zonder toestemming kunnen we je e-mailadres niet bewaren. "
-                                                    "Vink het vakje aan en probeer het opnieuw."), 400
-    store = services().store
-    intake_id = request.form.get("intake_id", type=int)
-    question = request.form.get("question", "")
+    state = form_state()
+    form = {k: request.form.get(k, "") for k in ("name", "email", "message", "about")}
     try:
-        if not intake_id:
-            if not question.strip():
-                raise InvalidInput("de vraag ontbreekt", field="question")
-            intake_id = store.add_intake(question)
-        store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
-                           request.form.get("message", ""))
+        result = services().engine.match(state.question, answers=state.answers, level=state.level)
     except InvalidInput as exc:
-        return render_template("thanks.html", error=f"Dat lukte niet: {exc.message}"), 400
-    return render_template("thanks.html", message="Je verzoek is doorgestuurd. Een schakelaar neemt contact met je op "
-                                                  "via het e-mailadres dat je gaf.")
+        return render_template("index.html", question=state.question, error=dutch_message(exc),
+                               retention=_retention()), 400
+    errors = {}
+    if request.form.get("consent-followup") != "ja":
+        errors["consent-followup"] = "Vink het vakje aan: zonder toestemming kunnen we je e-mailadres niet bewaren."
+    if not errors:
+        try:
+            intake_id = state.intake_id = state.intake_id or store_intake(result, state.answers)
+            about = results_view.record_name(services().engine.index(), form["about"]) if form["about"] else ""
+            message = (f"Over: {about}. " if about else "") + form["message"]
+            ref = services().store.add_followup(intake_id, form["email"], form["name"], message)
+        except InvalidInput as exc:
+            errors[exc.field or "email"] = dutch_message(exc)
+    if errors:
+        return render_results(result, state, status=400, followup_errors=errors, followup_form=form)
+    return render_template("followup_done.html", reference=f"S-{ref:05d}", email=form["email"],
+                           days=current_app.config.get("FOLLOWUP_DAYS", 5), state=state, result=result)
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("privacy.html", retention=current_app.config["RETENTION_DAYS"])
+    return render_template("privacy.html", retention=_retention(),
+                           contact=current_app.config.get("PRIVACY_CONTACT") or "")

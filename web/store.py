@@ -76,6 +76,8 @@ class AppStore:
             db["followups"].create({"id": int, "intake_id": int, "email": str, "name": str, "message": str,
                                     "created": str, "status": str}, pk="id",
                                    foreign_keys=[("intake_id", "intakes", "id")])
+        if "checklist" not in db["intakes"].columns_dict:  # added later: the ticked intake checklist items (JSON)
+            db["intakes"].add_column("checklist", str)
         if "notes" not in db.table_names():
             db["notes"].create({"id": int, "intake_id": int, "author": str, "text": str, "created": str}, pk="id",
                                foreign_keys=[("intake_id", "intakes", "id")])
@@ -179,6 +181,7 @@ class AppStore:
         row = rows[0]
         row.pop("vector", None)
         row["answers"] = json.loads(row["answers"] or "{}")
+        row["checklist"] = json.loads(row.get("checklist") or "[]")
         row["concepts"] = json.loads(row["concepts"] or "[]")
         row["followups"] = list(self.db.query("SELECT * FROM followups WHERE intake_id = ? ORDER BY id", [intake_id]))
         row["notes"] = list(self.db.query("SELECT * FROM notes WHERE intake_id = ? ORDER BY id", [intake_id]))
@@ -204,17 +207,19 @@ class AppStore:
         return out
 
     def similar_intakes(self, question: str, concepts: list[str], limit: int = 3) -> list[dict]:
-        """Earlier consented questions about the same concepts, most shared concepts first, newest first."""
+        """Earlier consented questions about the same concepts, most shared concepts first, newest first.
+        For connectors only: stored questions never appear on public pages."""
         if not concepts:
             return []
         wanted = set(concepts)
         scored = []
-        for r in self.db.query("SELECT question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
+        for r in self.db.query("SELECT id, question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
             shared = wanted & set(json.loads(r["concepts"] or "[]"))
             if shared and r["question"] != scrub(question):
-                scored.append((len(shared), r["created"], r["question"]))
+                scored.append((len(shared), r["created"], r["question"], r["id"]))
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        return [{"question": q, "source": "eerdere vraag", "date": created[:10]} for _, created, q in scored[:limit]]
+        return [{"id": i, "question": q, "source": "eerdere vraag", "date": created[:10]}
+                for _, created, q, i in scored[:limit]]
 
     def add_followup(self, intake_id: int, email: str, name: str = "", message: str = "") -> int:
         self.intake(intake_id)
@@ -232,6 +237,29 @@ class AppStore:
             raise InvalidInput("the note is empty", field="text")
         return self.db["notes"].insert({"intake_id": intake_id, "author": author, "text": text[:5000],
                                         "created": now()}).last_pk
+
+    def update_note(self, intake_id: int, note_id: int, text: str) -> None:
+        """Replace the text of note ``note_id`` of intake ``intake_id``. NotFound when it is not that intake's."""
+        self._note(intake_id, note_id)
+        text = text.strip()
+        if not text:
+            raise InvalidInput("the note is empty", field="text")
+        self.db["notes"].update(note_id, {"text": text[:5000]})
+
+    def delete_note(self, intake_id: int, note_id: int) -> None:
+        self._note(intake_id, note_id)
+        self.db["notes"].delete(note_id)
+
+    def _note(self, intake_id: int, note_id: int) -> dict:
+        rows = list(self.db.query("SELECT * FROM notes WHERE id = ? AND intake_id = ?", [note_id, intake_id]))
+        if not rows:
+            raise NotFound(f"no note {note_id} for intake {intake_id}", field="note")
+        return rows[0]
+
+    def set_checklist(self, intake_id: int, ticked: list[str]) -> None:
+        """Store which intake checklist items (their keys) are ticked."""
+        self.intake(intake_id)
+        self.db["intakes"].update(intake_id, {"checklist": json.dumps(sorted(set(ticked)), ensure_ascii=False)})
 
     def purge(self, days: int) -> dict[str, int]:
         """Delete intakes (with their follow-ups and notes) and feedback older than ``days``."""
