@@ -212,47 +212,14 @@ def serve_cmd(home, host, port, threads):
           clear_untrusted_proxy_headers=True, max_request_body_size=1_048_576)
 
 
-# --- eval --------------------------------------------------------------------
-
-@main.command("eval")
-@click.argument("questions", type=click.Path(dir_okay=False), required=False)
-@HOME_OPTION
-@EMBEDDER_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-@click.option("--feedback", is_flag=True, help="Also evaluate on labels made from stored feedback (useful = grade 1).")
-@click.option("--examples", is_flag=True, help="Print the general question, ladder and clarifying questions per item.")
-def eval_cmd(questions, home, embedder, as_json, feedback, examples):
-    """Evaluate matching on labelled QUESTIONS (JSONL, dev-eval shape): full system vs BM25-only vs dense-only."""
-    from matcher import Engine
-    from matcher.evaluate import Evaluator, format_report, load_questions
-
-    engine = Engine(home, embedder=embedder)
-    qs = load_questions(questions) if questions else []
-    if feedback:
-        from web.store import AppStore
-
-        qs += AppStore(engine.home.app_db).feedback_questions()
-    if not qs:
-        raise click.UsageError("give a QUESTIONS file, or --feedback with stored feedback")
-    report = Evaluator(engine).run(qs)
-    if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
-        return
-    click.echo(format_report(report))
-    if examples:
-        for ex in report["generalisation"]["examples"]:
-            click.echo(f"\n{ex['id']}: {ex['question']}\n  → {ex['general']}\n  concepten: {', '.join(ex['concepts'])}"
-                       + (f"\n  ladder: {'  >  '.join(ex['ladder'][1:])}" if len(ex["ladder"]) > 1 else "")
-                       + (f"\n  weggelaten: {', '.join(ex['dropped'])}" if ex["dropped"] else "")
-                       + "".join(f"\n  ? {c}" for c in ex["clarify"]))
-
-
 from .admin import purge_cmd, user_group  # noqa: E402
 from .coverage_cmd import coverage_cmd  # noqa: E402
+from .eval_cmd import eval_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
 main.add_command(coverage_cmd)
+main.add_command(eval_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

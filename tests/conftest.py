@@ -113,9 +113,9 @@ def login():
         store = client.application.extensions["schakel"].store
         name = username or f"test-{role}"
         user = store.user_by_name(name) or store.add_user(name, "correct horse battery", role)
-        with client.session_transaction() as s:
+        with client.session_transaction() as s:  # a server-side session, as web.sessions.sign_in makes
             s.clear()
-            s["uid"], s["pw"], s["_csrf"] = user["id"], user["password_stamp"], CSRF
+            s["sid"], s["uid"], s["_csrf"] = store.start_session(user["id"]), user["id"], CSRF
         return user
     return _login
 

@@ -282,7 +282,7 @@ def test_feedback_is_stored(api_home):
     app = make_app(api_home)
     client = app.test_client()
     resp = client.post("/api/feedback", json={"question": QUESTION + " Bel 06-12345678", "record_id": "exp-ecbo",
-                                              "useful": True})
+                                              "useful": True, "consent": True})
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["stored"] is True and isinstance(body["id"], int)

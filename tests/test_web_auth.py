@@ -51,9 +51,11 @@ def test_login_sets_a_fresh_permanent_session_and_redirects_by_role(web_client, 
     assert resp.headers["Location"].endswith("/schakelaar/")
     with web_client.session_transaction() as s:
         assert s["uid"] == users["connector"]["id"]
-        assert s["pw"] == users["connector"]["password_stamp"]
+        sid = s["sid"]  # a server-side session (web.sessions), not a password stamp
         assert s.permanent
         assert "planted" not in s  # the session was regenerated
+    store = web_client.application.extensions["schakel"].store
+    assert store.session_user(sid, idle=60, absolute=60)["username"] == "anna"
     assert web_client.get("/schakelaar/").status_code == 200
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

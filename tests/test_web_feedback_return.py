@@ -26,7 +26,8 @@ def test_feedback_returns_to_the_same_match_with_one_thank_you(web_client, web_a
                              page, re.S).groups()
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
     assert fields["answer-doelgroep-text"] == "eerstejaars" and fields["answer-opleiding/context-text"] == "zorg"
-    assert fields["intake_id"] == "1" and fields["consent"] == "ja" and fields["level"] == "1"
+    assert fields["consent"] == "ja" and fields["level"] == "1"
+    assert "intake_id" not in fields and len(fields["intake_token"]) >= 32  # the participant's token, not an id
     anchor = action.split("#", 1)[1]
     assert f'id="{anchor}"' in page
 
@@ -34,7 +35,7 @@ def test_feedback_returns_to_the_same_match_with_one_thank_you(web_client, web_a
     assert "Hulp bij je vraag" in again and again.count("Dank je") == 1
     card = re.search(rf'<article [^>]*id="{anchor}".*?</article>', again, re.S).group(0)
     assert 'class="success" role="status"' in card and "Dank je" in card
-    assert 'name="intake_id" value="1"' in again and 'value="zorg"' in again
+    assert f'name="intake_token" value="{fields["intake_token"]}"' in again and 'value="zorg"' in again
     assert len(store.intakes()) == 1  # the stored question is not stored twice
     assert store.db.execute("SELECT useful FROM feedback").fetchall() == [(1,)]
 
@@ -49,7 +50,7 @@ def test_follow_up_confirmation_gives_reference_next_step_and_way_back(web_clien
     assert ref == "S-00001" and "werkdagen" in text and "a@example.org" in text
     back = re.search(r'<form method="post" action="/vraag" class="actions">(.*?)</form>', text, re.S).group(1)
     back_fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', back))
-    assert back_fields["question"] == "Hoe zet ik video in?" and back_fields["intake_id"] == "1"
+    assert back_fields["question"] == "Hoe zet ik video in?" and len(back_fields["intake_token"]) >= 32
     again = web_client.post("/vraag", data={**back_fields, "step": "answered"}).get_data(as_text=True)
     assert "Hulp bij je vraag" in again
     assert len(web_app.extensions["schakel"].store.intakes()) == 1

@@ -7,45 +7,45 @@ exists), then ``SCHAKEL_*`` environment variables, then the test dict.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from indexer import settings
 from matcher import Engine
 
-if TYPE_CHECKING:
-    from .store import AppStore
+from . import api, auth, connector, directory, errors, openapi, pages, ring, security
+from .services import Services, services
+from .services import install as install_services
+from .store import AppStore
+
+__all__ = ["create_app", "services", "Services"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Services:
-    engine: Engine
-    store: "AppStore"
-
+#: Every blueprint of the app, registered explicitly (Flask tutorial style).
+BLUEPRINTS = (api.bp, pages.bp, auth.bp, connector.bp, ring.bp, directory.bp, openapi.bp)
 
 def _secret_key(home: Path) -> str:
+    """HOME/secret.key, made on first use: created with mode 0600 (never readable by others, not even for a
+    moment) and O_EXCL, so two processes starting at once end up with the same key."""
     path = home / "secret.key"
     try:
         return path.read_text("utf-8").strip()
     except FileNotFoundError:
         home.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key, "utf-8")
-        path.chmod(0o600)
-        return key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text("utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32))
+        return path.read_text("utf-8").strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from . import api, errors, pages
-    from .security import install as install_security
-    from .store import AppStore
-
     app = Flask(__name__, instance_relative_config=False)
     for s in settings.SETTINGS:
         app.config[s.name.upper()] = s.default
@@ -69,27 +69,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     engine = app.config.get("ENGINE") or Engine(home, embedder=app.config.get("EMBEDDER"))
     store = AppStore(home / "app.db")
-    app.extensions["schakel"] = Services(engine=engine, store=store)
-    install_security(app)
+    install_services(app, Services(engine=engine, store=store))
+    security.install(app)
     errors.install(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    for name in ("auth", "connector", "ring", "directory", "openapi"):
-        try:
-            module = __import__(f"web.{name}", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"web.{name}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
-
-    @app.context_processor
-    def _endpoints():
-        return {"url_map_endpoints": set(app.view_functions)}
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
     return app
-
-
-def services() -> Services:
-    from flask import current_app
-
-    return current_app.extensions["schakel"]

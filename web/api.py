@@ -5,8 +5,8 @@ from flask import Blueprint, jsonify, request
 
 from indexer.errors import InvalidInput
 
-from . import services
-from .intakes import store_intake
+from .intakes import question_concepts, store_intake
+from .services import services
 from .security import limit
 
 bp = Blueprint("api", __name__)
@@ -60,11 +60,16 @@ def match():
 def feedback():
     data = json_body()
     question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")
+    consent = data.get("consent", False)
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("'question' must be a non-empty text", field="question")
     if not isinstance(record_id, str) or record_id not in services().engine.index().records:
         raise InvalidInput("'record_id' must be the id of a record in the index", field="record_id")
     if not isinstance(useful, bool):
         raise InvalidInput("'useful' must be true or false", field="useful")
-    fid = services().store.add_feedback(question, record_id, useful)
-    return jsonify({"id": fid, "stored": True}), 201
+    if not isinstance(consent, bool):
+        raise InvalidInput("'consent' must be true or false", field="consent")
+    question, _ = services().engine.validate(question)
+    fid = services().store.add_feedback(question, record_id, useful, concepts=question_concepts(question),
+                                        consent=consent)
+    return jsonify({"id": fid, "stored": True, "question_stored": consent}), 201

@@ -10,10 +10,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from indexer.errors import InvalidInput
 
-from . import services
+from . import seclog
 from .brief import CHECKLIST, STATUSES, build_brief, datum
 from .brief_render import header_facts, sections, to_markdown, to_pdf
 from .messages import dutch_message
+from .services import services
 from .security import current_user, require_role
 
 bp = Blueprint("connector", __name__, url_prefix="/schakelaar")
@@ -133,3 +134,27 @@ def brief_pdf(intake_id: int):
     html = render_template("connector/brief_pdf.html", brief=brief, secs=sections(brief), facts=header_facts(brief))
     return Response(to_pdf(html, f"Intakebrief vraag {intake_id}"), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="intakebrief-{intake_id}.pdf"'})
+
+
+@bp.post("/intake/<int:intake_id>/verwijderen")
+@require_role("connector")
+def forget_intake(intake_id: int):
+    """Delete one intake with its follow-ups and notes (a participant's request, AVG art. 17)."""
+    if request.form.get("bevestig") != "ja":
+        raise InvalidInput("tick the box to confirm the deletion", field="bevestig")
+    services().store.forget_intake(intake_id)  # NotFound -> 404
+    seclog.event("privacy.forget_intake", user_id=current_user()["id"])
+    flash(f"Vraag {intake_id} is verwijderd, met de opvolgverzoeken en notities erbij.")
+    return redirect(url_for("connector.inbox"), code=303)
+
+
+@bp.post("/verwijderen")
+@require_role("connector")
+def forget_email():
+    """Delete every follow-up request with one e-mail address and the questions they were about."""
+    if request.form.get("bevestig") != "ja":
+        raise InvalidInput("tick the box to confirm the deletion", field="bevestig")
+    counts = services().store.forget_email(request.form.get("email", ""))
+    seclog.event("privacy.forget_email", user_id=current_user()["id"], followups=counts["followups"])
+    flash(f"Verwijderd: {counts['followups']} opvolgverzoeken en {counts['intakes']} vragen bij dit e-mailadres.")
+    return redirect(url_for("connector.inbox"), code=303)

@@ -15,7 +15,7 @@ from flask import Blueprint, render_template, request
 
 from indexer.records import KIND_LABELS
 
-from . import services
+from .services import services
 
 bp = Blueprint("directory", __name__)
 

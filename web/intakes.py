@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from matcher.results import MatchResult
 
-from . import services
+from indexer.errors import InvalidInput
+
+from .services import services
 
 
 def embed_for_store(text: str):
@@ -27,5 +29,20 @@ def store_intake(result: MatchResult | None, answers: dict[str, str] | None = No
     if result is None:
         return store.add_intake(question, answers=answers, embed=embed_for_store)
     g = result.general
-    return store.add_intake(result.question, g.question if g else "", answers,
-                            [c.label for c in g.concepts if c.level == 1] if g else [], embed=embed_for_store)
+    return store.add_intake(result.question, g.question if g else "", answers, result_concepts(result),
+                            embed=embed_for_store)
+
+
+def result_concepts(result: MatchResult) -> list[str]:
+    """The level-1 concept labels of a MatchResult (what intakes and feedback keep)."""
+    g = result.general
+    return [c.label for c in g.concepts if c.level == 1] if g else []
+
+
+def question_concepts(question: str) -> list[str]:
+    """The level-1 concept labels of a question, for feedback stored without the question; [] when the
+    question cannot be matched (empty, too long, no words)."""
+    try:
+        return result_concepts(services().engine.match(question, top=1, clarify=False))
+    except InvalidInput:
+        return []

@@ -43,6 +43,7 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
     (r"^that is not a valid e-mail address", "Vul een geldig e-mailadres in, bijvoorbeeld naam@school.nl."),
     (r"^the note is empty", "Schrijf eerst een notitie; een lege notitie wordt niet bewaard."),
     (r"^status must be one of: (.*)$", "Kies een van deze statussen: {0}."),
+    (r"^tick the box to confirm the deletion", "Vink het vakje aan om het verwijderen te bevestigen."),
     (r"^no intake (\d+)", "Er is geen vraag met nummer {0}."),
     (r"^no user '([^']*)'", "Er is geen gebruiker '{0}'."),
     (r"^user '([^']*)' already exists", "De gebruiker '{0}' bestaat al."),

@@ -24,7 +24,7 @@ ERROR_TEXT = {400: "Invalid input (the field is named in error.field).", 401: "N
               403: "Logged in without the needed role.", 413: "Body too large (over 1 MiB).",
               415: "The body is not sent as application/json.", 429: "Too many requests from this client.",
               500: "Unexpected server error.",
-              503: "Not available: no index yet, or the coverage analysis is not installed."}
+              503: "Not available: no index yet."}
 
 SCHEMAS = {
     "Error": {
@@ -91,9 +91,13 @@ SCHEMAS = {
         "level": {"type": "integer"},
         "intake_id": {"type": "integer", "description": "Only with consent: the id of the stored intake."}}},
     "FeedbackRequest": {"type": "object", "required": ["question", "record_id", "useful"], "properties": {
-        "question": {"type": "string", "minLength": 1}, "record_id": {"type": "string"},
-        "useful": {"type": "boolean"}}},
-    "FeedbackResponse": {"type": "object", "properties": {"id": {"type": "integer"}, "stored": {"const": True}}},
+        "question": {"type": "string", "minLength": 1, "maxLength": 2000}, "record_id": {"type": "string"},
+        "useful": {"type": "boolean"},
+        "consent": {"type": "boolean", "default": False,
+                    "description": "Store the question (scrubbed) with the judgement; without consent only the "
+                                   "record id and the question's concepts are kept."}}},
+    "FeedbackResponse": {"type": "object", "properties": {"id": {"type": "integer"}, "stored": {"const": True},
+                                                          "question_stored": {"type": "boolean"}}},
     "CoverageReport": {"type": "object", "required": ["concepts", "blind_spots"], "properties": {
         "concepts": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "string"}, "label": {"type": "string"},

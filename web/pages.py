@@ -3,8 +3,10 @@ ask a connector to follow up. Server-rendered; works without JavaScript.
 
 Questions travel in POST bodies, never in URLs, so they do not end up in
 access logs or browser history. Every form on the results page carries the
-question, the answers, the level and the stored intake id, so each POST can
-show the same results again (feedback, a follow-up with a typing error).
+question, the answers, the level and, for a participant who consented, the
+token of their own stored intake (``intake_token``; never an intake id), so
+each POST can show the same results again (feedback, a follow-up with a typing
+error) without storing the question twice.
 """
 from __future__ import annotations
 
@@ -12,15 +14,16 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, render_template, request
 
-from indexer.errors import InvalidInput
+from indexer.errors import InvalidInput, NotFound
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS, OPTIONS, QUESTIONS
 from matcher.results import Clarification
 
-from . import results_view, services
-from .intakes import store_intake
+from . import results_view
+from .intakes import question_concepts, store_intake
 from .messages import dutch_message
 from .security import limit
+from .services import services
 
 bp = Blueprint("pages", __name__)
 
@@ -33,12 +36,12 @@ FACET_LABELS = {"doelgroep": "Doelgroep", "opleiding/context": "Opleiding of con
 @dataclass
 class FormState:
     """What every results form sends back: the question, the clarification answers, the level, consent and the
-    stored intake (if any)."""
+    token of the participant's own stored intake (if any)."""
     question: str
     answers: dict[str, str] = field(default_factory=dict)
     level: int | None = None
     consent: bool = False
-    intake_id: int | None = None
+    intake_token: str | None = None
 
 
 def form_state() -> FormState:
@@ -52,7 +55,18 @@ def form_state() -> FormState:
     raw = request.form.get("level", "")
     return FormState(question=request.form.get("question", ""), answers=answers,
                      level=int(raw) if raw.isdigit() else None, consent=request.form.get("consent") == "ja",
-                     intake_id=request.form.get("intake_id", type=int))
+                     intake_token=_own_intake_token())
+
+
+def _own_intake_token() -> str | None:
+    """The participant's intake token sent back by a results form, when it is one the server issued."""
+    token = request.form.get("intake_token") or None
+    if token:
+        try:
+            services().store.intake_id_for_token(token)
+        except NotFound:
+            return None
+    return token
 
 
 def _retention() -> int:
@@ -65,7 +79,7 @@ def render_results(result, state: FormState, status: int = 200, **extra):
     state.level = result.level
     best = results_view.best_match(result)
     return render_template(
-        "results.html", result=result, state=state, answers=state.answers, intake_id=state.intake_id,
+        "results.html", result=result, state=state, answers=state.answers,
         consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
         blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
         ladder=results_view.ladder_steps(result), facet_labels=FACET_LABELS, retention=_retention(),
@@ -101,8 +115,8 @@ def ask():
     if step == "change" or (result.clarify and step == "ask"):
         return render_template("clarify.html", result=result, question=result.question, state=state,
                                clarify=_clarifications(result, state.answers), no_preference=NO_PREFERENCE)
-    if state.consent and not state.intake_id:
-        state.intake_id = store_intake(result, state.answers)
+    if state.consent and not state.intake_token:
+        state.intake_token = services().store.new_intake_token(store_intake(result, state.answers))
     return render_results(result, state)
 
 
@@ -114,7 +128,9 @@ def feedback():
     record_id = request.form.get("record_id", "")
     result = services().engine.match(state.question, answers=state.answers, level=state.level)
     if record_id in services().engine.index().records:
-        services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja")
+        # the question itself is kept only with consent; otherwise only its concepts
+        services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja",
+                                      concepts=question_concepts(result.question), consent=state.consent)
     return render_results(result, state, thanked=record_id)
 
 
@@ -133,10 +149,15 @@ def followup():
         errors["consent-followup"] = "Vink het vakje aan: zonder toestemming kunnen we je e-mailadres niet bewaren."
     if not errors:
         try:
-            intake_id = state.intake_id = state.intake_id or store_intake(result, state.answers)
+            store = services().store
+            if state.intake_token:
+                intake_id = store.intake_id_for_token(state.intake_token)
+            else:
+                intake_id = store_intake(result, state.answers)
+                state.intake_token = store.new_intake_token(intake_id)
             about = results_view.record_name(services().engine.index(), form["about"]) if form["about"] else ""
             message = (f"Over: {about}. " if about else "") + form["message"]
-            ref = services().store.add_followup(intake_id, form["email"], form["name"], message)
+            ref = store.add_followup(intake_id, form["email"], form["name"], message)
         except InvalidInput as exc:
             errors[exc.field or "email"] = dutch_message(exc)
     if errors:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from matcher import coverage, coverage_output
 
-from . import services
+from .services import services
 from .security import require_role
 
 log = logging.getLogger(__name__)

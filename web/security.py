@@ -9,6 +9,10 @@
 - Headers: a Content-Security-Policy without inline script, and the usual
   hardening headers.
 - Roles: ``require_role("connector")`` for views; admin passes every check.
+- Also installed here: server-side sessions (``web.sessions``), field
+  lengths at the edge (``web.fields``) and the security event log
+  (``web.seclog``). Responses to POST requests (results, feedback and
+  follow-up pages) and all signed-in pages carry ``Cache-Control: no-store``.
 """
 from __future__ import annotations
 
@@ -100,13 +104,11 @@ def limit(bucket: str, setting: str):
 
 
 def current_user() -> dict | None:
+    """The signed-in user (a ``users`` row) while the server-side session lives, else None."""
     if "user" not in g:
-        from . import services
+        from .sessions import session_user
 
-        uid = session.get("uid")
-        g.user = services().store.user_by_id(uid) if uid else None
-        if g.user and session.get("pw") != g.user["password_stamp"]:
-            g.user = None  # password changed or user removed: old sessions end
+        g.user = session_user()
     return g.user
 
 
@@ -136,7 +138,12 @@ def require_role(*roles: str):
 
 
 def install(app: Flask) -> None:
+    from . import fields, seclog, sessions
+
+    sessions.install(app)
+    app.before_request(fields.check_lengths)
     app.before_request(check_csrf)
+    app.after_request(seclog.log_refusals)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["has_role"] = has_role
@@ -151,6 +158,7 @@ def install(app: Flask) -> None:
         resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if session.get("uid") or request.path.startswith(("/schakelaar", "/tussenring", "/api/")):
+        if session.get("sid") or request.method == "POST" or \
+                request.path.startswith(("/schakelaar", "/tussenring", "/api/", "/wachtwoord")):
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

@@ -1,19 +1,31 @@
-"""The app database (HOME/app.db): accounts, feedback, consented intake questions, follow-ups, notes.
+"""The app database (HOME/app.db): accounts, sessions, feedback, consented intake questions, follow-ups, notes.
 
 Privacy (AVG): a question is stored only with consent, with e-mail addresses
-and phone numbers scrubbed first; a follow-up request keeps the e-mail address
-the participant gave for that purpose only; everything carries a ``created``
-date and ``purge()`` deletes what is older than the retention period.
+and phone numbers scrubbed first (``web.scrub``); feedback keeps the record id
+and the question's concepts, and the question itself only with consent; a
+follow-up request keeps the e-mail address the participant gave for that
+purpose only; everything carries a ``created`` date and ``purge()`` deletes what
+is older than the retention period; ``forget_intake`` and ``forget_email``
+delete everything about one intake or one address on request.
+A participant reaches their own intake only through an unguessable token
+(``add_intake`` returns it; the database keeps its SHA-256 only).
+Sessions of signed-in users are server-side rows, so logout, a password change
+and removing a user end them. The database file is created owner-only (0600)
+before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
 Nothing here is touched by indexing.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import logging
+import os
 import re
 import secrets
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +35,25 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from indexer.errors import InvalidInput, NotFound
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<![\w])(?:\+31[\s-]?|0031[\s-]?|0)(?:[1-9](?:[\s-]?\d){8})(?![\w])|"
-                   r"(?<![\w])\+?\d(?:[\s-]?\d){9,13}(?![\w])")
+from .passwords import MAX_PASSWORD_CHARS, check_password
+from .scrub import EMAIL, scrub  # noqa: F401  (scrub is imported from here by older callers)
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 ROLES = ("connector", "tussenring", "admin")
+#: Row ids are SQLite INTEGERs (signed 64 bit); anything outside is no row (and would overflow sqlite3).
+MAX_ROW_ID = 2**63 - 1
 _hasher = PasswordHasher()
+log = logging.getLogger("web.security")
 
 
-def scrub(text: str) -> str:
-    text = EMAIL.sub("[e-mailadres verwijderd]", text)
-    return PHONE.sub("[telefoonnummer verwijderd]", text)
+def token_hash(token: str) -> str:
+    """SHA-256 hex of a bearer token (intake token, session id): the database never holds the token itself."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def valid_row_id(value) -> bool:
+    """True for an int that can be a row id (1 .. 2**63-1); bools and everything else are not."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 
 
 def now() -> str:
@@ -44,8 +64,10 @@ class AppStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         self._local = threading.local()
         self._migrate()
+        self._migrate_issue16()
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -56,6 +78,13 @@ class AppStore:
             conn.execute("PRAGMA foreign_keys=ON")
             db = self._local.db = sqlite_utils.Database(conn)
         return db
+
+    def close(self) -> None:
+        """Close this thread's connection (the app calls it at request teardown); the next use reopens."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            self._local.db = None
+            db.conn.close()
 
     def _migrate(self) -> None:
         db = self.db
@@ -82,37 +111,66 @@ class AppStore:
             db["notes"].create({"id": int, "intake_id": int, "author": str, "text": str, "created": str}, pk="id",
                                foreign_keys=[("intake_id", "intakes", "id")])
 
+    def _migrate_issue16(self) -> None:
+        """Schema additions of the security review (issue 16), all in one place; each is idempotent.
+
+        - ``sessions``: one row per signed-in browser; ``id`` is the SHA-256 of the session token in the
+          cookie; ``created`` and ``seen`` are Unix seconds (absolute and idle lifetime).
+        - ``intakes.token_hash``: SHA-256 of the participant's token for their own intake (unique).
+        - ``feedback.concepts``: JSON list of the question's concept labels, so feedback without consent
+          (``question`` NULL) still serves evaluation by record and concept.
+        """
+        db = self.db
+        if "sessions" not in db.table_names():
+            db["sessions"].create({"id": str, "user_id": int, "created": int, "seen": int}, pk="id",
+                                  foreign_keys=[("user_id", "users", "id")])
+            db["sessions"].create_index(["user_id"])
+        if "token_hash" not in db["intakes"].columns_dict:
+            db["intakes"].add_column("token_hash", str)
+            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_intakes_token_hash ON intakes(token_hash)")
+        if "concepts" not in db["feedback"].columns_dict:
+            db["feedback"].add_column("concepts", str)
+
     # --- users -------------------------------------------------------------
     def add_user(self, username: str, password: str, role: str) -> dict:
+        """Create an account. Raises InvalidInput (field username, role or password: too weak or too long)."""
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise InvalidInput("username: 2-40 characters, lowercase letters, digits, '.', '_' or '-'",
                                field="username")
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
-        if len(password) < 10:
-            raise InvalidInput("password: at least 10 characters", field="password")
+        check_password(password, username)
         if self.user_by_name(username):
             raise InvalidInput(f"user {username!r} already exists", field="username")
         row = {"username": username, "role": role, "password": _hasher.hash(password),
                "password_stamp": secrets.token_hex(8), "created": now()}
         self.db["users"].insert(row)
-        return self.user_by_name(username)
+        user = self.user_by_name(username)
+        log.info("account.created user_id=%s role=%s", user["id"], role)
+        return user
 
     def set_password(self, username: str, password: str) -> None:
+        """New password for ``username``; every open session of that user ends. Raises NotFound, InvalidInput."""
         user = self.user_by_name(username)
         if not user:
             raise NotFound(f"no user {username!r}", field="username")
-        if len(password) < 10:
-            raise InvalidInput("password: at least 10 characters", field="password")
-        self.db["users"].update(user["id"], {"password": _hasher.hash(password),
-                                             "password_stamp": secrets.token_hex(8)})
+        check_password(password, user["username"])
+        with self.db.conn:
+            self.db["users"].update(user["id"], {"password": _hasher.hash(password),
+                                                 "password_stamp": secrets.token_hex(8)})
+            self.end_sessions(user["id"])
+        log.info("account.password_changed user_id=%s", user["id"])
 
     def remove_user(self, username: str) -> None:
+        """Delete the account and all its sessions. Raises NotFound."""
         user = self.user_by_name(username)
         if not user:
             raise NotFound(f"no user {username!r}", field="username")
-        self.db["users"].delete(user["id"])
+        with self.db.conn:
+            self.end_sessions(user["id"])
+            self.db["users"].delete(user["id"])
+        log.info("account.removed user_id=%s", user["id"])
 
     def users(self) -> list[dict]:
         return [{k: u[k] for k in ("username", "role", "created")}
@@ -123,33 +181,86 @@ class AppStore:
         return rows[0] if rows else None
 
     def user_by_id(self, uid) -> dict | None:
+        if not valid_row_id(uid):
+            return None
         rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [uid]))
         return rows[0] if rows else None
 
     def authenticate(self, username: str, password: str) -> dict | None:
+        """The user when ``password`` is theirs, else None. The password is checked whole: one longer than
+        any accepted password (``MAX_PASSWORD_CHARS``) is simply wrong, never cut to fit."""
         user = self.user_by_name(username or "")
-        if user is None:
+        if user is None or not password or len(password) > MAX_PASSWORD_CHARS:
             try:  # same work for unknown users: no timing oracle
-                _hasher.verify(_DUMMY, password or "x")
+                _hasher.verify(_DUMMY, "x" if not password or len(password) > MAX_PASSWORD_CHARS else password)
             except (VerificationError, InvalidHashError):
                 pass
             return None
         try:
-            _hasher.verify(user["password"], password or "")
+            _hasher.verify(user["password"], password)
         except (VerificationError, InvalidHashError):
             return None
         return user
 
+    # --- sessions ----------------------------------------------------------
+    def start_session(self, user_id: int) -> str:
+        """A new server-side session for ``user_id``; returns the token for the (signed) session cookie."""
+        token = secrets.token_urlsafe(32)
+        t = int(time.time())
+        self.db["sessions"].insert({"id": token_hash(token), "user_id": user_id, "created": t, "seen": t})
+        return token
+
+    def session_user(self, token: str, idle: int, absolute: int, touch_after: int = 60) -> dict | None:
+        """The user of a live session, else None (and an expired session is deleted).
+
+        A session lives at most ``absolute`` seconds after login and ``idle`` seconds after its last
+        use; ``seen`` is written at most every ``touch_after`` seconds (one write per minute, not per request).
+        """
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return None
+        sid = token_hash(token)
+        rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [sid]))
+        if not rows:
+            return None
+        row, t = rows[0], int(time.time())
+        if t - row["created"] >= absolute or t - row["seen"] >= idle:
+            self.db.execute("DELETE FROM sessions WHERE id = ?", [sid])
+            self.db.conn.commit()
+            return None
+        if t - row["seen"] >= touch_after:
+            self.db.execute("UPDATE sessions SET seen = ? WHERE id = ?", [t, sid])
+            self.db.conn.commit()
+        return self.user_by_id(row["user_id"])
+
+    def end_session(self, token: str) -> None:
+        if isinstance(token, str) and token:
+            self.db.execute("DELETE FROM sessions WHERE id = ?", [token_hash(token)])
+            self.db.conn.commit()
+
+    def end_sessions(self, user_id: int) -> int:
+        """End every session of one user (password change, removal); returns how many ended."""
+        n = self.db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).rowcount
+        self.db.conn.commit()
+        return n
+
     # --- feedback ----------------------------------------------------------
-    def add_feedback(self, question: str, record_id: str, useful: bool) -> int:
-        return self.db["feedback"].insert({"question": scrub(question)[:2000], "record_id": record_id[:200],
-                                           "useful": int(bool(useful)), "created": now()}).last_pk
+    def add_feedback(self, question: str, record_id: str, useful: bool, concepts: list[str] | None = None,
+                     consent: bool = False) -> int:
+        """Store one judgement. The (scrubbed) question only with the participant's ``consent``; the record
+        id and the question's ``concepts`` always. Callers limit the field lengths before calling."""
+        return self.db["feedback"].insert({
+            "question": scrub(question)[:2000] if consent else None, "record_id": record_id[:200],
+            "concepts": json.dumps(list(concepts or [])[:20], ensure_ascii=False),
+            "useful": int(bool(useful)), "created": now()}).last_pk
 
     def feedback_questions(self):
+        """Labelled questions (matcher.evaluate.Question) from consented feedback; feedback without a
+        question (no consent) cannot become a labelled question and is left out."""
         from matcher.evaluate import Question
 
         by_q: dict[str, dict[str, int]] = {}
-        for row in self.db.query("SELECT question, record_id, useful FROM feedback ORDER BY id"):
+        for row in self.db.query("SELECT question, record_id, useful FROM feedback "
+                                 "WHERE question IS NOT NULL ORDER BY id"):
             rel = by_q.setdefault(row["question"], {})
             if row["useful"]:
                 rel[row["record_id"]] = 1
@@ -163,23 +274,43 @@ class AppStore:
         """Store a consented question, scrubbed. ``embed(text) -> (vector, embedder name)`` optionally
         stores the scrubbed question's embedding too, so coverage need not embed it again; it is
         deleted with the question."""
-        text = scrub(question)[:4000]
+        text = scrub(question[:4100])[:4000]  # callers limit lengths; this bounds the work for any other caller
         vector, embedder = (None, None)
         if embed is not None:
             vec, embedder = embed(text)
             vector = np.asarray(vec, np.float32).tobytes()
         return self.db["intakes"].insert({
             "question": text, "general": general, "answers": json.dumps(
-                {k: scrub(v) for k, v in (answers or {}).items()}, ensure_ascii=False),
+                {k: scrub(v[:400]) for k, v in (answers or {}).items()}, ensure_ascii=False),
             "concepts": json.dumps(concepts or [], ensure_ascii=False), "created": now(), "status": "nieuw",
             "vector": vector, "embedder": embedder}).last_pk
 
+    def new_intake_token(self, intake_id: int) -> str:
+        """Issue the participant's token for their own intake (replacing any earlier one); raises NotFound.
+
+        The token (``secrets.token_urlsafe(24)``, 192 bits) is returned once and only its SHA-256 is kept."""
+        self.intake(intake_id)
+        token = secrets.token_urlsafe(24)
+        self.db["intakes"].update(intake_id, {"token_hash": token_hash(token)})
+        return token
+
+    def intake_id_for_token(self, token) -> int:
+        """The intake a participant's token belongs to. Raises NotFound for any other value."""
+        if isinstance(token, str) and 20 <= len(token) <= 100:
+            rows = list(self.db.query("SELECT id FROM intakes WHERE token_hash = ?", [token_hash(token)]))
+            if rows:
+                return rows[0]["id"]
+        raise NotFound("no intake for this token", field="intake_token")
+
     def intake(self, intake_id: int) -> dict:
-        rows = list(self.db.query("SELECT * FROM intakes WHERE id = ?", [intake_id]))
+        """One intake with its follow-ups and notes. Raises NotFound (also for ids outside 1..2**63-1)."""
+        rows = list(self.db.query("SELECT * FROM intakes WHERE id = ?", [intake_id])) if valid_row_id(intake_id) \
+            else []
         if not rows:
             raise NotFound(f"no intake {intake_id}", field="id")
         row = rows[0]
         row.pop("vector", None)
+        row.pop("token_hash", None)
         row["answers"] = json.loads(row["answers"] or "{}")
         row["checklist"] = json.loads(row.get("checklist") or "[]")
         row["concepts"] = json.loads(row["concepts"] or "[]")
@@ -224,10 +355,10 @@ class AppStore:
     def add_followup(self, intake_id: int, email: str, name: str = "", message: str = "") -> int:
         self.intake(intake_id)
         email = email.strip()
-        if not EMAIL.fullmatch(email) or len(email) > 254:
+        if len(email) > 254 or not EMAIL.fullmatch(email):
             raise InvalidInput("that is not a valid e-mail address", field="email")
         return self.db["followups"].insert({"intake_id": intake_id, "email": email, "name": name.strip()[:100],
-                                            "message": scrub(message)[:2000], "created": now(),
+                                            "message": scrub(message[:2100])[:2000], "created": now(),
                                             "status": "open"}).last_pk
 
     def add_note(self, intake_id: int, author: str, text: str) -> int:
@@ -261,8 +392,9 @@ class AppStore:
         self.intake(intake_id)
         self.db["intakes"].update(intake_id, {"checklist": json.dumps(sorted(set(ticked)), ensure_ascii=False)})
 
-    def purge(self, days: int) -> dict[str, int]:
-        """Delete intakes (with their follow-ups and notes) and feedback older than ``days``."""
+    def purge(self, days: int, session_seconds: int | None = None) -> dict[str, int]:
+        """Delete intakes (with their follow-ups and notes) and feedback older than ``days``; with
+        ``session_seconds`` also sessions started longer ago than that (they can no longer be used)."""
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).replace(microsecond=0).isoformat()
         counts = {}
         with self.db.conn:
@@ -273,8 +405,48 @@ class AppStore:
                     [cutoff, cutoff]).rowcount
             counts["intakes"] = self.db.execute("DELETE FROM intakes WHERE created < ?", [cutoff]).rowcount
             counts["feedback"] = self.db.execute("DELETE FROM feedback WHERE created < ?", [cutoff]).rowcount
+            if session_seconds:
+                counts["sessions"] = self.db.execute("DELETE FROM sessions WHERE created < ?",
+                                                     [int(time.time()) - session_seconds]).rowcount
         assert len(old) == counts["intakes"]
         return counts
+
+    # --- deletion on request (AVG art. 17) ---------------------------------------------------------
+    def forget_intake(self, intake_id: int) -> dict[str, int]:
+        """Delete one intake with its follow-ups and notes. Raises NotFound. Returns counts per table."""
+        self.intake(intake_id)
+        return self._forget([intake_id], [])
+
+    def forget_email(self, email: str) -> dict[str, int]:
+        """Delete every follow-up request with this e-mail address (case-insensitive), and the intakes
+        those requests were about (with their notes). Returns counts per table (all 0 when unknown)."""
+        email = (email or "").strip()
+        if not email or len(email) > 254:
+            raise InvalidInput("give the e-mail address to forget", field="email")
+        rows = list(self.db.query("SELECT id, intake_id FROM followups WHERE lower(email) = lower(?)", [email]))
+        return self._forget(sorted({r["intake_id"] for r in rows}), [r["id"] for r in rows])
+
+    def _forget(self, intake_ids: list[int], followup_ids: list[int]) -> dict[str, int]:
+        counts = {"intakes": 0, "followups": 0, "notes": 0}
+        with self.db.conn:
+            for fid in followup_ids:
+                counts["followups"] += self.db.execute("DELETE FROM followups WHERE id = ?", [fid]).rowcount
+            for iid in intake_ids:
+                counts["notes"] += self.db.execute("DELETE FROM notes WHERE intake_id = ?", [iid]).rowcount
+                counts["followups"] += self.db.execute("DELETE FROM followups WHERE intake_id = ?", [iid]).rowcount
+                counts["intakes"] += self.db.execute("DELETE FROM intakes WHERE id = ?", [iid]).rowcount
+        log.info("privacy.forget intakes=%d followups=%d notes=%d", counts["intakes"], counts["followups"],
+                 counts["notes"])
+        return counts
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (O_EXCL: no window in which it is readable
+    by others, and no race with a second process); SQLite then opens it and creates -wal/-shm alike."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 _DUMMY = _hasher.hash("not-a-real-password")

@@ -1,0 +1,163 @@
+"""`schakel eval`: measure matching on one or more labelled question files, each with its corpus.
+
+Each question file is paired with a corpus and a home. By default the corpus
+is the ``corpus/`` folder beside the file (the dev-eval layout) and is indexed
+(incrementally: unchanged files are neither re-read nor re-embedded) into its
+own home under ``--work``; ``--corpus`` and ``--home``, given once per file
+in the files' order, override that. A home given without a corpus is used as
+it is, without indexing. The scoring is ``matcher.evaluate``; the tables are
+``matcher.eval_report``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from indexer import settings
+from indexer.errors import InvalidInput
+
+
+@dataclass
+class EvalSet:
+    """One question file with the corpus it is about and the home its index lives in."""
+
+    questions: Path
+    corpus: Path | None
+    home: Path | None
+
+
+def default_work() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("schakel", appauthor=False)) / "eval"
+
+
+def pair_sets(files: list[str], corpora: list[str], homes: list[str], work: Path) -> list[EvalSet]:
+    """Pair each question file with its corpus and home (see the module docstring).
+
+    Raises ``InvalidInput`` when --corpus or --home is given a different number of times than
+    there are files, or when a file has neither a corpus beside it nor a home."""
+    for name, given in (("--corpus", corpora), ("--home", homes)):
+        if given and len(given) != len(files):
+            raise InvalidInput(f"{name} is given {len(given)} times for {len(files)} question files; "
+                               "give it once per file, in the same order", field=name)
+    sets = []
+    for i, f in enumerate(files):
+        path = Path(f)
+        corpus = Path(corpora[i]) if corpora else None
+        home = Path(homes[i]) if homes else None
+        if corpus is None and home is None:
+            beside = path.parent / "corpus"
+            if beside.is_dir():
+                corpus = beside
+            elif len(files) == 1:
+                home = settings.home(None)   # the default home, as `schakel ask` uses it
+            else:
+                raise InvalidInput(f"{path}: no corpus/ folder beside it; give --corpus or --home for it",
+                                   field="--corpus")
+        if corpus is not None and home is None:
+            digest = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
+            home = work / f"{corpus.resolve().parent.name or 'corpus'}-{digest}"
+        sets.append(EvalSet(path, corpus, home))
+    return sets
+
+
+def prepare(s: EvalSet, embedder: str | None) -> None:
+    """Index the set's corpus into its home (a no-op when nothing changed); warnings to stderr."""
+    if s.corpus is None:
+        return
+    from indexer import build_index
+
+    report = build_index([s.corpus], s.home, embedder=embedder)
+    state = "unchanged" if not report.changed else "indexed"
+    click.echo(f"{s.corpus}: {state} into {s.home} ({sum(report.kinds.values())} records, "
+               f"{len(report.errors)} files skipped)", err=True)
+
+
+def evaluate_set(s: EvalSet, embedder, systems: tuple[str, ...]) -> dict:
+    """The ``Evaluator.run`` report of one set, plus where it came from."""
+    from matcher import Engine
+    from matcher.evaluate import Evaluator, load_questions
+
+    qs = load_questions(s.questions)
+    if not qs:
+        raise InvalidInput(f"{s.questions}: has no questions", field="QUESTIONS")
+    report = Evaluator(Engine(s.home, embedder=embedder)).run(qs, systems)
+    report.update({"questions_file": str(s.questions), "corpus": str(s.corpus) if s.corpus else None,
+                   "home": str(s.home)})
+    return report
+
+
+@click.command("eval")
+@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Corpus of a question file; once per file, in order (default: corpus/ beside the file).")
+@click.option("--home", "homes", multiple=True, type=click.Path(file_okay=False),
+              help="Index folder of a question file; once per file, in order. Without --corpus it is used as is.")
+@click.option("--work", type=click.Path(file_okay=False), default=None,
+              help="Folder for the per-corpus homes (default: the user cache folder, schakel/eval).")
+@click.option("--embedder", default=None, help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+@click.option("--systems", default="full,bm25,dense", show_default=True,
+              help="Comma-separated systems to run: full, bm25, dense.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--feedback", is_flag=True, help="Also evaluate on labels made from stored feedback (useful = grade 1).")
+@click.option("--examples", is_flag=True, help="Print the general question, concepts and top matches per question.")
+def eval_cmd(questions, corpora, homes, work, embedder, systems, as_json, feedback, examples):
+    """Evaluate matching on labelled QUESTIONS files (JSONL, dev-eval shape), each with its corpus:
+    full system vs BM25-only vs dense-only, per kind, per half and per question style."""
+    from matcher.evaluate import SYSTEMS
+    from matcher.eval_report import format_report
+
+    chosen = tuple(s.strip() for s in systems.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown system(s) {', '.join(unknown) or '(none)'}; known: {', '.join(SYSTEMS)}",
+                                 param_hint="--systems")
+    if not questions and not feedback:
+        raise click.UsageError("give one or more QUESTIONS files, or --feedback with stored feedback")
+    sets = pair_sets(list(questions), list(corpora), list(homes), Path(work) if work else default_work())
+    for s in sets:
+        prepare(s, embedder)
+    reports = [(str(s.questions), evaluate_set(s, embedder, chosen)) for s in sets]
+    if feedback:
+        reports.append(("feedback", _feedback_report(homes[0] if homes else None, embedder, chosen)))
+    if as_json:
+        click.echo(json.dumps({title: rep for title, rep in reports}, indent=1, ensure_ascii=False))
+        return
+    click.echo(format_report(reports))
+    if examples:
+        for title, rep in reports:
+            click.echo(f"\n== {title}: per question (full system)")
+            for d in rep["questions"]:
+                _print_example(d)
+
+
+def _feedback_report(home, embedder, systems) -> dict:
+    from matcher import Engine
+    from matcher.evaluate import Evaluator
+    from web.store import AppStore  # the web package depends on matcher, not the other way round
+
+    engine = Engine(home, embedder=embedder)
+    qs = AppStore(engine.home.app_db).feedback_questions() if engine.home.app_db.is_file() else []
+    if not qs:
+        raise InvalidInput("no stored feedback with a useful match in this home", field="--feedback")
+    return Evaluator(engine).run(qs, systems)
+
+
+def _print_example(d: dict) -> None:
+    full = d.get("full", {})
+    scores = ", ".join(f"{k} {v:.2f}" for k, v in full.get("ndcg5", {}).items())
+    click.echo(f"\n{d['id']} [{', '.join(d['styles'])}]: {d['question']}\n  → {d.get('general', '')}"
+               f"\n  concepten: {', '.join(d.get('concepts', []))}; verheldering: {'ja' if d.get('clarified') else 'nee'}"
+               f"\n  nDCG@5: {scores or '-'}; getoond: {full.get('matched', 0)}")
+    for kind, ids in full.get("top5", {}).items():
+        click.echo(f"  {kind}: {', '.join(ids)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    eval_cmd(sys.argv[1:])
