@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/schakel index
-	@[ -f .demo-password ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password
+	@[ -f .demo-password ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))" > .demo-password)
 	@$(BIN)/schakel user add demo --role admin --password-stdin < .demo-password >/dev/null 2>&1 || true
 	@echo "Schakelaar- en tussenringpagina's: log in als 'demo' met het wachtwoord in .demo-password"
 	SCHAKEL_SECURE_COOKIES=false $(BIN)/schakel serve --host $(HOST) --port $(PORT)

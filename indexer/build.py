@@ -184,7 +184,8 @@ def _fingerprint(reads: list[CorpusRead], concepts: dict, embedder: Embedder) ->
 def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, embedder: str | None = None,
                 rebuild: bool = False, progress: bool | None = None,
                 thesaurus: str | Path | None = None,
-                on_stage: Callable[[str], None] | None = None) -> BuildReport:
+                on_stage: Callable[[str], None] | None = None,
+                config: settings.Config | None = None) -> BuildReport:
     """Index corpus folders into HOME and publish the result atomically.
 
     Unchanged corpora publish nothing new; unchanged passages come from the
@@ -195,11 +196,12 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     for p in paths:
         if not p.is_dir():
             raise InvalidInput(f"corpus folder {p} does not exist or is not a folder", field="PATH")
-    home_obj = Home(settings.home(home))
+    cfg = config if config is not None else settings.resolve({"home": home})
+    home_obj = Home(Path(home).expanduser() if home is not None else cfg.home)
     stage = on_stage or (lambda s: None)
-    emb = get_embedder(embedder)
+    emb = get_embedder(embedder or cfg.embedder)
     report = BuildReport(home=home_obj.root, embedder=emb.name)
-    extra = thesaurus or settings.get("thesaurus")
+    extra = thesaurus or cfg.thesaurus
     with home_obj.lock():
         home_obj.cleanup()
         stage("lezen")
@@ -264,7 +266,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
             vocab = _write_bm25(tmp, passages, concept_list)
             found = record_concepts(records, passages, concept_list, Analyzer(vocab))
             _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems, found)
-            index = ann.build(vectors, settings.get("exact_search_limit"))
+            index = ann.build(vectors, cfg.exact_search_limit)
             ann.write(index, tmp / "vectors.faiss")
             np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
             manifest = {

@@ -77,3 +77,11 @@ class IndexWriteFailed(SchakelError):
 
     status = 507
     code = "index_write_failed"
+
+
+class InstallationBroken(SchakelError):
+    """A data file that ships with Schakel (package data, e.g. the built-in thesaurus) is missing or
+    unreadable: the installation is incomplete, and Schakel refuses to run without it."""
+
+    status = 500
+    code = "installation_broken"

@@ -1,21 +1,27 @@
 """The domain thesaurus: concepts with labels, synonyms, broader and related concepts.
 
-The built-in thesaurus is ``corpus/thesaurus.yaml`` of this repository. A
-corpus may add a ``thesaurus.yaml`` at its root and a user may add one more
-file (setting ``thesaurus``); later files add concepts or extend existing ones
-(synonyms and links are merged, label and definition replaced).
+The built-in thesaurus is ``indexer/data/thesaurus.yaml``, package data found
+through ``importlib.resources``, so an installed wheel has it as much as a
+source checkout (the demo corpus' ``corpus/thesaurus.yaml`` is a link to it). A
+missing or unreadable built-in thesaurus is an error (``InstallationBroken``),
+never a silent build without concepts. A corpus may add a ``thesaurus.yaml`` at
+its root and a user may add one more file (setting ``thesaurus``); later files
+add concepts or extend existing ones (synonyms and links are merged, label and
+definition replaced).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-from .errors import InvalidInput
+from .errors import InstallationBroken, InvalidInput
 
-BUILTIN = Path(__file__).resolve().parent.parent / "corpus" / "thesaurus.yaml"
+BUILTIN: Traversable | Path = files("indexer").joinpath("data", "thesaurus.yaml")
 GROUPS = ("didactiek", "toetsing", "begeleiding", "ict", "professionalisering", "organisatie", "werkveld",
           "inclusie", "internationalisering", "onderzoek", "curriculum", "samenwerking")
 
@@ -49,7 +55,9 @@ def _list(value, where: str, name: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def load_file(path: Path) -> list[Concept]:
+def load_file(path: Path | Traversable) -> list[Concept]:
+    """The concepts of one thesaurus YAML file; ``InvalidInput`` naming the file (and line) when it cannot
+    be read or is not a thesaurus."""
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
@@ -58,6 +66,8 @@ def load_file(path: Path) -> list[Concept]:
         raise InvalidInput(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}", field="thesaurus") from None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read: {exc.strerror}", field="thesaurus") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: is not UTF-8 text", field="thesaurus") from None
     if data is None:
         return []
     items = data.get("concepts") if isinstance(data, dict) else data
@@ -105,11 +115,29 @@ def merge(layers: Iterable[list[Concept]]) -> dict[str, Concept]:
     return merged
 
 
+def builtin() -> list[Concept]:
+    """The built-in thesaurus' concepts.
+
+    Raises ``InstallationBroken`` when the package data file is missing, unreadable or not a
+    thesaurus: Schakel without its thesaurus finds no concepts, asks no general question and has no
+    coverage, so it must not start that way."""
+    try:
+        if not BUILTIN.is_file():
+            raise InstallationBroken(f"the built-in thesaurus {BUILTIN} is missing: this Schakel installation is "
+                                     "incomplete (reinstall it; the file ships as package data of 'indexer')",
+                                     field="thesaurus")
+        return load_file(BUILTIN)
+    except InvalidInput as exc:
+        raise InstallationBroken(f"the built-in thesaurus is unusable: {exc.message}", field="thesaurus") from None
+
+
 def load(extra: Iterable[Path] = ()) -> dict[str, Concept]:
-    layers = []
-    if BUILTIN.is_file():
-        layers.append(load_file(BUILTIN))
-    seen = {BUILTIN.resolve()} if BUILTIN.is_file() else set()
+    """The built-in thesaurus merged with the ``extra`` files in order (see the module docstring).
+
+    Raises ``InstallationBroken`` for a missing or broken built-in file, ``InvalidInput`` for a broken
+    extra file."""
+    layers = [builtin()]
+    seen = {Path(str(BUILTIN)).resolve()}
     for path in extra:
         path = Path(path)
         if path.resolve() in seen:

@@ -19,6 +19,7 @@ from indexer.thesaurus import depth
 from indexer.conceptterms import GENERIC
 
 from .concepts import ConceptHit
+from .knobs import K
 from .results import Clarification
 
 FACETS = ("doelgroep", "opleiding/context", "doel", "ict-middel", "niveau", "tijdpad")
@@ -122,7 +123,7 @@ def is_vague(index, question: str, hits: list[ConceptHit], answers: dict[str, st
     score -= 1.0 if intent(question) in ("group", "who") and len(words) >= 4 else 0.0
     score -= 0.5 if len(present) >= 3 else 0.0
     score -= 0.5 * len(answers)
-    return score >= 2.0, missing
+    return score >= K.vague_threshold, missing
 
 
 def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str], scores: np.ndarray):

@@ -10,8 +10,7 @@ from indexer.analysis import Analyzer
 from indexer.conceptterms import ConceptTerms
 from indexer.thesaurus import Concept
 
-
-UNCONFIRMED_DENSE = 0.7   # measured on both dev halves: equal or better, fewer stray concepts
+from .knobs import K
 
 
 @dataclass
@@ -36,11 +35,14 @@ class ConceptMatcher(ConceptTerms):
             return np.zeros(0, np.float32)
         return self.vectors @ qv
 
-    def detect(self, text: str, qv: np.ndarray | None, top: int = 8, min_score: float = 0.30,
+    def detect(self, text: str, qv: np.ndarray | None, top: int | None = None, min_score: float | None = None,
                feedback: dict[int, float] | None = None) -> list[ConceptHit]:
         """Concepts of a text: its words (labels, synonyms), its embedding, and, when given,
         ``feedback``: how strongly each concept occurs in the best-matching records
-        (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus."""
+        (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus.
+        ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``."""
+        top = K.concept_top if top is None else top
+        min_score = K.concept_min_score if min_score is None else min_score
         lex = self.lexical(text)
         sims = self.dense(qv) if qv is not None and len(self.vectors) else np.zeros(len(self.concepts))
         if len(sims) > 1:
@@ -52,10 +54,11 @@ class ConceptMatcher(ConceptTerms):
         candidates = set(lex) | {int(i) for i in np.argsort(-z)[:top * 3]} | set(feedback)
         for idx in candidates:
             lexical = lex[idx][0] if idx in lex else 0.0
-            dense_part = 0.22 * max(0.0, float(z[idx]) - 1.5) if len(z) else 0.0
-            prf = 0.8 * feedback.get(idx, 0.0) * (1.0 if lexical or float(z[idx] if len(z) else 0) > 1.0 else 0.5)
+            dense_part = K.concept_dense_factor * max(0.0, float(z[idx]) - K.concept_dense_z) if len(z) else 0.0
+            prf = K.concept_prf * feedback.get(idx, 0.0) * (
+                1.0 if lexical or float(z[idx] if len(z) else 0) > K.concept_prf_z else K.concept_prf_unconfirmed)
             if not lexical and not feedback.get(idx):  # embedding alone, unconfirmed by words or records
-                dense_part *= UNCONFIRMED_DENSE
+                dense_part *= K.unconfirmed_dense
             scores[idx] = lexical + dense_part + prf
         hits = [ConceptHit(i, self.concepts[i], sc, lex.get(i, (0.0, []))[0], float(sims[i]) if len(sims) else 0.0,
                            lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if sc >= min_score]
@@ -71,7 +74,7 @@ def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[Concept
         narrower_hit = any(h.concept.id in o.concept.broader and set(o.terms) >= set(h.terms) and o.lexical > 0
                            for o in hits if o.concept.id in ids and o is not h)
         if narrower_hit:
-            h.score *= 0.8
+            h.score *= K.narrower_preference
         out.append(h)
     out.sort(key=lambda h: -h.score)
     return out

@@ -11,7 +11,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from indexer.store import Home
 from . import clarify as clarify_mod
 from . import generalise as generalise_mod
 from .entities import concept_support, neighbours, propagate
+from .knobs import BASELINE_VALUES, K, knob_field
 from .loaded import LoadedIndex
 from .reasons import expertise_hits, highlights, matched_terms, why
 from .results import Match, MatchResult, PassageHit
@@ -37,24 +40,38 @@ MAX_ANSWER_CHARS = 200
 
 @dataclass
 class Options:
-    """Ranking knobs; ``schakel eval`` runs the full system and its baselines through these."""
+    """Ranking options; defaults are the current values of the knobs (``matcher.knobs``) of the same
+    name (``method`` is the knob ``fusion``). ``schakel eval`` runs the full system and its baselines
+    through these."""
 
-    method: str = "weighted"         # weighted | rrf | bm25 | dense
-    dense_weight: float = 0.5
-    entity_strength: float = 1.25
-    expansion_weight: float = 0.35   # BM25 weight of concept terms from the general question
-    concept_vector_weight: float = 0.6
-    use_general: bool = True
-    concept_support: float = 4.0     # experts/groups gain from top documents sharing their concepts
-    min_relative: float = 0.12       # drop matches below this share of the best score of their kind
-    min_absolute: float = 0.05
+    method: str = knob_field("fusion")   # weighted | rrf | bm25 | dense
+    dense_weight: float = knob_field("dense_weight")
+    entity_strength: float = knob_field("entity_strength")
+    expansion_weight: float = knob_field("expansion_weight")
+    concept_vector_weight: float = knob_field("concept_vector_weight")
+    use_general: bool = knob_field("use_general")
+    concept_support: float = knob_field("concept_support")
+    min_relative: float = knob_field("min_relative")
+    min_absolute: float = knob_field("min_absolute")
 
 
-BASELINES = {
-    "full": Options(),
-    "bm25": Options(method="bm25", entity_strength=0.0, use_general=False, concept_support=0.0),
-    "dense": Options(method="dense", entity_strength=0.0, use_general=False, concept_support=0.0),
-}
+class _Systems(Mapping):
+    """The full system and its baselines, built from the knob values current when looked up."""
+
+    CHANGES = {"full": {}, **{name: {("method" if k == "fusion" else k): v for k, v in values.items()}
+                              for name, values in BASELINE_VALUES.items()}}
+
+    def __getitem__(self, name: str) -> Options:
+        return Options(**self.CHANGES[name])
+
+    def __iter__(self):
+        return iter(self.CHANGES)
+
+    def __len__(self) -> int:
+        return len(self.CHANGES)
+
+
+BASELINES = _Systems()
 
 
 @dataclass
@@ -68,8 +85,12 @@ class Prepared:
 
 class Engine:
     def __init__(self, home: str | os.PathLike | None = None, embedder: str | Embedder | None = None,
-                 verify: bool = True):
-        self.home = Home(settings.home(home))
+                 verify: bool = True, config: settings.Config | None = None):
+        """``config``: the resolved settings (indexer.settings.resolve); without it they are resolved
+        for ``home``. Explicit ``home`` and ``embedder`` win over the config's."""
+        self.config = config if config is not None else settings.resolve({"home": home})
+        self.home = Home(Path(home).expanduser() if home is not None else self.config.home)
+        embedder = embedder if embedder is not None else self.config.embedder
         self._embedder_spec = embedder
         self._embedder: Embedder | None = embedder if isinstance(embedder, Embedder) else None
         self._lock = threading.Lock()
@@ -125,7 +146,7 @@ class Engine:
         question = " ".join(question.split())
         if not question:
             raise InvalidInput("the question is empty: type a practice question", field="question")
-        limit = settings.get("max_question_chars")
+        limit = self.config.max_question_chars
         if len(question) > limit:
             raise InvalidInput(f"the question has {len(question)} characters; at most {limit} are accepted",
                                field="question")
@@ -150,7 +171,7 @@ class Engine:
               options: Options | None = None, clarify: bool = True) -> MatchResult:
         t0 = time.perf_counter()
         question, answers = self.validate(question, answers)
-        top = settings.get("top") if top is None else top
+        top = self.config.top if top is None else top
         if not isinstance(top, int) or not 1 <= top <= 50:
             raise InvalidInput("'top' must be a whole number from 1 to 50", field="top")
         if level is not None and (not isinstance(level, int) or not 0 <= level <= 3):
@@ -177,7 +198,7 @@ class Engine:
         if expansion:
             exp_tokens = []
             for concept, weight in expansion:
-                for term in concept.terms()[:6]:
+                for term in concept.terms()[:K.expansion_terms]:
                     exp_tokens += [index.analyzer.tokens(term)]
             flat = [t for toks in exp_tokens for t in toks if t not in q_tokens]
             weighted.append((flat, opts.expansion_weight))
@@ -280,16 +301,12 @@ class Engine:
                      details=_details(rec), via=[o for o in via.get(rec.id, [])])
 
 
-CORE_MIN_LEXICAL = 0.8
-FEEDBACK_DEPTH = 8
-
-
 def concept_feedback(index: LoadedIndex, scores: np.ndarray) -> dict[int, float]:
     """Share of the best records (score-weighted) in which each concept occurs, damped for
     concepts that occur almost everywhere."""
     if not len(scores):
         return {}
-    top = np.argsort(-scores)[:FEEDBACK_DEPTH]
+    top = np.argsort(-scores)[:K.feedback_depth]
     weights = np.clip(scores[top], 0, None)
     total = float(weights.sum())
     if total <= 0:
@@ -311,7 +328,7 @@ def uncovered_concepts(index: LoadedIndex, hits) -> list:
     knowledge exists but no expert covers the core, Schakel says so instead of presenting the
     nearest expert as a match.
     """
-    core = [h for h in hits[:2] if h.lexical >= CORE_MIN_LEXICAL]
+    core = [h for h in hits[:2] if h.lexical >= K.core_min_lexical]
     if not core:
         return []
     covered = expert_concepts(index)

@@ -13,23 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .knobs import K, relation_weights
 from .loaded import LoadedIndex
 
-# p(d|e): how much a linked record's score says about this one, by (kind, relation).
-RELATION_WEIGHTS = {
-    ("expert", "member_of"): 0.30,      # expert -> theme group
-    ("expert", "contact_of"): 0.40,     # expert is the contact of a theme group
-    ("expert", "author_of"): 0.40,      # expert wrote a report, product or answer
-    ("expert", "mentioned_in"): 0.20,   # expert is named in a document
-    ("themegroup", "made"): 0.35,       # group -> its products
-    ("themegroup", "contact"): 0.30,    # group -> contact expert
-    ("themegroup", "has_member"): 0.25, # group <- member experts
-    ("product", "made_by"): 0.30,
-    ("literature", "cited_by"): 0.35,
-    ("literature", "same_as_of"): 1.0,  # the corpus record takes its derived twin's evidence
-    ("kennisrotonde", "cites"): 0.15,
-}
-INACTIVE_FACTOR = 0.8
+# p(d|e): how much a linked record's score says about this one, by (kind, relation): the knobs link_*.
 
 
 def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
@@ -60,10 +47,11 @@ def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float,
     cached = getattr(index, "_weighted_links", None)
     if cached is None:
         cached = []
+        weights = relation_weights()
         for rec in index.record_list:
             edges = []
             for other, rel in neighbours(index, rec.id):
-                w = RELATION_WEIGHTS.get((rec.kind, rel))
+                w = weights.get((rec.kind, rel))
                 o = index.records.get(other)
                 if w and o is not None:
                     edges.append((o.row, w, other))
@@ -91,19 +79,17 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
         contrib.sort(reverse=True)
         # strongest link counts fully, the rest with diminishing weight (a group with many weak links
         # should not beat one strong match)
-        add = sum(c * (0.5 ** i) for i, (c, _) in enumerate(contrib[:4]))
+        add = sum(c * (K.link_decay ** i) for i, (c, _) in enumerate(contrib[:K.link_max]))
         final[row] += strength * add
         via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
     rows = inactive_rows(index)
     if len(rows):
-        final[rows] *= INACTIVE_FACTOR
+        final[rows] *= K.inactive_factor
     return final, via
 
 
 PEOPLE_KINDS = ("expert", "themegroup")
 SUPPORTED_KINDS = ("expert", "themegroup", "literature", "product")   # measured: kr and reports do not gain
-DOC_DEPTH = 8
-SUPPORT_CANDIDATES = 400
 
 
 def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
@@ -111,7 +97,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     documents that share their concepts, even without an explicit link (an adviser on learning
     analytics supports a question whose best answer is about early warning from study-progress data).
 
-    bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / DOC_DEPTH over the top documents d, where s_d
+    bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / support_doc_depth over the top documents d, where s_d
     is the document's own score (so weak documents give little) and cos the idf-weighted cosine of
     the two concept sets (so a record with many concepts gets no free ride).
     """
@@ -121,23 +107,23 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     docs = np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0]
     if not len(docs):
         return out
-    top = docs[np.argsort(-scores[docs])[:DOC_DEPTH]]
+    top = docs[np.argsort(-scores[docs])[:K.support_doc_depth]]
     best = float(scores[top[0]])
     if best <= 0:
         return out
     profile = np.zeros(len(index.concepts), np.float32)
     for d in top:
-        if scores[d] >= 0.5 * best:
+        if scores[d] >= K.support_doc_share * best:
             profile += float(scores[d]) * concept_vector(index, int(d))
     if not profile.any():
         return out
     supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
-    if len(supported) > SUPPORT_CANDIDATES:  # large corpora: only the records already in the running
-        supported = supported[np.argsort(-scores[supported])[:SUPPORT_CANDIDATES]]
+    if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
+        supported = supported[np.argsort(-scores[supported])[:K.support_candidates]]
     if not len(supported):
         return out
     matrix = np.stack([concept_vector(index, int(r)) for r in supported])
-    out[supported] = strength * (matrix @ profile) / DOC_DEPTH
+    out[supported] = strength * (matrix @ profile) / K.support_doc_depth
     return out
 
 

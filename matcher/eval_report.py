@@ -27,7 +27,7 @@ ROWS = (  # (key, label); a key "ndcg5:KIND" reads ndcg5_per_kind[KIND]
 )
 HALF_ROWS = ("ndcg5", "expert_recall5", "themegroup_top3", "concept_hit3", "vague_f1")
 STYLE_COLUMNS = (("ndcg5", "nDCG@5", False), ("expert_recall5", "expert R@5", False),
-                 ("concept_hit3", "concept@3", True))   # (key, label, full system only)
+                 ("concept_hit3", "concept", True))   # (key, label, full system only)
 
 
 def value(m: dict[str, Any], key: str) -> float | None:
@@ -74,7 +74,7 @@ def _style_header(systems: list[str]) -> list[str]:
     groups, names = "", ""
     for _, label, full_only in STYLE_COLUMNS:
         cols = [s for s in systems if not full_only or s == "full"]
-        groups += f"{label:>{8 * len(cols)}}"
+        groups += f"{label:^{8 * len(cols)}}"
         names += "".join(f"{s:>8}" for s in cols)
     return [f"{'per style':<18}{groups}", f"{'':<14}{'n':>4}{names}"]
 
@@ -82,3 +82,25 @@ def _style_header(systems: list[str]) -> list[str]:
 def format_report(reports: list[tuple[str, dict[str, Any]]]) -> str:
     """All files' tables, one after the other."""
     return "\n\n".join(format_file(title, rep) for title, rep in reports)
+
+
+SWEEP_COLUMNS = (("ndcg5", "nDCG@5"), ("expert_recall5", "expR@5"), ("themegroup_top3", "grp@3"),
+                 ("concept_hit3", "conc@3"), ("vague_f1", "vagF1"), ("off_topic_no_match", "offtop"))
+
+
+def format_sweep(name: str, runs: list[dict[str, Any]], system: str = "full") -> str:
+    """One row per swept value, per question file the headline figures of ``system`` (default full),
+    overall and for the odd and even halves' nDCG@5 (a change should hold on each half)."""
+    titles = list(runs[0]["reports"]) if runs else []
+    lines = []
+    for title in titles:
+        lines += [f"== sweep {name} on {title} ({system})",
+                  f"{'value':<12}" + "".join(f"{label:>8}" for _, label in SWEEP_COLUMNS) + f"{'odd':>8}{'even':>8}"]
+        for run in runs:
+            rep = run["reports"][title]
+            m = rep["systems"][system]
+            halves = [rep["halves"][h][system].get("ndcg5") for h in ("odd", "even")]
+            lines.append(f"{str(run['value']):<12}" + "".join(_cell(value(m, k)) for k, _ in SWEEP_COLUMNS)
+                         + "".join(_cell(v) for v in halves))
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -16,10 +16,10 @@ from indexer.thesaurus import Concept
 
 from . import specifics
 from .concepts import ConceptHit
+from .knobs import K
 from .loaded import LoadedIndex
 from .results import ConceptRef, General
 
-MAX_CONCEPTS = 3
 LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
 
@@ -77,11 +77,11 @@ def choose_concepts(hits: list[ConceptHit]) -> list[ConceptHit]:
     """Top concepts, without a concept whose narrower concept is already chosen."""
     chosen: list[ConceptHit] = []
     for h in hits:
-        if len(chosen) >= MAX_CONCEPTS:
+        if len(chosen) >= K.max_concepts:
             break
         if any(h.concept.id in c.concept.broader for c in chosen):
             continue
-        if chosen and h.score < 0.45 * chosen[0].score:
+        if chosen and h.score < K.concept_keep_ratio * chosen[0].score:
             break
         chosen.append(h)
     return chosen
@@ -129,7 +129,7 @@ def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> Gen
     for lvl, cs in ((1, level1), (2, level2), (3, level3)):
         if not cs:
             continue
-        labels = [c.label for c in cs][:MAX_CONCEPTS]
+        labels = [c.label for c in cs][:K.max_concepts]
         q = general_question(labels, kind, ctx)
         if q and q != ladder[-1]["question"]:
             ladder.append({"level": lvl, "name": LEVEL_NAMES[lvl], "question": q, "concepts": labels})
@@ -164,18 +164,20 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
     chosen = choose_concepts(hits)
     out = [(h.concept, min(1.0, h.score)) for h in chosen]
     if level >= 2:
-        out += [(c, 0.5) for c in broader_of(index, [h.concept for h in chosen])]
+        out += [(c, K.broader_weight) for c in broader_of(index, [h.concept for h in chosen])]
     if level >= 3:
         for h in chosen:
             t = top_of(index, h.concept)
             if all(t.id != c.id for c, _ in out):
-                out.append((t, 0.4))
+                out.append((t, K.theme_weight))
     return out
 
 
 def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, limit: int = 3,
-                      min_score: float = 0.85) -> list[dict]:
-    """Kennisrotonde questions close to this one by meaning (the answers' first passages)."""
+                      min_score: float | None = None) -> list[dict]:
+    """Kennisrotonde questions close to this one by meaning (the answers' first passages);
+    ``min_score`` defaults to the knob ``similar_min_score``."""
+    min_score = K.similar_min_score if min_score is None else min_score
     rows, matrix = _answer_vectors(index)
     if qv is None or not rows:
         return []

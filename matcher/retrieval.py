@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .knobs import K
 from .loaded import LoadedIndex
-
-DENSE_K = 400
-RRF_K = 30
 
 
 @dataclass
@@ -40,13 +38,13 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
     n = len(index.passage_text)
     if n == 0:
         return np.zeros(0, np.float32)
-    k = min(n, DENSE_K)
+    k = min(n, K.dense_k)
     sims, rows = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
     out = np.full(n, np.nan, np.float32)
     valid = rows[0] >= 0
     out[rows[0][valid]] = sims[0][valid]
     floor = float(np.nanmin(out)) if valid.any() else 0.0
-    out[np.isnan(out)] = floor - 0.05
+    out[np.isnan(out)] = floor - K.dense_missing_gap
     return out
 
 
@@ -68,7 +66,7 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
     # best passage per record: normalised lexical + dense evidence
-    p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + 2.0 * p_dense
+    p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
     best_val = np.full(n_rec, -np.inf, np.float32)
     np.maximum.at(best_val, owner, p_comb)
     best_passage = np.full(n_rec, -1, np.int64)
@@ -77,8 +75,9 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     return RecordScores(lex_n, dense, best_passage, p_lex, p_dense)
 
 
-def rrf(scores: np.ndarray, groups: np.ndarray, k: int = RRF_K, mask: np.ndarray | None = None) -> np.ndarray:
-    """Reciprocal-rank score of each item within its group (kind)."""
+def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
+    """Reciprocal-rank score of each item within its group (kind); ``k`` defaults to the knob ``rrf_k``."""
+    k = K.rrf_k if k is None else k
     out = np.zeros(len(scores), np.float32)
     for g in np.unique(groups):
         idx = np.nonzero(groups == g)[0]
@@ -98,12 +97,12 @@ def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_we
     d = rs.dense
     if len(d) > 1:
         dz = (d - np.median(d)) / (d.std() + 1e-6)
-        dn = np.clip(dz / 3.0, 0, 1.5)
+        dn = np.clip(dz / K.dense_z_scale, 0, K.dense_z_cap)
     else:
         dn = np.clip(d, 0, 1)
     if method == "dense":
         return dn
     if method == "rrf":
         r = rrf(rs.lexical, kinds, mask=rs.lexical > 0) + rrf(d, kinds)
-        return r / (2.0 / (RRF_K + 1))
+        return r / (2.0 / (K.rrf_k + 1))
     return (1 - dense_weight) * rs.lexical + dense_weight * dn

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 
 import yaml
 
 from indexer.analysis import STOPWORDS, fold
+from indexer.errors import InstallationBroken
 
-DATA = Path(__file__).resolve().parent / "data" / "specifics.yaml"
+DATA = files("matcher").joinpath("data", "specifics.yaml")   # package data, also in an installed wheel
 CATEGORIES = {"tools": "ict-middel", "places": "plaats", "programmes": "opleiding", "institutions": "instelling",
               "organisations": "organisatie"}
 # capitalised words that are ordinary in questions about education and never a specific
@@ -33,8 +34,9 @@ def lexicon() -> dict[str, list[tuple[re.Pattern, str, str]]]:
     """Entries keyed by their folded first word, longest first: a question is scanned word by word."""
     try:
         data = yaml.safe_load(DATA.read_text("utf-8")) or {}
-    except FileNotFoundError:
-        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InstallationBroken(f"the specifics lexicon {DATA} is missing or unreadable ({exc.__class__.__name__}): "
+                                 "this Schakel installation is incomplete", field="specifics") from None
     by_first: dict[str, list[tuple[int, re.Pattern, str, str]]] = {}
     for key, category in CATEGORIES.items():
         for item in data.get(key) or []:

@@ -1,4 +1,5 @@
-"""`schakel user ...` (accounts for the connector and tussenring pages) and `schakel purge` (retention).
+"""`schakel user ...` (accounts for the connector and tussenring pages), `schakel purge` (retention) and
+`schakel forget` (deletion on request).
 
 Both work on HOME/app.db through ``web.store.AppStore``; errors are
 ``SchakelError``s, which the ``schakel`` group prints as clean messages.
@@ -14,17 +15,19 @@ import click
 from indexer import settings
 from indexer.errors import InvalidInput
 
-from .cli import HOME_OPTION
+from .cli import HOME_OPTION, config_for
 
 #: The roles of web.store.ROLES (repeated here so `schakel --help` does not import the web app).
 ROLES = ("connector", "tussenring", "admin")
 
 
-def _store(home):
+def _store(home=None, cfg: settings.Config | None = None):
+    """The app store of the resolved settings (``cfg``, else resolved with ``--home``)."""
     from indexer.store import Home
     from web.store import AppStore
 
-    return AppStore(Home(settings.home(home)).app_db)
+    cfg = cfg or config_for(home=home)
+    return AppStore(Home(cfg.home).app_db)
 
 
 def _stdin_is_tty() -> bool:
@@ -124,16 +127,49 @@ def user_list(home, as_json):
         click.echo(f"{u['username']:<{width}}  {u['role']:<10}  {u['created'][:10]}")
 
 
+
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Delete what is older than this many days (default: setting retention_days, 180).")
+              help="Delete what is older than this many days. " + settings.BY_NAME["retention_days"].help
+                   + " (setting retention_days, env SCHAKEL_RETENTION_DAYS; default 180)")
 @HOME_OPTION
 def purge_cmd(days, home):
     """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
-    days = settings.get("retention_days", days)
+    cfg = config_for(home=home, retention_days=days)
+    days = cfg.retention_days
     if not isinstance(days, int) or days < 1:
-        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="days")
-    counts = _store(home).purge(days)
+        raise InvalidInput("retention_days must be a whole number of days, at least 1", field="retention_days")
+    counts = _store(cfg=cfg).purge(days)
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")
+
+
+@click.command("forget")
+@click.option("--intake", "intake_id", type=click.IntRange(min=1), default=None,
+              help="Delete this intake (the number in the connector's inbox) with its follow-ups and notes.")
+@click.option("--email", default=None, help="Delete every follow-up request with this e-mail address and the "
+                                              "questions they were about.")
+@HOME_OPTION
+def forget_cmd(intake_id, email, home):
+    """Delete everything about one intake or one e-mail address, on the participant's request (AVG art. 17)."""
+    if (intake_id is None) == (email is None):
+        raise click.UsageError("give exactly one of --intake ID or --email ADDRESS")
+    store = _store(home)
+    counts = store.forget_intake(intake_id) if intake_id is not None else store.forget_email(email)
+    click.echo(f"Verwijderd: {counts['intakes']} vragen, {counts['followups']} opvolgverzoeken, "
+               f"{counts['notes']} notities.")
+
+
+@click.command("notify")
+@HOME_OPTION
+def notify_cmd(home):
+    """Send the follow-up e-mails that are due (those that failed before); for cron or a systemd timer."""
+    from web.notify import MailSettings, Notifier
+
+    cfg = config_for(home=home)
+    mail = MailSettings.from_config(cfg)
+    if not mail.enabled:
+        raise InvalidInput("no smtp_host is set, so no e-mail can be sent", field="smtp_host")
+    counts = Notifier(_store(cfg=cfg), mail).deliver_due()
+    click.echo(f"Verstuurd: {counts['sent']}; mislukt (later opnieuw): {counts['failed']}.")

@@ -19,10 +19,24 @@ from indexer.records import KIND_LABELS, KINDS
 
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
-HOME_OPTION = click.option("--home", type=click.Path(file_okay=False), default=None,
-                           help=f"Index folder (env {settings.BY_NAME['home'].env}; default: per-user data folder).")
-EMBEDDER_OPTION = click.option("--embedder", default=None,
-                               help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+
+def setting_help(name: str, prefix: str = "") -> str:
+    """An option's help from the settings registry, naming the setting and its environment variable."""
+    s = settings.BY_NAME[name]
+    return f"{prefix}{s.help} (setting {s.name}, env {s.env}; default {s.default!r})"
+
+
+HOME_OPTION = click.option("--home", type=click.Path(file_okay=False), default=None, help=setting_help("home"))
+EMBEDDER_OPTION = click.option("--embedder", default=None, help=setting_help("embedder"))
+
+
+def config_for(**given) -> settings.Config:
+    """The settings for this command: defaults < HOME/schakel.cfg < SCHAKEL_* < ``schakel -o`` < the
+    command's own options (``given``, by setting name; None = not given). Raises InvalidInput."""
+    root = click.get_current_context().find_root()
+    cli = dict((root.obj or {}).get("options", {}))
+    cli.update({k: v for k, v in given.items() if v is not None})
+    return settings.resolve(cli)
 
 
 class SchakelGroup(click.Group):
@@ -35,9 +49,17 @@ class SchakelGroup(click.Group):
 
 @click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+@click.option("-o", "--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="Set any setting for this command (see README, Configuration), e.g. -o top=7. "
+                   "Settings: " + ", ".join(settings.BY_NAME) + ".")
 @click.version_option(package_name="schakel", prog_name="schakel")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
     """Schakel: match practice questions of teachers to experts, theme groups and sources."""
+    try:
+        ctx.obj = {"options": settings.parse_assignments(options)}
+    except SchakelError as exc:
+        raise click.BadParameter(exc.message, param_hint="-o") from None
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Some libraries set their own loggers to DEBUG when imported (bm25s); pypdf warns about the broken
     # PDFs that `schakel index` reports itself, with the file name. Keep both out of normal output.
@@ -55,7 +77,7 @@ def main(verbose: bool) -> None:
 @click.option("--strict", is_flag=True, help="Exit non-zero when any file could not be indexed.")
 @click.option("--rebuild", is_flag=True, help="Ignore the embedding cache and the previous build; embed everything.")
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Extra thesaurus YAML merged over the built-in one.")
+              help=setting_help("thesaurus"))
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
     """Index corpus folders (default: the demo corpus) into HOME.
@@ -66,9 +88,12 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
     """
     from indexer import build_index
 
+    if not paths and not DEMO_CORPUS.is_dir():
+        raise click.UsageError("give the corpus folder(s) to index; the demo corpus comes only with a source "
+                               "checkout of Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
-    report = build_index(folders, home, embedder=embedder, rebuild=rebuild, thesaurus=thesaurus,
-                         on_stage=None if as_json else lambda s: None)
+    cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
+    report = build_index(folders, rebuild=rebuild, on_stage=None if as_json else lambda s: None, config=cfg)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -102,7 +127,7 @@ def _print_build(report) -> None:
 @click.argument("question")
 @HOME_OPTION
 @EMBEDDER_OPTION
-@click.option("--top", type=click.IntRange(1, 50), default=None, help="Matches per kind (default 5).")
+@click.option("--top", type=click.IntRange(1, 50), default=None, help=setting_help("top"))
 @click.option("--level", type=click.IntRange(0, 3), default=None,
               help="Ladder level to search on: 0 as asked, 1 its concepts (default), 2 broader, 3 theme.")
 @click.option("--answer", "answers", multiple=True, metavar="FACET=VALUE",
@@ -119,8 +144,8 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
         if not sep:
             raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
         parsed[facet.strip()] = value.strip()
-    engine = Engine(home, embedder=embedder)
-    result = engine.match(question, top=top, answers=parsed, level=level)
+    engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
+    result = engine.match(question, answers=parsed, level=level)
     interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()
     if interactive and result.clarify:
         click.echo(click.style("Je vraag is nog breed. Een paar korte vragen (Enter om over te slaan):", bold=True))
@@ -134,7 +159,7 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
             if reply:
                 parsed[c.facet] = reply
         if parsed:
-            result = engine.match(question, top=top, answers=parsed, level=level)
+            result = engine.match(question, answers=parsed, level=level)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -191,11 +216,21 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def check_package_data() -> None:
+    """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
+    built-in thesaurus, the specifics lexicon) is missing or unreadable."""
+    from indexer.thesaurus import builtin
+    from matcher.specifics import lexicon
+
+    builtin()
+    lexicon()
+
+
 @main.command("serve")
 @HOME_OPTION
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=None, type=int, help="Worker threads (default: setting 'threads', 8).")
+@click.option("--host", default=None, help=setting_help("host"))
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help=setting_help("port"))
+@click.option("--threads", default=None, type=click.IntRange(1, 512), help=setting_help("threads"))
 def serve_cmd(home, host, port, threads):
     """Serve the web app and the JSON API with waitress (a production WSGI server)."""
     import os
@@ -205,19 +240,24 @@ def serve_cmd(home, host, port, threads):
 
     from web import create_app
 
-    app = create_app({"HOME": home} if home else None)
+    check_package_data()
+    cfg = config_for(home=home, host=host, port=port, threads=threads)
+    app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
-    click.echo(f"Schakel op http://{host}:{port}/  (Ctrl+C stopt)")
-    serve(app, host=host, port=port, threads=threads or settings.get("threads"), ident="schakel",
-          clear_untrusted_proxy_headers=True, max_request_body_size=1_048_576)
+    click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
+    # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
+    serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",
+          clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)
 
 
-from .admin import purge_cmd, user_group  # noqa: E402
+from .admin import forget_cmd, notify_cmd, purge_cmd, user_group  # noqa: E402
 from .coverage_cmd import coverage_cmd  # noqa: E402
 from .eval_cmd import eval_cmd  # noqa: E402
 
 main.add_command(user_group)
 main.add_command(purge_cmd)
+main.add_command(forget_cmd)
+main.add_command(notify_cmd)
 main.add_command(coverage_cmd)
 main.add_command(eval_cmd)
 

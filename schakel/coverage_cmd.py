@@ -111,7 +111,9 @@ def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concep
     from matcher import Engine
     from matcher import coverage, coverage_output
 
-    engine = Engine(home, embedder=embedder)
+    from .cli import config_for
+
+    engine = Engine(config=config_for(home=home, embedder=embedder))
     engine.index()  # fail early, with a clear message, when there is no index
     questions = load_questions(questions_file) if questions_file else []
     if intakes:

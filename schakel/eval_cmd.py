@@ -93,6 +93,37 @@ def evaluate_set(s: EvalSet, embedder, systems: tuple[str, ...]) -> dict:
     return report
 
 
+def run_sets(sets: list[EvalSet], embedder, systems: tuple[str, ...], values: dict) -> dict[str, dict]:
+    """Every set's report with the knobs in ``values`` changed (a fresh Engine per set, so no
+    cache built under other values is reused); {questions file: report}."""
+    from matcher import knobs
+
+    with knobs.overridden(values):
+        out = {}
+        for s in sets:
+            out[str(s.questions)] = evaluate_set(s, embedder, systems)
+            out[str(s.questions)]["knobs"] = knobs.changed()
+        return out
+
+
+def _systems(text: str | None, sweeping: bool) -> tuple[str, ...]:
+    from matcher.evaluate import SYSTEMS
+
+    chosen = tuple(s.strip() for s in (text or ("full" if sweeping else ",".join(SYSTEMS))).split(",") if s.strip())
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown system(s) {', '.join(unknown) or '(none)'}; known: {', '.join(SYSTEMS)}",
+                                 param_hint="--systems")
+    return chosen
+
+
+def _print_knobs() -> None:
+    from matcher import knobs
+
+    for k in knobs.KNOBS:
+        click.echo(f"{k.name:<28}{str(k.default):>9}  {k.used_in:<11}{k.reason}")
+
+
 @click.command("eval")
 @click.argument("questions", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, file_okay=False),
@@ -102,33 +133,50 @@ def evaluate_set(s: EvalSet, embedder, systems: tuple[str, ...]) -> dict:
 @click.option("--work", type=click.Path(file_okay=False), default=None,
               help="Folder for the per-corpus homes (default: the user cache folder, schakel/eval).")
 @click.option("--embedder", default=None, help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
-@click.option("--systems", default="full,bm25,dense", show_default=True,
-              help="Comma-separated systems to run: full, bm25, dense.")
+@click.option("--systems", default=None,
+              help="Comma-separated systems to run: full, bm25, dense (default: all three; full only for --sweep).")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="Run with a ranking knob changed (repeatable); --knobs lists them.")
+@click.option("--sweep", default=None, metavar="NAME=V1,V2,...", help="Run once per value of one knob.")
+@click.option("--knobs", "list_knobs", is_flag=True, help="List the ranking knobs, their defaults and reasons.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--feedback", is_flag=True, help="Also evaluate on labels made from stored feedback (useful = grade 1).")
 @click.option("--examples", is_flag=True, help="Print the general question, concepts and top matches per question.")
-def eval_cmd(questions, corpora, homes, work, embedder, systems, as_json, feedback, examples):
+def eval_cmd(questions, corpora, homes, work, embedder, systems, assignments, sweep, list_knobs, as_json, feedback,
+             examples):
     """Evaluate matching on labelled QUESTIONS files (JSONL, dev-eval shape), each with its corpus:
     full system vs BM25-only vs dense-only, per kind, per half and per question style."""
-    from matcher.evaluate import SYSTEMS
-    from matcher.eval_report import format_report
+    from indexer.embedders import get_embedder
+    from matcher import knobs
+    from matcher.eval_report import format_report, format_sweep
 
-    chosen = tuple(s.strip() for s in systems.split(",") if s.strip())
-    unknown = [s for s in chosen if s not in SYSTEMS]
-    if unknown or not chosen:
-        raise click.BadParameter(f"unknown system(s) {', '.join(unknown) or '(none)'}; known: {', '.join(SYSTEMS)}",
-                                 param_hint="--systems")
+    if list_knobs:
+        _print_knobs()
+        return
+    values = dict(knobs.parse_assignment(a) for a in assignments)
+    swept = knobs.parse_sweep(sweep) if sweep else None
+    chosen = _systems(systems, bool(swept))
     if not questions and not feedback:
         raise click.UsageError("give one or more QUESTIONS files, or --feedback with stored feedback")
     sets = pair_sets(list(questions), list(corpora), list(homes), Path(work) if work else default_work())
     for s in sets:
         prepare(s, embedder)
-    reports = [(str(s.questions), evaluate_set(s, embedder, chosen)) for s in sets]
+    emb = get_embedder(embedder)   # one model for every run
+    if swept:
+        name, options = swept
+        runs = [{"value": v, "reports": run_sets(sets, emb, chosen, {**values, name: v})} for v in options]
+        click.echo(json.dumps({"sweep": name, "set": values, "runs": runs}, indent=1, ensure_ascii=False)
+                   if as_json else format_sweep(name, runs, chosen[0]))
+        return
+    reports = list(run_sets(sets, emb, chosen, values).items())
     if feedback:
-        reports.append(("feedback", _feedback_report(homes[0] if homes else None, embedder, chosen)))
+        with knobs.overridden(values):
+            reports.append(("feedback", _feedback_report(homes[0] if homes else None, emb, chosen)))
     if as_json:
         click.echo(json.dumps({title: rep for title, rep in reports}, indent=1, ensure_ascii=False))
         return
+    if values:
+        click.echo("knobs changed: " + ", ".join(f"{n}={v}" for n, v in values.items()))
     click.echo(format_report(reports))
     if examples:
         for title, rep in reports:

@@ -20,9 +20,6 @@ def _isolated_env(monkeypatch, tmp_path_factory):
         if key.startswith("SCHAKEL_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("SCHAKEL_HOME", str(tmp_path_factory.mktemp("default-home")))
-    from web.security import limiter
-
-    limiter.reset()
 
 
 @pytest.fixture

@@ -229,9 +229,11 @@ def cov_home(tmp_path_factory) -> Path:
         (root / "literatuur" / name).write_text(text, "utf-8")
     (root / "thesaurus.yaml").write_text(THESAURUS, "utf-8")
     home = tmp_path_factory.mktemp("cov-home")
-    # only the tiny thesaurus, so the test does not depend on the built-in one
+    # only the tiny thesaurus, so the test does not depend on the built-in one (an empty built-in:
+    # a missing one is an error)
+    (root.parent / "empty-builtin.yaml").write_text("concepts: []\n", "utf-8")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(thesaurus, "BUILTIN", root / "no-builtin.yaml")
+        mp.setattr(thesaurus, "BUILTIN", root.parent / "empty-builtin.yaml")
         build_index([root], home, embedder=TEST_EMBEDDER, progress=False)
     return home
 

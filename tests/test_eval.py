@@ -109,3 +109,56 @@ def test_eval_refuses_unknown_systems(tmp_path):
     r = CliRunner().invoke(main, ["eval", _questions(tmp_path / "q.jsonl", [{"question": "x", "relevant": {}}]),
                                   "--home", str(tmp_path), "--systems", "full,bm42"])
     assert r.exit_code != 0 and "bm42" in r.output
+
+
+# --- knobs ------------------------------------------------------------------------
+
+def test_knobs_are_typed_checked_and_restored():
+    from matcher import knobs
+    from matcher.engine import BASELINES, Options
+
+    assert knobs.parse_assignment("rrf_k=60") == ("rrf_k", 60)
+    assert knobs.parse_sweep("dense_weight=0.3,0.7") == ("dense_weight", [0.3, 0.7])
+    with pytest.raises(Exception, match="did you mean rrf_k"):
+        knobs.parse_assignment("rrf_kk=60")
+    with pytest.raises(Exception, match="knob rrf_k: '0.5' is not a int"):
+        knobs.parse_assignment("rrf_k=0.5")
+    with pytest.raises(Exception, match="not one of"):
+        knobs.parse_assignment("fusion=maximum")
+    with knobs.overridden({"dense_weight": "0.7", "fusion": "rrf"}):
+        assert (Options().dense_weight, BASELINES["full"].method) == (0.7, "rrf")
+        assert BASELINES["bm25"].method == "bm25" and knobs.changed() == {"dense_weight": 0.7, "fusion": "rrf"}
+    assert Options().dense_weight == 0.5 and knobs.changed() == {}
+    assert all(k.reason and k.used_in for k in knobs.KNOBS)
+    assert set(knobs.RELATIONS.values()) <= set(knobs.BY_NAME)
+
+
+def test_set_changes_the_ranking_and_sweep_runs_each_value(tmp_path):
+    q = _questions(tmp_path / "q.jsonl", [
+        {"id": "a1", "question": "Hoe begeleid ik zelfregulatie bij blended leren?",
+         "relevant": {"kr-blended-leren-zelfregulatie": 2}}])
+    base = ["eval", q, "--corpus", str(DEMO), "--work", str(tmp_path / "work"), "--embedder", TEST_EMBEDDER,
+            "--systems", "full", "--json"]
+    normal = json.loads(CliRunner().invoke(main, base).stdout)[q]
+    assert normal["systems"]["full"]["on_topic_answered"] == 1.0 and normal["knobs"] == {}
+    r = CliRunner().invoke(main, base + ["--set", "min_absolute=1000"])   # nothing clears the bar
+    silenced = json.loads(r.stdout)[q]
+    assert silenced["systems"]["full"]["on_topic_answered"] == 0.0 and silenced["knobs"] == {"min_absolute": 1000.0}
+    r = CliRunner().invoke(main, base[:-1] + ["--sweep", "min_absolute=0.05,1000"])
+    assert r.exit_code == 0, r.output
+    rows = [line for line in r.stdout.splitlines() if line.startswith(("0.05", "1000"))]
+    assert len(rows) == 2
+    r = CliRunner().invoke(main, ["eval", "--knobs"])
+    assert "rrf_k" in r.stdout and "link_expert_author_of" in r.stdout
+
+
+def test_knobs_from_the_environment_make_a_served_baseline():
+    from matcher import knobs
+    from matcher.engine import BASELINES, Options
+
+    values = knobs.from_env("fusion=bm25, entity_strength=0 use_general=false concept_support=0")
+    assert values == knobs.BASELINE_VALUES["bm25"]
+    with knobs.overridden(values):
+        assert Options() == BASELINES["bm25"]
+    with pytest.raises(Exception, match="SCHAKEL_KNOBS: unknown ranking knob 'fusoin'"):
+        knobs.from_env("fusoin=bm25")

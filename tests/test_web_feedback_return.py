@@ -46,8 +46,8 @@ def test_follow_up_confirmation_gives_reference_next_step_and_way_back(web_clien
                                               "email": "a@example.org", "consent-followup": "ja"})
     text = res.get_data(as_text=True)
     assert res.status_code == 200
-    ref = re.search(r"referentie is <strong>(S-\d{5})</strong>", text).group(1)
-    assert ref == "S-00001" and "werkdagen" in text and "a@example.org" in text
+    ref = re.search(r"referentie is <strong>(OPV-\d+)</strong>", text).group(1)
+    assert ref == "OPV-1" and "werkdagen" in text and "a@example.org" in text
     back = re.search(r'<form method="post" action="/vraag" class="actions">(.*?)</form>', text, re.S).group(1)
     back_fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', back))
     assert back_fields["question"] == "Hoe zet ik video in?" and len(back_fields["intake_token"]) >= 32

@@ -1,8 +1,11 @@
 """Schakel web app: the participant pages, the connector and tussenring pages, and the JSON API.
 
-``create_app(config)`` follows Flask's application factory: defaults from the
-settings registry, then an instance config file (``HOME/schakel.cfg`` if it
-exists), then ``SCHAKEL_*`` environment variables, then the test dict.
+``create_app(config, resolved=cfg)`` follows Flask's application factory. The
+settings are resolved once, by ``indexer.settings.resolve`` (defaults,
+``HOME/schakel.cfg``, ``SCHAKEL_*`` environment, command line), and the same
+``Config`` goes to the engine, the app store and ``app.config`` (as upper-case
+keys). Keys of the ``config`` dict that name a setting override it (tests);
+other keys (``TESTING``, ``ENGINE``) go to ``app.config`` as they are.
 """
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from flask import Flask
 from indexer import settings
 from matcher import Engine
 
-from . import api, auth, connector, directory, errors, openapi, pages, ring, security
+from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
+from .limits import install_limits, install_proxy_fix
+from .notify import MailSettings, Notifier
 from .services import Services, services
 from .services import install as install_services
 from .store import AppStore
@@ -45,33 +50,44 @@ def _secret_key(home: Path) -> str:
         return path.read_text("utf-8").strip()
 
 
-def create_app(config: dict | None = None) -> Flask:
+def _resolve(config: dict | None, base: settings.Config | None) -> tuple[settings.Config, dict]:
+    """(settings with the dict's setting keys applied, the dict's other keys)."""
+    named = {k.lower(): v for k, v in (config or {}).items() if k.lower() in settings.BY_NAME and v is not None}
+    other = {k.upper(): v for k, v in (config or {}).items() if k.lower() not in settings.BY_NAME}
+    if base is None:
+        return settings.resolve(named), other
+    return base.replace(**named), other
+
+
+def create_app(config: dict | None = None, *, resolved: settings.Config | None = None) -> Flask:
+    """The Flask app. ``resolved``: resolved settings (the CLI passes its own); ``config``: overrides.
+
+    Raises InvalidInput when a setting is invalid (the message names its source).
+    """
+    cfg, other = _resolve(config, resolved)
     app = Flask(__name__, instance_relative_config=False)
-    for s in settings.SETTINGS:
-        app.config[s.name.upper()] = s.default
-    app.config["HOME"] = None
-    app.config["EMBEDDER"] = None
-    app.config["TESTING"] = False
-    app.config["MAX_CONTENT_LENGTH"] = 1_048_576
-    home_guess = settings.home(app.config["HOME"])
-    app.config.from_pyfile(str(home_guess / "schakel.cfg"), silent=True)
-    app.config.from_prefixed_env("SCHAKEL")
-    if config:
-        app.config.update({k.upper(): v for k, v in config.items()})
-    home = settings.home(app.config["HOME"])
+    app.config.update({s.name.upper(): cfg[s.name] for s in settings.SETTINGS})
+    app.config.update(TESTING=False, MAX_CONTENT_LENGTH=1_048_576)
+    app.config.update(other)
+    home = cfg.home
     app.config["HOME"] = str(home)
-    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(home)
+    app.config["SCHAKEL_SETTINGS"] = cfg
+    app.config["SECRET_KEY"] = cfg.secret_key or _secret_key(home)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")) and not app.config.get("TESTING"),
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
-    engine = app.config.get("ENGINE") or Engine(home, embedder=app.config.get("EMBEDDER"))
+    engine = app.config.get("ENGINE") or Engine(config=cfg)
     store = AppStore(home / "app.db")
-    install_services(app, Services(engine=engine, store=store))
+    notifier = Notifier(store, MailSettings.from_config(cfg))
+    install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
     security.install(app)
+    retention.install(app, store)
     errors.install(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    install_proxy_fix(app, cfg.trusted_proxies)
+    app.extensions["schakel_limiter"] = install_limits(app, cfg.ratelimit_storage)
     return app

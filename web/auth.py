@@ -18,7 +18,7 @@ from indexer.errors import InvalidInput
 
 from . import seclog
 from .passwords import WeakPassword
-from .security import current_user, limit, require_role
+from .security import current_user, require_role
 from .services import services
 from .sessions import sign_in, sign_out
 
@@ -48,7 +48,6 @@ def _home_for(user: dict) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit("login", "login_rate")
 def login():
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":

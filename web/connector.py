@@ -45,7 +45,8 @@ def inbox():
     if request.args.get("opvolging") == "ja":
         shown = [r for r in shown if r["followups"]]
     return render_template("connector/inbox.html", rows=inbox_order(shown), total=len(rows), counts=counts,
-                           statuses=STATUSES, status=status, only_followups=request.args.get("opvolging") == "ja")
+                           statuses=STATUSES, status=status, only_followups=request.args.get("opvolging") == "ja",
+                           mail_problems=services().store.mail_problems())
 
 
 def _brief(intake_id: int):

@@ -22,7 +22,7 @@ def _json(schema: dict, description: str) -> dict:
 
 ERROR_TEXT = {400: "Invalid input (the field is named in error.field).", 401: "Not logged in.",
               403: "Logged in without the needed role.", 413: "Body too large (over 1 MiB).",
-              415: "The body is not sent as application/json.", 429: "Too many requests from this client.",
+              415: "The body is not sent as application/json.", 429: "Too many requests from this client; the Retry-After header says how many seconds to wait.",
               500: "Unexpected server error.",
               503: "Not available: no index yet."}
 

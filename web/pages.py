@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.records import KIND_LABELS
@@ -22,7 +22,7 @@ from matcher.results import Clarification
 from . import results_view
 from .intakes import question_concepts, store_intake
 from .messages import dutch_message
-from .security import limit
+from .notify import reference
 from .services import services
 
 bp = Blueprint("pages", __name__)
@@ -103,7 +103,6 @@ def index():
 
 
 @bp.post("/vraag")
-@limit("intake", "intake_rate")
 def ask():
     state = form_state()
     step = request.form.get("step", "ask")
@@ -121,7 +120,6 @@ def ask():
 
 
 @bp.post("/feedback")
-@limit("intake", "intake_rate")
 def feedback():
     """Store a judgement and show the same results again; the form's action ends in the card's anchor."""
     state = form_state()
@@ -135,7 +133,6 @@ def feedback():
 
 
 @bp.post("/opvolging")
-@limit("intake", "intake_rate")
 def followup():
     state = form_state()
     form = {k: request.form.get(k, "") for k in ("name", "email", "message", "about")}
@@ -162,7 +159,9 @@ def followup():
             errors[exc.field or "email"] = dutch_message(exc)
     if errors:
         return render_results(result, state, status=400, followup_errors=errors, followup_form=form)
-    return render_template("followup_done.html", reference=f"S-{ref:05d}", email=form["email"],
+    # stored first; the e-mails go out after (web.notify), so a mail server that is down loses nothing
+    services().notifier.followup_created(ref, url_for("connector.intake", intake_id=intake_id, _external=True))
+    return render_template("followup_done.html", reference=reference(ref), email=form["email"],
                            days=current_app.config.get("FOLLOWUP_DAYS", 5), state=state, result=result)
 
 

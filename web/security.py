@@ -1,11 +1,10 @@
-"""Security plumbing: CSRF tokens, rate limits, security headers, roles.
+"""Security plumbing: CSRF tokens, security headers, roles.
 
 - CSRF: every HTML form carries ``csrf_token()``; every POST/PUT/PATCH/DELETE
   that is not JSON must send it back. JSON API calls must be
   ``application/json``, which a cross-site form cannot send without a CORS
   preflight (and we answer none).
-- Rate limits: a sliding window per client address and bucket, in memory
-  (per process; see README for several workers).
+- Rate limits: see web/limits.py (Flask-Limiter).
 - Headers: a Content-Security-Policy without inline script, and the usual
   hardening headers.
 - Roles: ``require_role("connector")`` for views; admin passes every check.
@@ -19,13 +18,10 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 
-from indexer.errors import Forbidden, InvalidInput, RateLimited, Unauthorized
+from indexer.errors import Forbidden, InvalidInput, Unauthorized
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -51,56 +47,6 @@ def check_csrf() -> None:
     expected = session.get("_csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
         abort(400, description="Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw.")
-
-
-class RateLimiter:
-    def __init__(self):
-        self._hits: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def hit(self, bucket: str, key: str, spec: str) -> None:
-        count, _, seconds = str(spec).partition("/")
-        try:
-            limit, window = int(count), float(seconds or 60)
-        except ValueError:
-            limit, window = 30, 60.0
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits[(bucket, key)]
-            while q and q[0] <= now - window:
-                q.popleft()
-            if len(q) >= limit:
-                retry = int(window - (now - q[0])) + 1
-                raise RateLimited(f"too many requests; try again in {retry} s", status=429)
-            q.append(now)
-            if len(self._hits) > 50_000:  # forget idle clients
-                for k in [k for k, v in self._hits.items() if not v][:10_000]:
-                    del self._hits[k]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-
-limiter = RateLimiter()
-
-
-def client_key() -> str:
-    return request.remote_addr or "unknown"
-
-
-def limit(bucket: str, setting: str):
-    """Decorator: rate-limit a view by client address with the app setting ``setting``."""
-    def deco(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            from flask import current_app
-
-            if request.method != "GET" or bucket == "login":
-                limiter.hit(bucket, client_key(), current_app.config.get(setting.upper(), "30/60"))
-            return view(*args, **kwargs)
-        return wrapped
-    return deco
 
 
 def current_user() -> dict | None:
@@ -156,7 +102,7 @@ def install(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure:
+        if request.is_secure:  # also behind a trusted proxy that forwarded https (ProxyFix, web/limits.py)
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if session.get("sid") or request.method == "POST" or \
                 request.path.startswith(("/schakelaar", "/tussenring", "/api/", "/wachtwoord")):

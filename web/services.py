@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from indexer.settings import Config
     from matcher import Engine
 
+    from .notify import Notifier
     from .store import AppStore
 
 KEY = "schakel"
@@ -22,9 +24,12 @@ KEY = "schakel"
 
 @dataclass
 class Services:
-    """The engine (matcher.Engine) and the app store (web.store.AppStore) of one app."""
+    """The engine (matcher.Engine), the app store (web.store.AppStore), the resolved settings and the
+    e-mail notifier (web.notify.Notifier) of one app."""
     engine: "Engine"
     store: "AppStore"
+    config: "Config"
+    notifier: "Notifier"
 
 
 def services() -> Services:
@@ -33,8 +38,12 @@ def services() -> Services:
 
 
 def install(app: Flask, svc: Services) -> None:
-    """Attach ``svc`` to ``app`` and close the request's database connection at teardown."""
+    """Attach ``svc`` to ``app``, retry due e-mails now and then, close the request's connection at teardown."""
     app.extensions[KEY] = svc
+
+    @app.before_request
+    def _retry_mail() -> None:
+        svc.notifier.maybe_retry()
 
     @app.teardown_appcontext
     def _close_store(_exc: BaseException | None) -> None:

@@ -68,6 +68,7 @@ class AppStore:
         self._local = threading.local()
         self._migrate()
         self._migrate_issue16()
+        self._migrate_outbox()
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -130,6 +131,14 @@ class AppStore:
             db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_intakes_token_hash ON intakes(token_hash)")
         if "concepts" not in db["feedback"].columns_dict:
             db["feedback"].add_column("concepts", str)
+
+    def _migrate_outbox(self) -> None:
+        """``outbox``: e-mails of follow-up requests not yet sent (web.notify); a row goes when sent."""
+        db = self.db
+        if "outbox" not in db.table_names():
+            db["outbox"].create({"id": int, "followup_id": int, "kind": str, "recipients": str, "subject": str,
+                                 "body": str, "created": str, "attempts": int, "next_attempt": int,
+                                 "last_error": str}, pk="id", foreign_keys=[("followup_id", "followups", "id")])
 
     # --- users -------------------------------------------------------------
     def add_user(self, username: str, password: str, role: str) -> dict:
@@ -361,6 +370,44 @@ class AppStore:
                                             "message": scrub(message[:2100])[:2000], "created": now(),
                                             "status": "open"}).last_pk
 
+    def followup(self, followup_id: int) -> dict:
+        """One follow-up request row. Raises NotFound."""
+        rows = list(self.db.query("SELECT * FROM followups WHERE id = ?", [followup_id]))
+        if not rows:
+            raise NotFound(f"no follow-up request {followup_id}", field="id")
+        return rows[0]
+
+    # --- outbox (web.notify) -----------------------------------------------------------------------
+    def queue_mail(self, followup_id: int, kind: str, recipients: list[str], subject: str, body: str) -> int:
+        """Store a message to send now; returns its outbox id."""
+        return self.db["outbox"].insert({"followup_id": followup_id, "kind": kind,
+                                         "recipients": json.dumps(recipients), "subject": subject, "body": body,
+                                         "created": now(), "attempts": 0, "next_attempt": 0,
+                                         "last_error": None}).last_pk
+
+    def due_mail(self, at: int) -> list[dict]:
+        """Unsent messages whose next attempt (Unix seconds) is at or before ``at``, oldest first."""
+        rows = list(self.db.query("SELECT * FROM outbox WHERE next_attempt <= ? ORDER BY id", [at]))
+        for r in rows:
+            r["recipients"] = json.loads(r["recipients"])
+        return rows
+
+    def mail_sent(self, mail_id: int) -> None:
+        with self.db.conn:
+            self.db.execute("DELETE FROM outbox WHERE id = ?", [mail_id])
+
+    def mail_failed(self, mail_id: int, error: str, next_attempt: int) -> None:
+        with self.db.conn:
+            self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? "
+                            "WHERE id = ?", [error, next_attempt, mail_id])
+
+    def mail_problems(self) -> list[dict]:
+        """Messages that failed at least once and are still unsent: id, followup_id, intake_id, kind,
+        attempts, last_error, created."""
+        return list(self.db.query(
+            "SELECT o.id, o.followup_id, f.intake_id, o.kind, o.attempts, o.last_error, o.created "
+            "FROM outbox o JOIN followups f ON f.id = o.followup_id WHERE o.attempts > 0 ORDER BY o.id"))
+
     def add_note(self, intake_id: int, author: str, text: str) -> int:
         self.intake(intake_id)
         text = text.strip()
@@ -399,6 +446,9 @@ class AppStore:
         counts = {}
         with self.db.conn:
             old = [r["id"] for r in self.db.query("SELECT id FROM intakes WHERE created < ?", [cutoff])]
+            counts["outbox"] = self.db.execute(
+                "DELETE FROM outbox WHERE followup_id IN (SELECT f.id FROM followups f WHERE f.created < ? OR "
+                "f.intake_id IN (SELECT id FROM intakes WHERE created < ?))", [cutoff, cutoff]).rowcount
             for table in ("notes", "followups"):
                 counts[table] = self.db.execute(
                     f"DELETE FROM {table} WHERE created < ? OR intake_id IN (SELECT id FROM intakes WHERE created < ?)",
@@ -430,8 +480,11 @@ class AppStore:
         counts = {"intakes": 0, "followups": 0, "notes": 0}
         with self.db.conn:
             for fid in followup_ids:
+                self.db.execute("DELETE FROM outbox WHERE followup_id = ?", [fid])
                 counts["followups"] += self.db.execute("DELETE FROM followups WHERE id = ?", [fid]).rowcount
             for iid in intake_ids:
+                self.db.execute("DELETE FROM outbox WHERE followup_id IN (SELECT id FROM followups WHERE "
+                                "intake_id = ?)", [iid])
                 counts["notes"] += self.db.execute("DELETE FROM notes WHERE intake_id = ?", [iid]).rowcount
                 counts["followups"] += self.db.execute("DELETE FROM followups WHERE intake_id = ?", [iid]).rowcount
                 counts["intakes"] += self.db.execute("DELETE FROM intakes WHERE id = ?", [iid]).rowcount

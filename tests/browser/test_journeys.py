@@ -201,7 +201,7 @@ def test_participant_journey(page, server, shots):
     page.get_by_label("Ik geef toestemming").check()
     page.get_by_role("button", name="Vraag om opvolging").click()
     assert h1(page) == "Je verzoek is ontvangen"
-    assert re.search(r"S-\d{5}", page.locator("main").inner_text())
+    assert re.search(r"OPV-\d+", page.locator("main").inner_text())
     check(page, "03d-opvolging-ontvangen", shots)
     followups = list(store.db.query("SELECT f.email, i.question FROM followups f JOIN intakes i "
                                     "ON i.id = f.intake_id ORDER BY f.id DESC LIMIT 1"))
