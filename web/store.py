@@ -337,9 +337,11 @@ class AppStore:
         self.db["intakes"].update(intake_id, {"status": status[:40]})
 
     def all_questions(self) -> list[dict]:
+        """Every stored question, oldest first: {"question", "date", "answers" (facet -> clarification answer),
+        and "vector" and "embedder" when its embedding was stored}."""
         out = []
-        for r in self.db.query("SELECT question, created, vector, embedder FROM intakes ORDER BY id"):
-            q = {"question": r["question"], "date": r["created"][:10]}
+        for r in self.db.query("SELECT question, created, answers, vector, embedder FROM intakes ORDER BY id"):
+            q = {"question": r["question"], "date": r["created"][:10], "answers": json.loads(r["answers"] or "{}")}
             if r["vector"]:
                 q["vector"] = np.frombuffer(r["vector"], dtype=np.float32)
                 q["embedder"] = r["embedder"]
