@@ -190,14 +190,14 @@ def test_participant_journey(page, server, shots):
         assert page.locator(".ladder-step.is-current").inner_text() == steps.nth(2).inner_text()
 
     # a follow-up with a typing error keeps what was typed; then the confirmation with a reference
-    page.get_by_label("Je e-mailadres", exact=True).fill("docent-at-example.org")
+    page.locator("#email").fill("docent-at-example.org")
     page.get_by_label("Wat wil je nog kwijt?").fill("Graag een gesprek over video.")
     page.get_by_label("Ik geef toestemming").check()
     page.get_by_role("button", name="Vraag om opvolging").click()
     assert "Vul een geldig e-mailadres in" in page.locator("main").inner_text()
     assert page.get_by_label("Wat wil je nog kwijt?").input_value() == "Graag een gesprek over video."
     check(page, "03c-opvolging-fout", shots)
-    page.get_by_label("Je e-mailadres", exact=True).fill("docent@example.org")
+    page.locator("#email").fill("docent@example.org")
     page.get_by_label("Ik geef toestemming").check()
     page.get_by_role("button", name="Vraag om opvolging").click()
     assert h1(page) == "Je verzoek is ontvangen"
@@ -250,7 +250,7 @@ def test_connector_journey(page, server, shots):
     assert "De status is opgeslagen: in behandeling." in page.locator("div.success").inner_text()
     assert page.get_by_label("Status van deze vraag").input_value() == "in behandeling"
 
-    note = f"Gebeld; vervolgafspraak dinsdag ({page.width})."
+    note = f"Gebeld; vervolgafspraak dinsdag, scherm {page.width}."
     page.get_by_label("Nieuwe notitie").fill(note)
     page.get_by_role("button", name="Notitie toevoegen").click()
     assert "Je notitie is opgeslagen." in page.locator("div.success").inner_text()
