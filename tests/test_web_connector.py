@@ -303,3 +303,58 @@ def test_earlier_consented_questions_show_to_connectors_only(connector, store, w
     assert "Vergelijkbare eerdere vragen" in html and f'href="/schakelaar/intake/{earlier}"' in html
     md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
     assert "Mail me op" not in md
+
+
+def test_status_notes_and_checklist_are_saved_with_a_confirmation(connector, store, csrf):
+    iid = store.add_intake("Hoe zet ik video in bij eerstejaars?")
+    res = connector.post(f"/schakelaar/intake/{iid}/status", data={"csrf_token": csrf, "status": "in behandeling"})
+    assert res.status_code == 303 and res.headers["Location"].endswith("#status")
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert page.index("De status is opgeslagen: in behandeling.") < page.index('id="vraag"')  # at the top
+    connector.post(f"/schakelaar/intake/{iid}/notitie", data={"csrf_token": csrf, "text": "Eerste versie"})
+    note = store.intake(iid)["notes"][0]
+    res = connector.post(f"/schakelaar/intake/{iid}/notitie/{note['id']}", data={"csrf_token": csrf,
+                                                                                 "text": "Tweede versie"})
+    assert res.headers["Location"].endswith(f"#notitie-{note['id']}")
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    notes = page.split('id="notities"', 1)[1]
+    assert "De notitie is gewijzigd." in notes and "Tweede versie" in notes and "Eerste versie" not in notes
+    connector.post(f"/schakelaar/intake/{iid}/notitie/{note['id']}", data={"csrf_token": csrf, "text": "x",
+                                                                           "delete": "ja"})
+    assert store.intake(iid)["notes"] == []
+    other = store.add_intake("Een andere vraag")
+    assert connector.post(f"/schakelaar/intake/{other}/notitie/{note['id']}",
+                          data={"csrf_token": csrf, "text": "x"}).status_code == 404
+    connector.post(f"/schakelaar/intake/{iid}/checklist", data={"csrf_token": csrf,
+                                                                "item": ["gedeeld doel", "facilitering", "onzin"]})
+    assert store.intake(iid)["checklist"] == ["facilitering", "gedeeld doel"]
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "De checklist is opgeslagen (2 van 4 afgevinkt)." in page
+    assert re.search(r'value="gedeeld doel" checked', page)
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "- [x] **Gedeeld doel**" in md and "- [ ] **Verwachte inzet**" in md
+
+
+def test_inbox_puts_open_follow_up_requests_first(connector, store):
+    a = store.add_intake("Vraag zonder opvolging")
+    b = store.add_intake("Vraag met opvolging")
+    c = store.add_intake("Nieuwste vraag zonder opvolging")
+    store.add_followup(b, "docent@example.org")
+    html = connector.get("/schakelaar/").get_data(as_text=True)
+    order = [int(n) for n in re.findall(r'href="/schakelaar/intake/(\d+)"', html)]
+    assert order == [b, c, a]
+
+
+def test_markdown_lists_render_as_lists():
+    """Every match line, fact and checklist item is a list item (no lazy continuation lines)."""
+    from web.brief import Brief, BriefMatch
+    from web.brief_render import to_markdown
+
+    brief = Brief(intake_id=1, created="2024-05-03T12:00:00+00:00", status="nieuw", question="Vraag?", general="Alg?",
+                  answers=[], ladder=[], concepts=[("Onderwerp", "kennisclips")], dropped=[], open_facets=[],
+                  organisation=["Welke afspraken?"], similar=[],
+                  matches=[("expert", "Experts", [BriefMatch("e", "expert", "Naam", "Gaat over x", meta=["rol"])])],
+                  notices=[])
+    md = to_markdown(brief)
+    block = md.split("### Experts (1)", 1)[1].split("##", 1)[0].strip().splitlines()
+    assert block == ["1. **Naam**", "    - rol", "    - Waarom: Gaat over x"]

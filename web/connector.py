@@ -63,8 +63,10 @@ def _page(intake_id: int, status: int = 200, **extra):
                            **extra), status
 
 
-def _back(intake_id: int, anchor: str, message: str):
-    flash(message, "success")
+def _back(intake_id: int, anchor: str, message: str, section: str | None = None):
+    """Redirect to the brief at ``anchor``; the confirmation shows in ``section`` (default: the anchor), where
+    the eye is after the jump (flash category "at:SECTION")."""
+    flash(message, f"at:{section or anchor}")
     return redirect(url_for("connector.intake", intake_id=intake_id, _anchor=anchor), code=303)
 
 
@@ -98,7 +100,7 @@ def edit_note(intake_id: int, note_id: int):
             raise
         return _page(intake_id, 400, note_error="Een notitie kan niet leeg zijn. Wil je hem weghalen, kies dan "
                                                 "'Notitie verwijderen'.")
-    return _back(intake_id, f"notitie-{note_id}", "De notitie is gewijzigd.")
+    return _back(intake_id, f"notitie-{note_id}", "De notitie is gewijzigd.", section="notities")
 
 
 @bp.post("/intake/<int:intake_id>/status")

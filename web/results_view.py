@@ -25,7 +25,7 @@ LEVEL_NAMES = {0: "Je vraag", 1: "Het onderwerp", 2: "Breder", 3: "Het thema"}
 
 _KEYWORDS = re.compile(r"\s*(Trefwoorden|Tags|Keywords)\s*:[^.\n]*\.?", re.I)
 _TYPE = re.compile(r"\s*Type\s*:[^.\n]*\.", re.I)
-EXCERPT_CHARS = 320
+EXCERPT_CHARS = 220
 
 
 @dataclass
@@ -110,15 +110,17 @@ def _alternative(m: Match, result: MatchResult) -> Match | None:
 
 
 def excerpt(m: Match) -> tuple[str, list[tuple[int, int]]]:
-    """The first passage, shortened: no repeated title, no keyword list, at most ~320 characters around the
+    """The first passage, shortened: no repeated title or focus, no keyword list, at most ~220 characters around the
     first marked word. Returns the text and the highlight offsets within it."""
     if not m.passages or m.kind == "literature":  # a literature passage is its citation: shown as meta already
         return "", []
     p = m.passages[0]
     text, marks = p.text, list(p.highlights)
     cuts = [(mo.start(), mo.end()) for pat in (_KEYWORDS, _TYPE) for mo in pat.finditer(text)]
-    if text.lower().startswith(m.title.lower()):
-        cuts.append((0, len(m.title) + (1 if text[len(m.title):len(m.title) + 1] in ".:" else 0)))
+    for known in (m.title, str((m.details or {}).get("focus") or "")):  # already on the card
+        if known and text.lower().startswith(known.lower()):
+            cuts.append((0, len(known) + (1 if text[len(known):len(known) + 1] in ".:" else 0)))
+            break
     for s, e in sorted(cuts, reverse=True):
         text = text[:s] + text[e:]
         marks = [(a - (e - s) if a >= e else a, b - (e - s) if b >= e else b) for a, b in marks
