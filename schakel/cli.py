@@ -40,11 +40,29 @@ def config_for(**given) -> settings.Config:
 
 
 class SchakelGroup(click.Group):
+    """Turns a ``SchakelError`` into a Dutch message and exit code 1; Click's own errors are shown in Dutch."""
+
     def invoke(self, ctx):
+        from web.messages import dutch_message
+
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(dutch_message(exc)) from None
+
+    def main(self, *args, **kwargs):
+        from .messages import show
+
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Afgebroken.", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            show(exc)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +77,9 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
     try:
         ctx.obj = {"options": settings.parse_assignments(options)}
     except SchakelError as exc:
-        raise click.BadParameter(exc.message, param_hint="-o") from None
+        from web.messages import dutch_message
+
+        raise click.BadParameter(dutch_message(exc), param_hint="-o") from None
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Some libraries set their own loggers to DEBUG when imported (bm25s); pypdf warns about the broken
     # PDFs that `schakel index` reports itself, with the file name. Keep both out of normal output.
@@ -89,8 +109,8 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
     from indexer import build_index
 
     if not paths and not DEMO_CORPUS.is_dir():
-        raise click.UsageError("give the corpus folder(s) to index; the demo corpus comes only with a source "
-                               "checkout of Schakel")
+        raise click.UsageError("geef de map(pen) van het corpus; het democorpus zit alleen in een broncode-checkout "
+                               "van Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
     report = build_index(folders, rebuild=rebuild, on_stage=None if as_json else lambda s: None, config=cfg)
@@ -142,7 +162,7 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
-            raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
+            raise click.BadParameter(f"{a!r} is geen FACET=WAARDE", param_hint="--answer")
         parsed[facet.strip()] = value.strip()
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)
