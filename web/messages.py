@@ -60,6 +60,14 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
      "{1} is geheim: zet het in de omgeving ({2}), niet in een bestand of op de opdrachtregel."),
     (r"^(.+?): home cannot be set in the file", "{0}: home kan niet in het bestand staan dat erin ligt."),
     (r"^(.+?) '([^']*)': expected NAME=VALUE", "{0} '{1}': verwacht NAAM=WAARDE met een bekende instelling."),
+    (r"^'(\w+)' has (\d+) characters; at most (\d+) are accepted",
+     "'{0}' is {1} tekens lang; er passen er hoogstens {2}."),
+    (r"^'answers' has (\d+) entries; at most (\d+) are accepted", "'answers' heeft {0} antwoorden; hoogstens {1}."),
+    (r"^password: at most (\d+) characters", "Het wachtwoord mag hoogstens {0} tekens hebben."),
+    (r"^password: too common or too easy to guess", "Dit wachtwoord is te bekend of te makkelijk te raden. Gebruik "
+                                                    "een langere zin van een paar woorden."),
+    (r"^RETENTION_DAYS='?([^':]*)'?: give a whole number", "RETENTION_DAYS={0}: geef een heel aantal dagen, minstens 1."),
+    (r"^PURGE_INTERVAL_HOURS='?([^' ]*)'? is not a number", "PURGE_INTERVAL_HOURS={0} is geen getal."),
     (r"^no index in (\S+)", "Er is nog geen index in {0}. Voer eerst `schakel index` uit."),
     (r"^this index was built with embedder '([^']*)' \((\d+) dimensions\); the query embedder is '([^']*)' "
      r"\((\d+) dimensions\)",

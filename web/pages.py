@@ -134,23 +134,23 @@ def feedback():
 
 @bp.post("/opvolging")
 def followup():
+    """A follow-up request for the participant's own stored intake (its token; never an intake id) or for the
+    question on the form, stored now. A typing error shows the same results again with what was typed."""
     state = form_state()
+    if request.form.get("intake_token") and not state.intake_token:
+        return render_template("error.html", status=404, message="Deze vraag is niet (meer) bewaard.",
+                               detail="Stel je vraag opnieuw en vraag dan om opvolging."), 404
     form = {k: request.form.get(k, "") for k in ("name", "email", "message", "about")}
-    try:
-        result = services().engine.match(state.question, answers=state.answers, level=state.level)
-    except InvalidInput as exc:
-        return render_template("index.html", question=state.question, error=dutch_message(exc),
-                               retention=_retention()), 400
-    errors = {}
+    errors: dict[str, str] = {}
     if request.form.get("consent-followup") != "ja":
         errors["consent-followup"] = "Vink het vakje aan: zonder toestemming kunnen we je e-mailadres niet bewaren."
+    store, ref, intake_id = services().store, None, None
     if not errors:
         try:
-            store = services().store
             if state.intake_token:
                 intake_id = store.intake_id_for_token(state.intake_token)
             else:
-                intake_id = store_intake(result, state.answers)
+                intake_id = store_intake(_match(state), state.answers)
                 state.intake_token = store.new_intake_token(intake_id)
             about = results_view.record_name(services().engine.index(), form["about"]) if form["about"] else ""
             message = (f"Over: {about}. " if about else "") + form["message"]
@@ -158,11 +158,19 @@ def followup():
         except InvalidInput as exc:
             errors[exc.field or "email"] = dutch_message(exc)
     if errors:
-        return render_results(result, state, status=400, followup_errors=errors, followup_form=form)
+        try:
+            return render_results(_match(state), state, status=400, followup_errors=errors, followup_form=form)
+        except InvalidInput as exc:
+            return render_template("index.html", question=state.question, error=dutch_message(exc),
+                                   retention=_retention()), 400
     # stored first; the e-mails go out after (web.notify), so a mail server that is down loses nothing
     services().notifier.followup_created(ref, url_for("connector.intake", intake_id=intake_id, _external=True))
     return render_template("followup_done.html", reference=reference(ref), email=form["email"],
-                           days=current_app.config.get("FOLLOWUP_DAYS", 5), state=state, result=result)
+                           days=current_app.config.get("FOLLOWUP_DAYS", 5), state=state)
+
+
+def _match(state: FormState):
+    return services().engine.match(state.question, answers=state.answers, level=state.level)
 
 
 @bp.get("/privacy")
