@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
 
     from indexer import build_index
-    from matcher import Engine, coverage, coverage_output
+    from matcher import Engine, coverage
 
     corpus, home = args.work / "corpus", args.work / "home"
     labels = write_corpus(corpus, args.experts)
@@ -117,12 +117,12 @@ def main(argv=None) -> dict:
           f"{len(index.concepts)} concepts ({build_s:.1f} s to build); {len(qs)} questions; "
           f"embedder {args.embedder}", flush=True)
 
-    coverage.clear_caches()
+    coverage.clear_caches(index)
     t = time.perf_counter()
     coverage.detect_questions(engine, qs)
     baseline = time.perf_counter() - t
 
-    coverage.clear_caches()
+    coverage.clear_caches(index)
     t = time.perf_counter()
     rep = coverage.compute(engine, qs)
     cold = time.perf_counter() - t
@@ -132,8 +132,8 @@ def main(argv=None) -> dict:
     warm = time.perf_counter() - t
 
     t = time.perf_counter()
-    coverage_output.to_csv(rep)
-    coverage_output.heatmap_svg(rep, index)
+    coverage.to_csv(rep)
+    coverage.heatmap_svg(rep, index)
     render = time.perf_counter() - t
 
     ratio = cold / baseline if baseline else float("nan")

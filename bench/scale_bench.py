@@ -260,7 +260,8 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
     from indexer.analysis import Analyzer
     from indexer.build import _write_bm25, _write_db, record_concepts
     from indexer.records import Passage, Record
-    from indexer.store import Home, write_manifest
+    from indexer.index_format import write_manifest
+    from indexer.store import Home
 
     rng = np.random.default_rng(seed)
     words = dutch_words()

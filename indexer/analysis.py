@@ -109,6 +109,7 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
+    """The words of TEXT (``words``: lower case, NFC) without Dutch stop words and one-letter words (digits stay)."""
     return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
@@ -124,6 +125,8 @@ class Analyzer:
 
     @staticmethod
     def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
+        """Sorted vocabulary for compound splitting: alphabetic content words of 3 to 20 letters found at least
+        MIN_COUNT times in TEXTS."""
         counts: dict[str, int] = {}
         for text in texts:
             for w in content_words(text):
@@ -143,6 +146,8 @@ class Analyzer:
         return parts
 
     def tokens(self, text: str) -> list[str]:
+        """BM25 tokens of TEXT: the Snowball Dutch stem (``stem``) of each content word, plus the stems of the two
+        parts of a known compound ('toetsbeleid' -> 'toetsbeleid', 'toets', 'beleid')."""
         out = []
         for w in content_words(text):
             out.append(stem(w))

@@ -13,6 +13,7 @@ from .errors import EmbedderUnavailable
 
 
 def faiss():
+    """The ``faiss`` module. Raises EmbedderUnavailable when faiss-cpu is not installed."""
     try:
         import faiss as _faiss
     except ImportError as exc:  # pragma: no cover - core dependency
@@ -26,6 +27,9 @@ HNSW_EF_SEARCH = 128  # recall@10 0.98 on 10^6 e5-like vectors (96: 0.954); p95 
 
 
 def build(vectors: np.ndarray, exact_limit: int):
+    """A FAISS index of VECTORS (float32, shape (n, dim), L2-normalised): exact inner product (``IndexFlatIP``) up
+    to EXACT_LIMIT vectors, HNSW above (Malkov & Yashunin 2018; M=``HNSW_M``,
+    efConstruction=``HNSW_EF_CONSTRUCTION``). Building uses every core."""
     f = faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
@@ -46,17 +50,21 @@ def build(vectors: np.ndarray, exact_limit: int):
 
 
 def tune(index) -> None:
+    """Set the search-time beam (efSearch = ``HNSW_EF_SEARCH``) of an HNSW index; other indexes are left alone."""
     f = faiss()
     if isinstance(index, f.IndexHNSWFlat):
         index.hnsw.efSearch = HNSW_EF_SEARCH
 
 
 def kind_of(index) -> str:
+    """'hnsw' or 'flat': the kind of a FAISS index, as recorded in the manifest."""
     f = faiss()
     return "hnsw" if isinstance(index, f.IndexHNSWFlat) else "flat"
 
 
 def write(index, path) -> None:
+    """Write a FAISS index to PATH. Raises OSError (ENOSPC for a full disk, else EIO) where faiss raises
+    RuntimeError."""
     try:
         faiss().write_index(index, str(path))
     except RuntimeError as exc:  # faiss reports I/O errors (disk full) as RuntimeError
@@ -66,6 +74,8 @@ def write(index, path) -> None:
 
 
 def read(path, mmap: bool = False):
+    """Read a FAISS index from PATH (memory-mapped read-only with MMAP), tuned for search and searching one query
+    on one core. Raises RuntimeError from faiss for a missing or damaged file."""
     f = faiss()
     flags = f.IO_FLAG_MMAP | f.IO_FLAG_READ_ONLY if mmap else 0
     index = f.read_index(str(path), flags) if flags else f.read_index(str(path))

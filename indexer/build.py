@@ -6,7 +6,6 @@ import logging
 import re
 import shutil
 import sqlite3
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,18 +13,20 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import sqlite_utils
 
 from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
-from .corpus import CorpusRead, FileInfo, read_corpus
+from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .passages import make_passages
+from .progress import progress_bar
 from .records import Passage, Problem, Record
-from .store import EmbeddingCache, Home, read_manifest, write_manifest
+from .index_format import (RECORDS_DB, FileEntry, IndexReader, file_key, read_manifest, write_bm25,
+                           write_concept_vectors, write_manifest, write_records_db, write_vectors)
+from .store import EmbeddingCache, Home
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,16 @@ def _write_failed(home: "Home", exc: BaseException) -> IndexWriteFailed:
 
 @dataclass
 class BuildReport:
+    """What one ``build_index`` run did: counts per kind, passages (embedded now or from the cache), file changes,
+    problems per corpus file, the published build folder and the time taken in seconds."""
     home: Path
     build: Path | None = None
     changed: bool = True
     kinds: Counter = field(default_factory=Counter)
     passages: int = 0
-    embedded: int = 0
+    embedded: int = 0                 # passages embedded now (the rest came from the cache)
+    concepts_embedded: int = 0        # concept texts embedded now
+    concepts_cached: int = 0
     cached: int = 0
     concepts: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -64,11 +69,14 @@ class BuildReport:
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems of level 'error' (files that were skipped)."""
         return [p for p in self.problems if p.level == "error"]
 
     def to_dict(self) -> dict:
+        """The report as JSON-able dict (``schakel index --json``); seconds rounded to 0.01."""
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
+                "concepts_embedded": self.concepts_embedded, "concepts_cached": self.concepts_cached,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
@@ -189,7 +197,19 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     """Index corpus folders into HOME and publish the result atomically.
 
     Unchanged corpora publish nothing new; unchanged passages come from the
-    embedding cache, so only new or changed text is embedded.
+    embedding cache, so only new or changed text is embedded. A file that cannot
+    be read is a problem in the report (its last good version is kept); the run
+    goes on. ON_STAGE is called with 'lezen', 'embedden', 'schrijven' and
+    'publiceren'; PROGRESS shows a progress bar (default: when stderr is a terminal).
+    CONFIG (``settings.resolve``) supplies home, embedder, thesaurus and
+    exact_search_limit; HOME, EMBEDDER and THESAURUS override it.
+
+    Returns a ``BuildReport``. Raises InvalidInput for a PATH that is not a
+    folder or a bad thesaurus, EmptyCorpus when there is nothing to index,
+    IndexBusy when another build runs on HOME,
+    EmbedderUnavailable when the embedder cannot be loaded, and
+    IndexWriteFailed when the build cannot be written (the published index is
+    then unchanged).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -206,79 +226,25 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         home_obj.cleanup()
         stage("lezen")
         reads, concepts = _prepare(paths, Path(extra) if extra else None)
-        records: list[Record] = [rec for r in reads for rec in r.records]
-        seen: dict[str, str] = {}
-        unique: list[Record] = []
-        for r in reads:
-            report.problems += r.problems
-            report.skipped += r.skipped
-        for rec in records:
-            if rec.id in seen and not rec.derived_from:
-                report.problems.append(Problem(rec.source, f"duplicate id '{rec.id}': also used by {seen[rec.id]}; "
-                                                           "this one is skipped"))
-                continue
-            if rec.id in seen:
-                continue
-            seen[rec.id] = rec.source
-            unique.append(rec)
-        records = unique
-        records += _carry_over(home_obj, reads, report, {r.id for r in records})
-        link_same_as(records)
-        link_people(records)
-        add_group_context(records)
-        report.kinds = Counter(r.kind for r in records)
+        records = _gather_records(home_obj, reads, report)
         report.concepts = len(concepts)
         fingerprint = _fingerprint(reads, concepts, emb)
-
-        previous = _previous_files(home_obj)
-        current_files = {f"{r.root.resolve()}::{f.path}": f.sha256 for r in reads for f in r.files}
-        report.files = _file_changes(previous, current_files)
-
-        prev_manifest = _current_manifest(home_obj)
-        if not rebuild and prev_manifest and prev_manifest.get("fingerprint") == fingerprint:
-            report.changed = False
-            report.build = home_obj.current()
-            report.passages = prev_manifest.get("counts", {}).get("passages", 0)
-            report.cached = report.passages
+        report.files = _file_changes(_previous_files(home_obj), {file_key(r.root, f.path): f.sha256
+                                                                for r in reads for f in r.files})
+        if not rebuild and _unchanged(home_obj, fingerprint, report):
             report.seconds = time.perf_counter() - started
             return report
 
         passages = collapse_duplicates([p for rec in records for p in (rec.carried or make_passages(rec))])
         report.passages = len(passages)
+        concept_list = sorted(concepts.values(), key=lambda c: c.id)
         stage("embedden")
-        try:
-            cache = EmbeddingCache(home_obj.cache_dir / "embeddings.db", emb.name, emb.dim)
-            try:
-                vectors, report.embedded, report.cached = _embed_all(
-                    emb, cache, [p.text for p in passages], rebuild, progress, "passages")
-                concept_list = sorted(concepts.values(), key=lambda c: c.id)
-                concept_vecs, e2, c2 = _embed_all(emb, cache, [c.embed_text() for c in concept_list], rebuild,
-                                                  False, "concepts")
-                report.embedded += e2
-            finally:
-                cache.close()
-        except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
-            raise _write_failed(home_obj, exc) from exc
-
+        vectors, concept_vecs = _embed(home_obj, emb, passages, concept_list, rebuild, progress, report)
         stage("schrijven")
         tmp = home_obj.new_tmp()
         try:
-            vocab = _write_bm25(tmp, passages, concept_list)
-            found = record_concepts(records, passages, concept_list, Analyzer(vocab))
-            _write_db(tmp / "records.db", records, passages, reads, concept_list, report.problems, found)
-            index = ann.build(vectors, cfg.exact_search_limit)
-            ann.write(index, tmp / "vectors.faiss")
-            np.save(tmp / "concepts.npy", concept_vecs, allow_pickle=False)
-            manifest = {
-                "name": "schakel-index", "schakel_version": __version__,
-                "embedder": {"name": emb.name, "dim": emb.dim, "normalised": True},
-                "metric": "inner_product", "faiss_index": ann.kind_of(index),
-                "counts": {"records": len(records), "passages": len(passages), "concepts": len(concept_list),
-                           "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": len(vocab)},
-                "corpora": [str(r.root.resolve()) for r in reads],
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": fingerprint,
-            }
-            write_manifest(tmp, manifest)
+            _write_build(tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
+                         {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit)
             stage("publiceren")
             report.build = home_obj.publish(tmp)
         except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
@@ -292,43 +258,108 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
     return report
 
 
+def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) -> list[Record]:
+    """The records of all corpora (first of a duplicate id wins), plus carried-over records, linked
+    and expanded; problems, skipped files and counts by kind go into REPORT."""
+    for r in reads:
+        report.problems += r.problems
+        report.skipped += r.skipped
+    records, duplicates = unique_ids([rec for r in reads for rec in r.records])
+    report.problems += duplicates
+    records += _carry_over(home, reads, report, {r.id for r in records})
+    require_records(records, reads)
+    link_same_as(records)
+    link_people(records)
+    add_group_context(records)
+    report.kinds = Counter(r.kind for r in records)
+    return records
+
+
+def _unchanged(home: Home, fingerprint: str, report: BuildReport) -> bool:
+    """Whether the published build was made from the same input; if so, fill REPORT from its manifest."""
+    manifest = _current_manifest(home)
+    if not manifest or manifest.get("fingerprint") != fingerprint:
+        return False
+    report.changed = False
+    report.build = home.current()
+    report.passages = manifest.get("counts", {}).get("passages", 0)
+    report.cached = report.passages
+    return True
+
+
+def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, rebuild: bool, progress,
+           report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of the passages (passages, dim) and of the concepts (concepts, dim), through the
+    embedding cache; counts go into REPORT. Raises IndexWriteFailed when the cache cannot be written."""
+    try:
+        cache = EmbeddingCache(home.cache_dir / "embeddings.db", emb.name, emb.dim)
+        try:
+            vectors, report.embedded, report.cached = _embed_all(
+                emb, cache, [p.text for p in passages], rebuild, progress, "passages")
+            concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
+                emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten")
+        finally:
+            cache.close()
+    except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
+        raise _write_failed(home, exc) from exc
+    return vectors, concept_vecs
+
+
+def _write_build(tmp: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
+                 concepts: list, vectors: np.ndarray, concept_vecs: np.ndarray, report: BuildReport,
+                 embedder: dict, exact_search_limit: int) -> None:
+    """Write every file of a build into TMP (manifest last). EMBEDDER holds name, dim and fingerprint;
+    below EXACT_SEARCH_LIMIT passages the vector index is exact (``ann.build``)."""
+    vocab = _write_bm25(tmp, passages, concepts)
+    found = record_concepts(records, passages, concepts, Analyzer(vocab))
+    _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
+    index = ann.build(vectors, exact_search_limit)
+    write_vectors(tmp, index)
+    write_concept_vectors(tmp, concept_vecs)
+    write_manifest(tmp, {
+        "name": "schakel-index", "schakel_version": __version__,
+        "embedder": {"name": embedder["name"], "dim": embedder["dim"], "normalised": True},
+        "metric": "inner_product", "faiss_index": ann.kind_of(index),
+        "counts": {"records": len(records), "passages": len(passages), "concepts": len(concepts),
+                   "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": len(vocab)},
+        "corpora": [str(r.root.resolve()) for r in reads],
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "fingerprint": embedder["fingerprint"],
+    })
+
+
+#: Link relations this module derives again on every build; carried-over records keep only the others.
+DERIVED_RELATIONS = ("same_as", "author_of", "mentioned_in")
+
+
 def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, present: set[str]) -> list[Record]:
     """Records of files that were fine in the published build but cannot be read now: keep their last
     good version (CORPUS_FORMAT: nothing already in the index is lost because a later run met a bad file)."""
-    bad = {f"{r.root.resolve()}::{p.path}" for r in reads for p in r.errors}
+    bad = {file_key(r.root, p.path) for r in reads for p in r.errors}
     if not bad:
         return []
     try:
-        db = sqlite3.connect(f"file:{home.current() / 'records.db'}?mode=ro", uri=True)
+        reader = IndexReader(home.current())
     except Exception:
         return []
     kept: list[Record] = []
-    try:
-        for key, ids, sha, size in db.execute("SELECT key, records, sha256, size FROM files").fetchall():
+    with reader:
+        for key, entry in reader.files().items():
             if key not in bad:
                 continue
             root, _, path = key.partition("::")
             # the file stays in the index as it was, so the run after this one can still carry it over
-            info = FileInfo(path, sha, size)
+            info = FileInfo(path, entry.sha256, entry.size)
             next(r for r in reads if str(r.root.resolve()) == root).files.append(info)
-            for rid in json.loads(ids):
-                row = db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from FROM records "
-                                 "WHERE id = ?", [rid]).fetchone()
-                if row is None or row[0] in present:
+            for rid in entry.records:
+                rec = reader.record(rid)
+                if rec is None or rec.id in present:
                     continue
-                rec = Record(id=row[0], kind=row[1], title=row[2], source=row[3], url=row[4], tags=json.loads(row[5]),
-                             fields=json.loads(row[6]), body=row[7] or "", derived_from=row[8])
-                rec.links = [(d, r) for d, r in db.execute(
-                    "SELECT dst, relation FROM links WHERE src = ? AND relation NOT IN "
-                    "('same_as', 'author_of', 'mentioned_in')", [rid])]
-                rec.carried = [Passage(rid, o, t, h, pg) for o, t, h, pg in db.execute(
-                    "SELECT ordinal, text, heading, page FROM passages WHERE record_id = ? ORDER BY ordinal", [rid])]
+                rec.links = [(dst, rel) for _, dst, rel in reader.links(rid) if rel not in DERIVED_RELATIONS]
+                rec.carried = reader.passages(rid)
                 kept.append(rec)
                 present.add(rid)
                 info.records.append(rid)
             report.problems.append(Problem(path, "kept the last good version from the previous index", level="warning"))
-    finally:
-        db.close()
     return kept
 
 
@@ -340,12 +371,10 @@ def _current_manifest(home: Home) -> dict | None:
 
 
 def _previous_files(home: Home) -> dict[str, str]:
+    """SHA-256 by file key of the published build; empty when there is none or it cannot be read."""
     try:
-        db = sqlite3.connect(f"file:{home.current() / 'records.db'}?mode=ro", uri=True)
-        try:
-            return {row[0]: row[1] for row in db.execute("SELECT key, sha256 FROM files")}
-        finally:
-            db.close()
+        with IndexReader(home.current()) as reader:
+            return {key: entry.sha256 for key, entry in reader.files().items()}
     except Exception:
         return {}
 
@@ -359,21 +388,13 @@ def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str
     }
 
 
-def _progress_bar(total: int, desc: str, enabled: bool | None):
-    from tqdm import tqdm
-
-    disable = (not sys.stderr.isatty()) if enabled is None else not enabled
-    return tqdm(total=total, desc=desc, unit=" passages", disable=disable, dynamic_ncols=True,
-                mininterval=0.5, file=sys.stderr)
-
-
 def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str):
     keys = [cache.key(t) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
     todo = [i for i, k in enumerate(keys) if k not in found]
     todo_unique = list(dict.fromkeys(keys[i] for i in todo))
     text_of = {keys[i]: texts[i] for i in todo}
-    with _progress_bar(len(todo_unique), desc, progress) as bar:
+    with progress_bar(len(todo_unique), desc, progress) as bar:
         for start in range(0, len(todo_unique), BATCH):
             batch = todo_unique[start:start + BATCH]
             vecs = emb.embed_passages([text_of[k] for k in batch])
@@ -386,46 +407,12 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
     return matrix, len(todo_unique), len(texts) - len(todo)
 
 
-SCHEMA = [
-    ("records", {"id": str, "kind": str, "title": str, "source": str, "url": str, "tags": str, "fields": str,
-                 "body": str, "derived_from": str, "concepts": str}, "id"),
-    ("passages", {"row": int, "record_id": str, "ordinal": int, "text": str, "heading": str, "page": int}, "row"),
-    ("links", {"src": str, "dst": str, "relation": str}, None),
-    ("files", {"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str}, "key"),
-    ("problems", {"path": str, "line": int, "level": str, "message": str}, None),
-    ("concepts", {"row": int, "id": str, "label": str, "grp": str, "definition": str, "synonyms": str,
-                  "broader": str, "related": str, "organisation": str}, "row"),
-]
-
-
 def _write_db(path: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
               concepts: list, problems: list[Problem], found: dict[str, list[str]]) -> None:
-    db = sqlite_utils.Database(str(path))
-    db.conn.execute("PRAGMA journal_mode=DELETE")
-    for name, columns, pk in SCHEMA:
-        db[name].create(columns, pk=pk)
-    db["records"].insert_all(({
-        "id": r.id, "kind": r.kind, "title": r.title, "source": r.source, "url": r.url,
-        "tags": json.dumps(r.tags, ensure_ascii=False), "fields": json.dumps(r.fields, ensure_ascii=False, default=str),
-        "body": r.body, "derived_from": r.derived_from,
-        "concepts": json.dumps(found.get(r.id, []))} for r in records))
-    db["passages"].insert_all(({
-        "row": i, "record_id": p.record_id, "ordinal": p.ordinal, "text": p.text, "heading": p.heading,
-        "page": p.page} for i, p in enumerate(passages)))
-    db["passages"].create_index(["record_id"])
-    db["links"].insert_all(({"src": r.id, "dst": dst, "relation": rel} for r in records for dst, rel in r.links))
-    db["files"].insert_all(({"key": f"{rd.root.resolve()}::{f.path}", "corpus": str(rd.root.resolve()),
-                             "path": f.path, "sha256": f.sha256, "size": f.size,
-                             "records": json.dumps(f.records)} for rd in reads for f in rd.files))
-    db["problems"].insert_all(({"path": p.path, "line": p.line, "level": p.level, "message": p.message}
-                               for p in problems))
-    db["concepts"].insert_all(({
-        "row": i, "id": c.id, "label": c.label, "grp": c.group, "definition": c.definition,
-        "synonyms": json.dumps(c.synonyms, ensure_ascii=False), "broader": json.dumps(c.broader),
-        "related": json.dumps(c.related), "organisation": json.dumps(c.organisation)}
-        for i, c in enumerate(concepts)))
-    db.conn.commit()
-    db.conn.close()
+    """records.db of a build (``index_format.write_records_db``) with the files of READS."""
+    files = [FileEntry(file_key(rd.root, f.path), str(rd.root.resolve()), f.path, f.sha256, f.size, f.records)
+             for rd in reads for f in rd.files]
+    write_records_db(path, records, passages, files, concepts, problems, found)
 
 
 def record_concepts(records: list[Record], passages: list[Passage], concepts: list,
@@ -448,6 +435,5 @@ def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> list[st
     corpus_tokens = [analyzer.tokens(t) or ["_leeg_"] for t in texts]
     retriever = bm25s.BM25(k1=1.2, b=0.75)
     retriever.index(corpus_tokens, show_progress=False)
-    retriever.save(str(build / "bm25"), show_progress=False)
-    (build / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+    write_bm25(build, retriever, vocab)
     return vocab

@@ -50,6 +50,8 @@ class ConceptTerms:
         self._n = max(1, len(concepts))
 
     def positions(self, text: str) -> dict[str, list[int]]:
+        """Word positions of TEXT by stem (content words, and the parts of known compounds at the compound's
+        position)."""
         pos: dict[str, list[int]] = defaultdict(list)
         for i, w in enumerate(content_words(text)):
             pos[stem(w)].append(i)
@@ -58,6 +60,10 @@ class ConceptTerms:
         return pos
 
     def lexical(self, text: str, pos: dict[str, list[int]] | None = None) -> dict[int, tuple[float, list[str]]]:
+        """Concepts whose label or a synonym occurs in TEXT, all its words within a few positions of each
+        other: concept index -> (score, matched terms). Score = 1 for a label or 0.9 for a synonym, +15% per extra
+        word of the term, times a rarity factor 0.55..1 (lower when the term's rarest stem is common among the
+        concept terms). POS: precomputed ``positions(text)``."""
         pos = pos if pos is not None else self.positions(text)
         found: dict[int, tuple[float, list[str]]] = {}
         for key in pos:

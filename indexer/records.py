@@ -28,6 +28,11 @@ class Block:
 
 @dataclass
 class Record:
+    """One expert, theme group, source or answer: read from the corpus by the indexer, stored in records.db
+    (``indexer.index_format``) and loaded back by the matcher. The fields after ``context`` are set when
+    the record is read from a build: ``row`` (position in the loaded index), ``passages`` (its passage rows)
+    and ``concepts`` (ids of the thesaurus concepts found in its text at index time)."""
+
     id: str
     kind: str
     title: str
@@ -41,10 +46,39 @@ class Record:
     derived_from: str | None = None  # kennisrotonde id for literature made from a source line
     carried: list["Passage"] | None = None  # passages kept from the last good build (file turned bad)
     context: list[str] = field(default_factory=list)  # linked records' names and focus, added to the profile
+    concepts: list[str] = field(default_factory=list)  # concept ids found in its text (stored at index time)
+    row: int = 0                     # position in a loaded index
+    passages: list[int] = field(default_factory=list)  # passage rows in a loaded index
+
+    @property
+    def active(self) -> bool:
+        """False for an expert marked unavailable or a theme group that stopped (``status`` is then
+        'niet beschikbaar' or 'gestopt'); such records are shown but never count as coverage."""
+        if self.kind == "expert":
+            return self.fields.get("available", True) is not False
+        if self.kind == "themegroup":
+            return self.fields.get("status", "actief") != "gestopt"
+        return True
+
+    @property
+    def status(self) -> str | None:
+        """Dutch status shown with the record, or None for an available expert or an active, open theme group:
+        'niet beschikbaar', 'gestopt', 'in oprichting' or 'neemt geen nieuwe leden aan'."""
+        if self.kind == "expert":
+            return None if self.active else "niet beschikbaar"
+        if self.kind == "themegroup":
+            status = self.fields.get("status") or "actief"
+            if status != "actief":
+                return str(status)
+            if self.fields.get("open") is False:
+                return "neemt geen nieuwe leden aan"
+        return None
 
 
 @dataclass
 class Passage:
+    """A piece of a record's text as indexed and retrieved: ORDINAL is its position in the record (0 = first, with
+    the profile), HEADING and PAGE (1-based) where it was found."""
     record_id: str
     ordinal: int
     text: str

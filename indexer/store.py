@@ -3,12 +3,7 @@
 Layout under HOME::
 
     index/CURRENT              name of the published build (replaced atomically)
-    index/builds/<name>/       one complete, self-describing build:
-        manifest.json          embedder, dimension, metric, counts, checksums, version
-        records.db             SQLite: records, passages, links, files, problems, concepts
-        vectors.faiss          passage vectors (row i = passages.row i)
-        concepts.npy           concept vectors (row i = concepts.row i)
-        bm25/                  BM25 matrices (bm25s, no pickle)
+    index/builds/<name>/       one complete, self-describing build (files: ``indexer.index_format``)
     index/.lock                held while a build runs
     cache/embeddings.db        vectors by (embedder, text hash): re-runs re-embed nothing
     app.db                     users, feedback, intakes (never touched by indexing)
@@ -23,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -38,10 +32,7 @@ from .errors import CorruptIndex, IndexBusy, IndexMissing
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 KEEP_BUILDS = 3
-CHECKSUMMED = ("records.db", "vectors.faiss", "concepts.npy", "vocabulary.json", "bm25/data.csc.index.npy",
-               "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy", "bm25/vocab.index.json")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -53,15 +44,9 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Home:
+    """The HOME folder: published builds, the CURRENT pointer, the build lock, the embedding cache and the web
+    app's database (see the module docstring for the layout)."""
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser()
         self.index_dir = self.root / "index"
@@ -71,14 +56,17 @@ class Home:
 
     @property
     def app_db(self) -> Path:
+        """Path of the web app's database (users, intakes, feedback); indexing never touches it."""
         return self.root / "app.db"
 
     def ensure(self) -> None:
+        """Create the builds and cache folders. Raises OSError when HOME cannot be written."""
         self.builds.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
 
     # --- reading ---------------------------------------------------------
     def current_name(self) -> str | None:
+        """Name of the published build, or None when there is none yet."""
         try:
             name = self.current_file.read_text("utf-8").strip()
         except FileNotFoundError:
@@ -86,6 +74,8 @@ class Home:
         return name or None
 
     def current(self) -> Path:
+        """Folder of the published build. Raises IndexMissing when nothing is published, CorruptIndex when CURRENT
+        names a folder that is gone."""
         name = self.current_name()
         if not name:
             raise IndexMissing(f"no index in {self.root}: run `schakel index` first")
@@ -97,6 +87,8 @@ class Home:
     # --- writing ---------------------------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
+        """Hold the build lock of HOME (an exclusive ``flock``) while the block runs. Raises IndexBusy when another
+        run holds it."""
         self.ensure()
         fh = open(self.index_dir / ".lock", "w")
         try:
@@ -111,6 +103,7 @@ class Home:
             fh.close()
 
     def new_tmp(self) -> Path:
+        """A new, empty ``builds/.tmp-*`` folder to write a build into."""
         self.ensure()
         path = self.builds / f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
         if path.exists():
@@ -119,6 +112,9 @@ class Home:
         return path
 
     def publish(self, tmp: Path) -> Path:
+        """Publish the complete build in TMP: fsync its files, rename it to its final name, then replace CURRENT
+        atomically (``os.replace``). Returns the published folder. Raises OSError (disk full, I/O
+        error); then CURRENT still names the old build and the new one is removed."""
         for f in tmp.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
@@ -161,40 +157,6 @@ class Home:
                 p.unlink()
 
 
-def write_manifest(build: Path, manifest: dict) -> None:
-    manifest = dict(manifest)
-    manifest["format_version"] = FORMAT_VERSION
-    manifest["checksums"] = {name: sha256_file(build / name) for name in CHECKSUMMED if (build / name).exists()}
-    manifest["sizes"] = {name: (build / name).stat().st_size for name in CHECKSUMMED if (build / name).exists()}
-    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
-
-
-def read_manifest(build: Path, verify: bool = True) -> dict:
-    path = build / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise CorruptIndex(f"{path} is missing: run `schakel index --rebuild`") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptIndex(f"{path} is not valid JSON ({exc}): run `schakel index --rebuild`") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptIndex(f"{build} has index format {manifest.get('format_version')!r}, this Schakel reads "
-                           f"{FORMAT_VERSION}: run `schakel index --rebuild`")
-    if verify:
-        for name, size in manifest.get("sizes", {}).items():
-            f = build / name
-            if not f.exists():
-                raise CorruptIndex(f"{f} is missing: run `schakel index --rebuild`")
-            if f.stat().st_size != size:
-                raise CorruptIndex(f"{f} has {f.stat().st_size} bytes, the manifest says {size} (truncated?): "
-                                   "run `schakel index --rebuild`")
-        for name, digest in manifest.get("checksums", {}).items():
-            if sha256_file(build / name) != digest:
-                raise CorruptIndex(f"{build / name} does not match its checksum (corrupted): "
-                                   "run `schakel index --rebuild`")
-    return manifest
-
-
 class EmbeddingCache:
     """Vectors by (embedder, sha1 of text). Commits per batch, so a killed run keeps its work."""
 
@@ -231,9 +193,12 @@ class EmbeddingCache:
                 os.unlink(str(self.path) + extra)
 
     def key(self, text: str) -> str:
+        """Cache key of TEXT for this embedder: hex SHA-1 of embedder name and text."""
         return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors (float32, (dim,)) by key for those of KEYS that are cached. A damaged cache file is set
+        aside and counts as empty; sqlite3.OperationalError (locked, disk full) is raised."""
         try:
             return self._get_many(keys)
         except sqlite3.DatabaseError as exc:
@@ -256,9 +221,11 @@ class EmbeddingCache:
         return out
 
     def put_many(self, items: list[tuple[str, np.ndarray]]) -> None:
+        """Store (key, vector) pairs in one transaction. Raises sqlite3.OperationalError (e.g. disk full)."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                                 [(k, np.asarray(v, np.float32).tobytes()) for k, v in items])
 
     def close(self) -> None:
+        """Close the cache database."""
         self.db.close()

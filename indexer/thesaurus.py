@@ -28,6 +28,8 @@ GROUPS = ("didactiek", "toetsing", "begeleiding", "ict", "professionalisering", 
 
 @dataclass
 class Concept:
+    """A thesaurus concept: label, group (a theme such as those in ``GROUPS``), definition, synonyms, and the ids of broader, related
+    and organisation concepts."""
     id: str
     label: str
     group: str = ""
@@ -38,9 +40,11 @@ class Concept:
     organisation: list[str] = field(default_factory=list)
 
     def terms(self) -> list[str]:
+        """The label and the synonyms: the words that name the concept in text."""
         return [self.label] + self.synonyms
 
     def embed_text(self) -> str:
+        """The text whose embedding represents the concept: label, definition and up to eight synonyms."""
         syn = ", ".join(self.synonyms[:8])
         return f"{self.label}. {self.definition} {syn}".strip()
 
@@ -94,6 +98,8 @@ def load_file(path: Path | Traversable) -> list[Concept]:
 
 
 def merge(layers: Iterable[list[Concept]]) -> dict[str, Concept]:
+    """Concepts by id from LAYERS, later layers over earlier ones: label, definition and group replaced, synonyms
+    and links added. Links to unknown concepts (and to the concept itself) are dropped."""
     merged: dict[str, Concept] = {}
     for layer in layers:
         for c in layer:
@@ -148,6 +154,8 @@ def load(extra: Iterable[Path] = ()) -> dict[str, Concept]:
 
 
 def depth(concepts: dict[str, Concept], cid: str, _seen: frozenset = frozenset()) -> int:
+    """Number of broader steps from concept CID to the top of the hierarchy (longest path; 0 for a top concept or
+    an unknown id; cycles are cut)."""
     c = concepts.get(cid)
     if c is None or not c.broader or cid in _seen:
         return 0

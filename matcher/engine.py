@@ -283,17 +283,7 @@ class Engine:
             if o in via.get(rec.id, []) and o not in seen_links:
                 seen_links.add(o)
                 linked.append((index.records[o].title, rel))
-        status = None
-        if rec.kind == "expert" and rec.fields.get("available") is False:
-            status = "niet beschikbaar"
-        elif rec.kind == "themegroup":
-            st = rec.fields.get("status")
-            if st == "gestopt":
-                status = "gestopt"
-            elif st == "in oprichting":
-                status = "in oprichting"
-            elif rec.fields.get("open") is False:
-                status = "vol: neemt geen nieuwe leden aan"
+        status = rec.status
         expertise = expertise_hits(rec, query_stems, concept_terms) if rec.kind == "expert" else []
         return Match(id=rec.id, kind=rec.kind, title=rec.title, score=score,
                      why=why(rec, concepts, terms, expertise, linked, status), url=rec.url,

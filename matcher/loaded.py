@@ -1,49 +1,37 @@
 """A published index loaded into memory for querying."""
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer import ann
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
-from indexer.store import read_manifest
+from indexer.index_format import IndexReader, read_bm25, read_concept_vectors, read_manifest, read_vectors
+from indexer.records import Record
 from indexer.thesaurus import Concept
+
+if TYPE_CHECKING:
+    from .coverage.cache import CoverageCache
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RecordInfo:
-    id: str
-    kind: str
-    title: str
-    source: str
-    url: str | None
-    tags: list[str]
-    fields: dict[str, Any]
-    body: str
-    derived_from: str | None
-    row: int = 0
-    passages: list[int] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        if self.kind == "expert":
-            return self.fields.get("available", True) is not False
-        if self.kind == "themegroup":
-            return self.fields.get("status", "actief") != "gestopt"
-        return True
+#: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
+RecordInfo = Record
 
 
 class LoadedIndex:
+    """A published build in memory, read through ``indexer.index_format``: records (``records`` by id,
+    ``record_list`` by row), passages (``passage_text`` etc. by row, ``passage_record`` (passages,) int32
+    record row), links both ways, concepts with vectors (float32 (concepts, dim)), the FAISS passage index,
+    the BM25 retriever (bm25s) and the analyzer. Raises CorruptIndex (with 'run schakel index --rebuild')
+    when a file is missing, damaged or inconsistent; with VERIFY the checksums of the manifest are checked
+    first."""
     def __init__(self, build: Path, verify: bool = True):
         self.build = build
         self.manifest = read_manifest(build, verify=verify)
@@ -56,52 +44,35 @@ class LoadedIndex:
                                "run `schakel index --rebuild`") from exc
 
     def _load(self) -> None:
-        db = sqlite3.connect(f"file:{self.build / 'records.db'}?mode=ro&immutable=1", uri=True)
-        try:
-            self.records: dict[str, RecordInfo] = {}
-            self.record_list: list[RecordInfo] = []
-            stored_concepts: dict[str, list[str]] = {}
-            for row in db.execute("SELECT id, kind, title, source, url, tags, fields, body, derived_from, concepts "
-                                  "FROM records"):
-                rec = RecordInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6]),
-                                 row[7] or "", row[8], row=len(self.record_list))
-                self.records[rec.id] = rec
-                self.record_list.append(rec)
-                stored_concepts[rec.id] = json.loads(row[9] or "[]")
-            rows = db.execute("SELECT row, record_id, text, heading, page FROM passages ORDER BY row").fetchall()
-            self.passage_text = [r[2] for r in rows]
-            self.passage_heading = [r[3] for r in rows]
-            self.passage_page = [r[4] for r in rows]
-            self.passage_record = np.array([self.records[r[1]].row for r in rows], dtype=np.int32)
-            for r in rows:
-                self.records[r[1]].passages.append(r[0])
-            self.links_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            self.links_in: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            for src, dst, rel in db.execute("SELECT src, dst, relation FROM links"):
-                if dst in self.records:
-                    self.links_out[src].append((dst, rel))
-                    self.links_in[dst].append((src, rel))
-            self.concepts: list[Concept] = []
-            for row in db.execute("SELECT id, label, grp, definition, synonyms, broader, related, organisation "
-                                  "FROM concepts ORDER BY row"):
-                self.concepts.append(Concept(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]),
-                                             json.loads(row[6]), json.loads(row[7])))
-            self.problems = [dict(zip(("path", "line", "level", "message"), r))
-                             for r in db.execute("SELECT path, line, level, message FROM problems")]
-        finally:
-            db.close()
+        with IndexReader(self.build, immutable=True) as db:
+            self.record_list: list[Record] = db.records()
+            passages = db.passages()
+            links = db.links()
+            self.concepts: list[Concept] = db.concepts()
+            self.problems = db.problems()
+        self.records: dict[str, Record] = {rec.id: rec for rec in self.record_list}
+        self.passage_text = [p.text for p in passages]
+        self.passage_heading = [p.heading for p in passages]
+        self.passage_page = [p.page for p in passages]
+        self.passage_record = np.array([self.records[p.record_id].row for p in passages], dtype=np.int32)
+        for row, p in enumerate(passages):
+            self.records[p.record_id].passages.append(row)
+        self.links_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.links_in: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for src, dst, rel in links:
+            if dst in self.records:
+                self.links_out[src].append((dst, rel))
+                self.links_in[dst].append((src, rel))
         self.concept_by_id = {c.id: c for c in self.concepts}
         position = {c.id: i for i, c in enumerate(self.concepts)}
-        self._stored_concepts = {rid: {position[c] for c in ids if c in position} for rid, ids in stored_concepts.items()}
-        self.concept_vectors = np.load(self.build / "concepts.npy", allow_pickle=False)
-        self.vectors = ann.read(self.build / "vectors.faiss")
+        self._stored_concepts = {rec.id: {position[c] for c in rec.concepts if c in position}
+                                 for rec in self.record_list}
+        self.concept_vectors = read_concept_vectors(self.build)
+        self.vectors = read_vectors(self.build)
         if self.vectors.ntotal != len(self.passage_text):
             raise CorruptIndex(f"{self.build}: {self.vectors.ntotal} vectors for {len(self.passage_text)} passages: "
                                "run `schakel index --rebuild`")
-        import bm25s
-
-        self.bm25 = bm25s.BM25.load(str(self.build / "bm25"), load_corpus=False, mmap=False)
-        vocab = json.loads((self.build / "vocabulary.json").read_text("utf-8"))
+        self.bm25, vocab = read_bm25(self.build)
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
@@ -116,6 +87,13 @@ class LoadedIndex:
         indptr = np.asarray(self.bm25.scores["indptr"])
         counts = np.diff(indptr)
         self._df_ratio = {t: float(counts[i]) / n for t, i in ids.items() if i < len(counts)}
+
+    @cached_property
+    def coverage_cache(self) -> "CoverageCache":
+        """What the coverage analysis keeps for this index (``matcher.coverage.cache``), in memory only."""
+        from .coverage.cache import CoverageCache
+
+        return CoverageCache()
 
     def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
         """(start, end, stem) of the words of a passage; computed once per passage."""
@@ -140,7 +118,8 @@ class LoadedIndex:
         return self._stored_concepts.get(rid, set())
 
     def concept_idf(self) -> np.ndarray:
-        """0..1 per concept: 1 for a concept found in few records, lower for one found in many.
+        """Float32 of shape (concepts,), 0.1..1 (1 - sqrt(share of records)): 1 for a concept found in few
+        records, lower for one found in many; computed once.
         Exact (concept hits per record) for corpora up to 5,000 records, else estimated from the
         document frequency of the concept's words."""
         if self._concept_idf is None:
@@ -160,21 +139,26 @@ class LoadedIndex:
         return self._concept_idf
 
     def is_distinctive(self, word: str, max_ratio: float = 0.2) -> bool:
-        """A question word worth naming as a reason: not in most passages of the corpus."""
+        """A question word worth naming as a reason: its stem is not weak and in at most MAX_RATIO (0..1) of
+        the passages."""
         from indexer.analysis import stem
 
         return self.stem_is_distinctive(stem(word), max_ratio)
 
     def stem_is_distinctive(self, st: str, max_ratio: float = 0.2) -> bool:
+        """Whether stem ST is worth naming as a reason: not a weak word and in at most MAX_RATIO (0..1) of the
+        passages."""
         from indexer.analysis import WEAK_STEMS
 
         return st not in WEAK_STEMS and self._df_ratio.get(st, 0.0) <= max_ratio
 
     @property
     def embedder_name(self) -> str:
+        """Name of the embedder the index was built with (from the manifest)."""
         return self.manifest["embedder"]["name"]
 
     def check_embedder(self, name: str, dim: int) -> None:
+        """Raise EmbedderMismatch (field 'embedder') unless NAME and DIM are the embedder the index was built with."""
         if name != self.embedder_name or dim != self.dim:
             raise EmbedderMismatch(
                 f"this index was built with embedder {self.embedder_name!r} ({self.dim} dimensions); "
@@ -183,4 +167,5 @@ class LoadedIndex:
                 field="embedder")
 
     def passages_of(self, rid: str) -> list[int]:
+        """Passage rows of record RID, in order. Raises KeyError for an unknown id."""
         return self.records[rid].passages

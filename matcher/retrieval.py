@@ -2,8 +2,9 @@
 
 ``score_records`` returns, for every record, a lexical and a dense score and
 the passages that gave them. Fusion is reciprocal rank fusion within a kind
-or a weighted sum of normalised scores (setting ``fusion``); ``schakel eval``
-compares the two with BM25-only and dense-only.
+or a weighted sum of normalised scores (the knob ``fusion`` of
+``matcher.knobs``, ``Options.method`` of the engine); ``schakel eval`` compares
+the full system with BM25-only and dense-only.
 """
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
     return out
 
 
-def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> tuple[np.ndarray, np.ndarray]:
+def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> np.ndarray:
+    """Per record (n_records,), the maximum of VALUES over its passages (OWNER: record row per passage);
+    -inf for a record without passages."""
     best = np.full(n_records, -np.inf, np.float32)
     np.maximum.at(best, owner, values)
     return best

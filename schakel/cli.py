@@ -40,15 +40,32 @@ def config_for(**given) -> settings.Config:
 
 
 class SchakelGroup(click.Group):
-    """Turns a ``SchakelError`` into a Dutch message and exit code 1; Click's own errors are shown in Dutch."""
+    """Turns a ``SchakelError`` into exit code 1: a Dutch message on stderr, or with ``--json`` the API's
+    error shape (``{"error": {"status", "code", "message", "field"}}``, Dutch message, English code) on
+    stdout, so a script reading the JSON output also reads the failure. Click's own errors are Dutch too."""
 
     def invoke(self, ctx):
         from web.messages import dutch_message
 
+        from .messages import dutch_click
+
+        wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
+            if wants_json:
+                click.echo(json.dumps({"error": {**exc.to_dict(), "message": dutch_message(exc)}}, indent=2,
+                                      ensure_ascii=False))
+                ctx.exit(1)
             raise click.ClickException(dutch_message(exc)) from None
+        except click.UsageError as exc:  # a bad argument or option (a corpus folder that does not exist)
+            if not wants_json:
+                raise
+            param = getattr(exc, "param", None)
+            error = {"status": 400, "code": "invalid_input", "message": dutch_click(exc.format_message()),
+                     "field": (param.opts[0] if getattr(param, "opts", None) else getattr(param, "name", None))}
+            click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
+            ctx.exit(exc.exit_code)
 
     def main(self, *args, **kwargs):
         from .messages import show
@@ -99,7 +116,11 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
               help=setting_help("thesaurus"))
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
+@click.option("--watch", is_flag=True, help="Keep running: re-index when a corpus file changes (debounced); "
+              "servers keep answering from the published index meanwhile.")
+@click.option("--debounce", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="With --watch: seconds without further changes before re-indexing.")
+def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch, debounce):
     """Index corpus folders (default: the demo corpus) into HOME.
 
     Unchanged files are not re-embedded; changed files are; deleted files
@@ -113,13 +134,31 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
                                "van Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
-    report = build_index(folders, rebuild=rebuild, on_stage=None if as_json else lambda s: None, config=cfg)
+    if watch:
+        return _watch(folders, cfg, rebuild, as_json, debounce)
+    report = build_index(folders, rebuild=rebuild, config=cfg)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_build(report)
     if strict and report.errors:
         sys.exit(2)
+
+
+def _watch(folders, cfg, rebuild: bool, as_json: bool, debounce: float) -> None:
+    from indexer.watch import watch
+
+    def report(rep, changes):
+        if changes:
+            click.echo(f"Gewijzigd: {len(changes)} bestand(en), opnieuw geïndexeerd.", err=True)
+        if as_json:
+            click.echo(json.dumps(rep.to_dict(), ensure_ascii=False))
+        else:
+            _print_build(rep)
+
+    click.echo(f"Schakel houdt {', '.join(map(str, folders))} in de gaten (Ctrl+C stopt).", err=True)
+    watch(folders, cfg, report, lambda exc: click.echo(click.style("mislukt: ", fg="red") + str(exc), err=True),
+          debounce_ms=int(debounce * 1000), rebuild=rebuild)
 
 
 def _print_build(report) -> None:
@@ -138,6 +177,7 @@ def _print_build(report) -> None:
     click.echo(f"  bestanden: {f.get('new', 0)} nieuw, {f.get('changed', 0)} gewijzigd, "
                f"{f.get('unchanged', 0)} ongewijzigd, {f.get('deleted', 0)} verwijderd; "
                f"{len(report.errors)} overgeslagen")
+    click.echo(f"  concept-teksten: {report.concepts_embedded} nieuw ge-embed, {report.concepts_cached} uit cache")
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
 
 
@@ -156,14 +196,16 @@ def _print_build(report) -> None:
 @click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
 def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    from indexer.querytext import normalise_question
     from matcher import Engine
 
+    question = normalise_question(question)
     parsed = {}
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
             raise click.BadParameter(f"{a!r} is geen FACET=WAARDE", param_hint="--answer")
-        parsed[facet.strip()] = value.strip()
+        parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)
     interactive = not as_json and not no_input and sys.stdin.isatty() and sys.stdout.isatty()
@@ -236,6 +278,20 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def _log_security_events() -> None:
+    """The server's security events (web.seclog: logins, logouts, 401/403/429, account changes) all go to
+    stderr with a timestamp, also the INFO ones that the quiet default output leaves out."""
+    security = logging.getLogger("web.security")
+    if any(getattr(h, "_schakel_security", False) for h in security.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._schakel_security = True
+    security.addHandler(handler)
+    security.setLevel(logging.INFO)
+    security.propagate = False
+
+
 def check_package_data() -> None:
     """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
     built-in thesaurus, the specifics lexicon) is missing or unreadable."""
@@ -264,6 +320,7 @@ def serve_cmd(home, host, port, threads):
     cfg = config_for(home=home, host=host, port=port, threads=threads)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    _log_security_events()
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
     # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",

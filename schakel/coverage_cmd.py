@@ -24,11 +24,12 @@ def load_questions(path: str | Path) -> list[dict]:
 
 def stored_questions(engine) -> list[dict]:
     """Consented intake questions kept by the web app (none when the app database does not exist)."""
-    if not engine.home.app_db.is_file():
+    url = engine.config.database_url
+    if not url and not engine.home.app_db.is_file():
         return []
     from web.store import AppStore  # the web package depends on matcher, not the other way round
 
-    return AppStore(engine.home.app_db).all_questions()
+    return AppStore(url or engine.home.app_db).all_questions()
 
 
 def _cut(text: str, width: int) -> str:
@@ -109,7 +110,7 @@ def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concep
     and per topic its demand, sources and expert coverage.
     """
     from matcher import Engine
-    from matcher import coverage, coverage_output
+    from matcher import coverage
 
     from .cli import config_for
 
@@ -120,9 +121,9 @@ def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concep
         questions += stored_questions(engine)
     report = coverage.compute(engine, questions, weak=weak if weak is not None else coverage.WEAK)
     if csv_file:
-        Path(csv_file).write_text(coverage_output.to_csv(report), "utf-8")
+        Path(csv_file).write_text(coverage.to_csv(report), "utf-8")
     if plot_file:
-        Path(plot_file).write_text(coverage_output.heatmap_svg(report, engine.index()), "utf-8")
+        Path(plot_file).write_text(coverage.heatmap_svg(report, engine.index()), "utf-8")
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

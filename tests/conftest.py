@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import fresh_postgres, postgres_url, redis_url  # noqa: F401 (fixtures: real database servers)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "corpus"
 DEV_EVAL = ROOT.parent / "shared" / "dev-eval"
@@ -138,7 +140,7 @@ class CoverageStub:
         self.module.compute = self.compute
         self.module.to_csv = self.to_csv
         self.module.heatmap_svg = self.heatmap_svg
-        from matcher.coverage_output import safe_cell
+        from matcher.coverage import safe_cell
 
         self.module.safe_cell = safe_cell
 
@@ -189,12 +191,11 @@ class CoverageStub:
 
 @pytest.fixture
 def coverage_stub(monkeypatch):
-    """Let the tussenring pages use a stand-in for ``matcher.coverage`` and ``matcher.coverage_output``."""
+    """Let the tussenring pages use a stand-in for ``matcher.coverage``."""
     import web.ring
 
     stub = CoverageStub()
     monkeypatch.setattr(web.ring, "coverage", stub.module)
-    monkeypatch.setattr(web.ring, "coverage_output", stub.module)
     return stub
 
 

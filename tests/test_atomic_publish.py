@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from indexer import build_index
-from indexer.store import Home, read_manifest
+from indexer.index_format import read_manifest
+from indexer.store import Home
 from matcher import Engine
 from matcher.loaded import LoadedIndex
 

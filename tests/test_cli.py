@@ -138,7 +138,8 @@ def test_index_summary_counts(tmp_path):
     m = re.search(r"^  passages:  (\d+) \((\d+) nieuw ge-embed, (\d+) uit cache\)$", out, re.M)
     assert m, out
     passages, embedded, cached = map(int, m.groups())
-    from indexer.store import Home, read_manifest
+    from indexer.index_format import read_manifest
+    from indexer.store import Home
 
     manifest = read_manifest(Home(home).current())
     assert passages == manifest["counts"]["passages"] and cached == 0 and embedded >= passages

@@ -373,14 +373,14 @@ def test_record_coverage_is_cached_per_index(engine):
 
 
 def test_csv_neutralises_formulas(report):
-    from matcher import coverage_output
+    from matcher import coverage
 
     evil = json.loads(json.dumps(report))
     evil["concepts"][0].update(id="=1+1", label="+cmd|' /C calc'!A0", group="-2",
                                experts=[{"id": "@SUM(A1)", "score": 0.9, "available": True}],
                                themegroups=[{"id": "\tx", "score": 0.4}])
     evil["concepts"][1]["label"] = "\r=HYPERLINK(\"http://x\")"
-    text = coverage_output.to_csv(evil)
+    text = coverage.to_csv(evil)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["id", "label", "group"]
     assert len(rows) == len(report["concepts"]) + 1
@@ -392,11 +392,11 @@ def test_csv_neutralises_formulas(report):
 
 
 def test_heatmap_is_accessible_escaped_xml(report, engine):
-    from matcher import coverage_output
+    from matcher import coverage
 
     tricky = json.loads(json.dumps(report))
     tricky["concepts"][0].update(label='Taal & <rekenen> "x"', demand=1)
-    svg = coverage_output.heatmap_svg(tricky, engine.index())
+    svg = coverage.heatmap_svg(tricky, engine.index())
     root = ET.fromstring(svg)  # parses: everything is escaped
     ns = "{http://www.w3.org/2000/svg}"
     assert root.tag == ns + "svg" and root.get("role") == "img"

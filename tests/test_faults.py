@@ -415,7 +415,7 @@ def test_disk_full_loses_nothing_published(indexed, monkeypatch, point):
     assert "unchanged" in message and old_current in message, message
     assert exc.value.code == "index_write_failed"
     # nothing published was touched
-    from indexer.store import read_manifest
+    from indexer.index_format import read_manifest
     read_manifest(old_build, verify=True)
     assert_old_index_serves(home, old_ids, old_current)
     assert tmp_dirs(home) == [], "the failed run must remove its .tmp- folder"

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from indexer import build_index, embedders
 from indexer.embedders import HashEmbedder
-from indexer.store import Home, read_manifest
+from indexer.index_format import read_manifest
+from indexer.store import Home
 from matcher import Engine
 from matcher.loaded import LoadedIndex
 
@@ -70,7 +71,9 @@ def test_first_build_embeds_every_passage_once(tmp_path, copy_corpus, counting):
     report = build(corpus, tmp_path / "h")
     texts = counting.reset()
     assert report.changed
-    assert report.embedded == len(texts) == len(set(texts))          # each distinct text once
+    # each distinct text once: passages and concept texts, counted apart
+    assert report.embedded + report.concepts_embedded == len(texts) == len(set(texts))
+    assert report.concepts_embedded == total_texts(report.build) - report.passages
     assert set(passages_all(report.build)) <= set(texts)
     assert len(texts) <= total_texts(report.build)
     assert report.files == {"new": len(read_corpus(corpus).files), "changed": 0, "unchanged": 0, "deleted": 0}
@@ -198,8 +201,9 @@ def test_rebuild_re_embeds_everything(tmp_path, copy_corpus, counting):
     again = build(corpus, home, rebuild=True)
     embedded = counting.reset()
     assert again.changed and again.build != first.build
-    assert again.embedded == first.embedded == len(embedded)
-    assert again.cached == 0
+    assert again.embedded == first.embedded and again.concepts_embedded == first.concepts_embedded
+    assert again.embedded + again.concepts_embedded == len(embedded)
+    assert again.cached == 0 and again.concepts_cached == 0
     assert set(embedded) >= set(passages_all(again.build))
 
 

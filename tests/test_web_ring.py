@@ -127,7 +127,7 @@ def test_csv_export_opens_in_dutch_excel(ring, coverage_stub, web_app):
                                            ("\tx", "'\tx"), ("\rx", "'\rx"), ("gewoon", "gewoon"), ("", ""),
                                            (None, ""), (3, "3"), ("a=b", "a=b")])
 def test_safe_cell(cell, expected):
-    from matcher.coverage_output import safe_cell
+    from matcher.coverage import safe_cell
 
     assert safe_cell(cell) == expected
 

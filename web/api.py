@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from indexer.errors import InvalidInput
+from indexer.querytext import normalise_question
 
 from .intakes import question_concepts, store_intake
 from .services import services
@@ -44,19 +45,28 @@ def match():
     consent = data.get("consent", False)
     if not isinstance(consent, bool):
         raise InvalidInput("'consent' must be true or false", field="consent")
-    result = services().engine.match(data.get("question"), top=_int(data, "top"), answers=data.get("answers"),
-                                     level=_int(data, "level"))
+    result = services().engine.match(normalise_question(data.get("question")), top=_int(data, "top"),
+                                     answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
     body = result.to_json()
     if consent:
-        body["intake_id"] = store_intake(result, answers=services().engine.validate(result.question, data.get("answers"))[1])
+        body["intake_id"] = store_intake(result, answers=services().engine.validate(
+            result.question, normalised_answers(data.get("answers")))[1])
     return jsonify(body)
+
+
+def normalised_answers(answers):
+    """Answer texts normalised like the question (``normalise_question``); other shapes unchanged,
+    for the matcher to report."""
+    if not isinstance(answers, dict):
+        return answers
+    return {facet: normalise_question(value, field="answers") for facet, value in answers.items()}
 
 
 
 @bp.post("/api/feedback")
 def feedback():
     data = json_body()
-    question, record_id, useful = data.get("question"), data.get("record_id"), data.get("useful")
+    question, record_id, useful = normalise_question(data.get("question")), data.get("record_id"), data.get("useful")
     consent = data.get("consent", False)
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("'question' must be a non-empty text", field="question")

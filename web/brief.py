@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.errors import IndexMissing, InvalidInput
-from indexer.records import KIND_LABELS
+from indexer.records import KIND_LABELS, KINDS
 
 from .results_view import organisation_question
 
 log = logging.getLogger(__name__)
 
-#: Order of the match sections in the brief (the same as on the participant's results page).
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
 #: Intake statuses a connector can set; the store starts every intake at "nieuw".
 STATUSES = ("nieuw", "in behandeling", "wacht op deelnemer", "doorverwezen", "afgerond")
 LEVELS = {1: "Onderwerp", 2: "Breder", 3: "Thema"}
@@ -179,7 +177,7 @@ def build_brief(engine, intake: dict, top: int = 5) -> Brief:
         log.exception("facet analysis failed for intake %s", brief.intake_id)
         brief.open_facets = [OpenFacet(c.facet, FACET_LABELS.get(c.facet, c.facet), c.question, list(c.options),
                                        True) for c in result.clarify]
-    for kind in ORDER:
+    for kind in KINDS:
         items = [BriefMatch(id=m.id, kind=m.kind, title=m.title, why=m.why, status=m.status, url=http_url(m.url),
                             meta=_meta(m), score=round(float(m.score), 3)) for m in result.matches.get(kind, [])]
         brief.matches.append((kind, KIND_LABELS.get(kind, kind), items))

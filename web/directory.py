@@ -66,7 +66,7 @@ def _entry(index, rec) -> Entry:
     from .brief import http_url
 
     f = rec.fields
-    e = Entry(id=rec.id, kind=rec.kind, title=rec.title, url=http_url(rec.url))
+    e = Entry(id=rec.id, kind=rec.kind, title=rec.title, url=http_url(rec.url), status=rec.status)
     if rec.kind == "expert":
         e.organisation = str(f.get("organisation") or "").strip()
         e.region = str(f.get("region") or "").strip()
@@ -74,19 +74,12 @@ def _entry(index, rec) -> Entry:
             e.lines.append(str(f["role"]))
         if isinstance(f.get("expertise"), list) and f["expertise"]:
             e.lines.append("Expertise: " + ", ".join(map(str, f["expertise"])))
-        if f.get("available") is False:
-            e.status = "niet beschikbaar"
         for tg in f.get("themegroups") or []:
             if _title(index, tg):
                 e.links.append(("Themagroep", _title(index, tg)))
     elif rec.kind == "themegroup":
         if f.get("focus"):
             e.lines.append(f"Focus: {f['focus']}")
-        status = f.get("status") or "actief"
-        if status != "actief":
-            e.status = str(status)
-        elif f.get("open") is False:
-            e.status = "neemt geen nieuwe leden aan"
         if f.get("members"):
             e.lines.append(f"{f['members']} leden")
         contact = f.get("contact")

@@ -68,6 +68,8 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
                                                     "een langere zin van een paar woorden."),
     (r"^RETENTION_DAYS='?([^':]*)'?: give a whole number", "RETENTION_DAYS={0}: geef een heel aantal dagen, minstens 1."),
     (r"^PURGE_INTERVAL_HOURS='?([^' ]*)'? is not a number", "PURGE_INTERVAL_HOURS={0} is geen getal."),
+    (r"^the (\w+) holds (?:a byte that is not UTF-8|an invalid character)",
+     "In de tekst staat een teken dat niet gelezen kan worden. Typ of plak de tekst opnieuw."),
     (r"^no index in (\S+)", "Er is nog geen index in {0}. Voer eerst `schakel index` uit."),
     (r"^this index was built with embedder '([^']*)' \((\d+) dimensions\); the query embedder is '([^']*)' "
      r"\((\d+) dimensions\)",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
+from indexer.querytext import normalise_question
 from indexer.records import KIND_LABELS
 from matcher.clarify import FACETS, OPTIONS, QUESTIONS
 from matcher.results import Clarification
@@ -45,15 +46,17 @@ class FormState:
 
 
 def form_state() -> FormState:
+    """The results state from the posted form, question and answers normalised at the edge
+    (``normalise_question``). Raises InvalidInput for text that cannot be stored (a lone surrogate)."""
     answers = {}
     for facet in FACETS:
-        typed = (request.form.get(f"answer-{facet}-text") or "").strip()
-        chosen = (request.form.get(f"answer-{facet}") or "").strip()
+        typed = normalise_question(request.form.get(f"answer-{facet}-text") or "", field="answers")
+        chosen = normalise_question(request.form.get(f"answer-{facet}") or "", field="answers")
         value = typed or (chosen if chosen != NO_PREFERENCE else "")
         if value:
             answers[facet] = value
     raw = request.form.get("level", "")
-    return FormState(question=request.form.get("question", ""), answers=answers,
+    return FormState(question=normalise_question(request.form.get("question", "")), answers=answers,
                      level=int(raw) if raw.isdigit() else None, consent=request.form.get("consent") == "ja",
                      intake_token=_own_intake_token())
 
@@ -67,6 +70,11 @@ def _own_intake_token() -> str | None:
         except NotFound:
             return None
     return token
+
+
+def _bad_input(exc: InvalidInput, question: str = ""):
+    """The question page again with the Dutch message (400)."""
+    return render_template("index.html", question=question, error=dutch_message(exc), retention=_retention()), 400
 
 
 def _retention() -> int:
@@ -104,8 +112,11 @@ def index():
 
 @bp.post("/vraag")
 def ask():
-    state = form_state()
     step = request.form.get("step", "ask")
+    try:
+        state = form_state()
+    except InvalidInput as exc:
+        return _bad_input(exc)
     try:
         result = services().engine.match(state.question, answers=state.answers, level=state.level)
     except InvalidInput as exc:
@@ -122,9 +133,15 @@ def ask():
 @bp.post("/feedback")
 def feedback():
     """Store a judgement and show the same results again; the form's action ends in the card's anchor."""
-    state = form_state()
+    try:
+        state = form_state()
+    except InvalidInput as exc:
+        return _bad_input(exc)
     record_id = request.form.get("record_id", "")
-    result = services().engine.match(state.question, answers=state.answers, level=state.level)
+    try:
+        result = _match(state)
+    except InvalidInput as exc:
+        return _bad_input(exc)
     if record_id in services().engine.index().records:
         # the question itself is kept only with consent; otherwise only its concepts
         services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja",
@@ -136,7 +153,10 @@ def feedback():
 def followup():
     """A follow-up request for the participant's own stored intake (its token; never an intake id) or for the
     question on the form, stored now. A typing error shows the same results again with what was typed."""
-    state = form_state()
+    try:
+        state = form_state()
+    except InvalidInput as exc:
+        return _bad_input(exc)
     if request.form.get("intake_token") and not state.intake_token:
         return render_template("error.html", status=404, message="Deze vraag is niet (meer) bewaard.",
                                detail="Stel je vraag opnieuw en vraag dan om opvolging."), 404

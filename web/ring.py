@@ -6,7 +6,7 @@ as "eerstejaars" is demand too). ``concept_rows`` turns that one report into the
 rows that the table, the heatmap table and the CSV all show, so their figures
 agree. The CSV is for Dutch Excel: semicolons, UTF-8 with a BOM, Dutch headers,
 names instead of record ids, decimal commas. The SVG heatmap stays available
-as a download (``matcher.coverage_output``); the raw JSON is documented in the
+as a download (``matcher.coverage``); the raw JSON is documented in the
 API description (``/api/openapi.json``).
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from matcher import coverage, coverage_output
-from matcher.coverage_output import OTHER, organisation_short, safe_cell
+from matcher import coverage
+from matcher.coverage.output import OTHER, organisation_short, safe_cell
 
 from .services import services
 from .security import require_role
@@ -138,7 +138,7 @@ def dashboard():
 @require_role("tussenring")
 def heatmap():
     rep, _ = report()
-    svg = coverage_output.heatmap_svg(rep, services().engine.index())
+    svg = coverage.heatmap_svg(rep, services().engine.index())
     resp = Response(svg, mimetype="image/svg+xml")
     # Opened on its own, an SVG is a document: no script, no external loads, sandboxed.
     resp.headers["Content-Security-Policy"] = SVG_CSP

@@ -25,7 +25,6 @@ from indexer.errors import Forbidden, InvalidInput, Unauthorized
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-ROLES = ("connector", "tussenring", "admin")
 
 
 def csrf_token() -> str:

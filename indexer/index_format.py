@@ -1,0 +1,281 @@
+"""The index format: the files of one build, the SQLite schema, the format version, a writer and a reader.
+
+One published build (a folder under ``HOME/index/builds/``, see :mod:`indexer.store`) holds::
+
+    manifest.json          embedder, dimension, metric, counts, checksums, format version
+    records.db             SQLite: records, passages, links, files, problems, concepts (``SCHEMA``)
+    vectors.faiss          passage vectors, float32, shape (passages, dim); row i = passages.row i
+    concepts.npy           concept vectors, float32, shape (concepts, dim); row i = concepts.row i
+    vocabulary.json        the stems of the BM25 vocabulary (list of str)
+    bm25/                  BM25 matrices in bm25s' own format (no pickle)
+
+The indexer (``indexer.build``) writes a build only through this module and the
+matcher (``matcher.loaded``) and the indexer's carry-over read it only through
+this module, so the SQL column lists exist once. The same split as Pyserini,
+whose index writer lives beside its index reader.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import ann
+from .errors import CorruptIndex
+from .records import Passage, Problem, Record
+from .thesaurus import Concept
+
+#: Version of the files below; a build of another version is refused with "run schakel index --rebuild".
+FORMAT_VERSION = 2
+
+MANIFEST = "manifest.json"
+RECORDS_DB = "records.db"
+VECTORS = "vectors.faiss"
+CONCEPT_VECTORS = "concepts.npy"
+VOCABULARY = "vocabulary.json"
+BM25_DIR = "bm25"
+#: Files whose size and SHA-256 the manifest records and ``read_manifest(verify=True)`` checks.
+CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
+               f"{BM25_DIR}/indices.csc.index.npy", f"{BM25_DIR}/indptr.csc.index.npy", f"{BM25_DIR}/vocab.index.json")
+
+#: Tables of records.db: (name, {column: type}, primary key). JSON columns hold lists or objects as text.
+SCHEMA = [
+    ("records", {"id": str, "kind": str, "title": str, "source": str, "url": str, "tags": str, "fields": str,
+                 "body": str, "derived_from": str, "concepts": str}, "id"),
+    ("passages", {"row": int, "record_id": str, "ordinal": int, "text": str, "heading": str, "page": int}, "row"),
+    ("links", {"src": str, "dst": str, "relation": str}, None),
+    ("files", {"key": str, "corpus": str, "path": str, "sha256": str, "size": int, "records": str}, "key"),
+    ("problems", {"path": str, "line": int, "level": str, "message": str}, None),
+    ("concepts", {"row": int, "id": str, "label": str, "grp": str, "definition": str, "synonyms": str,
+                  "broader": str, "related": str, "organisation": str}, "row"),
+]
+_COLUMNS = {name: list(columns) for name, columns, _ in SCHEMA}
+
+
+def _select(table: str, where: str = "", order: str = "") -> str:
+    sql = f"SELECT {', '.join(_COLUMNS[table])} FROM {table}"
+    return sql + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
+
+
+def file_key(corpus_root: Path, path: str) -> str:
+    """The key of a corpus file in the ``files`` table: ``"<resolved corpus root>::<path in the corpus>"``."""
+    return f"{Path(corpus_root).resolve()}::{path}"
+
+
+@dataclass
+class FileEntry:
+    """One corpus file of a build: ``key`` is ``"<corpus root>::<path>"``; ``records`` the ids read from it."""
+
+    key: str
+    corpus: str
+    path: str
+    sha256: str
+    size: int            # bytes
+    records: list[str]
+
+
+# --- manifest ---------------------------------------------------------------
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks. Raises OSError when the file cannot be read."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_manifest(build: Path, manifest: dict) -> None:
+    """Write ``manifest.json`` into BUILD: MANIFEST plus the format version and the size (bytes) and SHA-256
+    of every file in ``CHECKSUMMED``. Write the manifest last: it covers the files already in BUILD.
+    Raises OSError (e.g. disk full)."""
+    manifest = dict(manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest["checksums"] = {name: sha256_file(build / name) for name in CHECKSUMMED if (build / name).exists()}
+    manifest["sizes"] = {name: (build / name).stat().st_size for name in CHECKSUMMED if (build / name).exists()}
+    (build / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+
+
+def read_manifest(build: Path, verify: bool = True) -> dict:
+    """The manifest of BUILD as a dict. With ``verify``, also check the size and SHA-256 of every listed file.
+
+    Raises CorruptIndex when the manifest is missing or not JSON, has another ``FORMAT_VERSION``, or a file is
+    missing, truncated or does not match its checksum; the message names the file and says to rebuild.
+    """
+    path = build / MANIFEST
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise CorruptIndex(f"{path} is missing: run `schakel index --rebuild`") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptIndex(f"{path} is not valid JSON ({exc}): run `schakel index --rebuild`") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorruptIndex(f"{build} has index format {manifest.get('format_version')!r}, this Schakel reads "
+                           f"{FORMAT_VERSION}: run `schakel index --rebuild`")
+    if verify:
+        _verify_files(build, manifest)
+    return manifest
+
+
+def _verify_files(build: Path, manifest: dict) -> None:
+    for name, size in manifest.get("sizes", {}).items():
+        f = build / name
+        if not f.exists():
+            raise CorruptIndex(f"{f} is missing: run `schakel index --rebuild`")
+        if f.stat().st_size != size:
+            raise CorruptIndex(f"{f} has {f.stat().st_size} bytes, the manifest says {size} (truncated?): "
+                               "run `schakel index --rebuild`")
+    for name, digest in manifest.get("checksums", {}).items():
+        if sha256_file(build / name) != digest:
+            raise CorruptIndex(f"{build / name} does not match its checksum (corrupted): "
+                               "run `schakel index --rebuild`")
+
+
+# --- writer -----------------------------------------------------------------
+
+def write_records_db(path: Path, records: list[Record], passages: list[Passage], files: Iterable[FileEntry],
+                     concepts: list[Concept], problems: list[Problem], found: dict[str, list[str]]) -> None:
+    """Create records.db at PATH with ``SCHEMA``: passage row i is ``passages[i]``, concept row i is
+    ``concepts[i]``; ``found`` maps a record id to the ids of the concepts found in its text.
+    Raises OSError or sqlite3.OperationalError (disk full, read-only folder)."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(str(path))
+    db.conn.execute("PRAGMA journal_mode=DELETE")
+    for name, columns, pk in SCHEMA:
+        db[name].create(columns, pk=pk)
+    db["records"].insert_all(({
+        "id": r.id, "kind": r.kind, "title": r.title, "source": r.source, "url": r.url,
+        "tags": json.dumps(r.tags, ensure_ascii=False), "fields": json.dumps(r.fields, ensure_ascii=False, default=str),
+        "body": r.body, "derived_from": r.derived_from,
+        "concepts": json.dumps(found.get(r.id, []))} for r in records))
+    db["passages"].insert_all(({
+        "row": i, "record_id": p.record_id, "ordinal": p.ordinal, "text": p.text, "heading": p.heading,
+        "page": p.page} for i, p in enumerate(passages)))
+    db["passages"].create_index(["record_id"])
+    db["links"].insert_all(({"src": r.id, "dst": dst, "relation": rel} for r in records for dst, rel in r.links))
+    db["files"].insert_all((dict(f.__dict__, records=json.dumps(f.records)) for f in files))
+    db["problems"].insert_all(({"path": p.path, "line": p.line, "level": p.level, "message": p.message}
+                               for p in problems))
+    db["concepts"].insert_all(({
+        "row": i, "id": c.id, "label": c.label, "grp": c.group, "definition": c.definition,
+        "synonyms": json.dumps(c.synonyms, ensure_ascii=False), "broader": json.dumps(c.broader),
+        "related": json.dumps(c.related), "organisation": json.dumps(c.organisation)}
+        for i, c in enumerate(concepts)))
+    db.conn.commit()
+    db.conn.close()
+
+
+def write_vectors(build: Path, index) -> None:
+    """Write the FAISS passage index (``ann.build``'s result) to ``vectors.faiss``. Raises OSError."""
+    ann.write(index, build / VECTORS)
+
+
+def write_concept_vectors(build: Path, vectors: np.ndarray) -> None:
+    """Write concept vectors, float32 of shape (concepts, dim), to ``concepts.npy`` (no pickle). Raises OSError."""
+    np.save(build / CONCEPT_VECTORS, vectors, allow_pickle=False)
+
+
+def write_bm25(build: Path, retriever, vocabulary: list[str]) -> None:
+    """Save a ``bm25s.BM25`` retriever to ``bm25/`` and its stem vocabulary to ``vocabulary.json``."""
+    retriever.save(str(build / BM25_DIR), show_progress=False)
+    (build / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
+
+
+# --- reader -----------------------------------------------------------------
+
+def read_vectors(build: Path):
+    """The FAISS passage index of BUILD (``faiss.Index``, ``ntotal`` = passages)."""
+    return ann.read(build / VECTORS)
+
+
+def read_concept_vectors(build: Path) -> np.ndarray:
+    """Concept vectors of BUILD, float32 of shape (concepts, dim)."""
+    return np.load(build / CONCEPT_VECTORS, allow_pickle=False)
+
+
+def read_bm25(build: Path):
+    """The ``bm25s.BM25`` retriever of BUILD (scores in memory, no corpus) and its vocabulary (list of stems)."""
+    import bm25s
+
+    retriever = bm25s.BM25.load(str(build / BM25_DIR), load_corpus=False, mmap=False)
+    vocabulary = json.loads((build / VOCABULARY).read_text("utf-8"))
+    return retriever, vocabulary
+
+
+def _record(row: tuple) -> Record:
+    rid, kind, title, source, url, tags, fields, body, derived_from, concepts = row
+    return Record(id=rid, kind=kind, title=title, source=source, url=url, tags=json.loads(tags),
+                  fields=json.loads(fields), body=body or "", derived_from=derived_from,
+                  concepts=json.loads(concepts or "[]"))
+
+
+class IndexReader:
+    """Read-only access to the records.db of one build; use as a context manager.
+
+    ``immutable=True`` tells SQLite the file never changes (a published build), which skips locking.
+    Raises sqlite3.Error when the file is missing or not a database (callers turn it into CorruptIndex).
+    """
+
+    def __init__(self, build: Path, *, immutable: bool = False):
+        mode = "ro&immutable=1" if immutable else "ro"
+        self.db = sqlite3.connect(f"file:{build / RECORDS_DB}?mode={mode}", uri=True)
+
+    def __enter__(self) -> "IndexReader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()
+
+    def records(self) -> list[Record]:
+        """All records in table order; ``row`` is the position in that list, ``concepts`` the stored concept ids."""
+        out = [_record(row) for row in self.db.execute(_select("records"))]
+        for i, rec in enumerate(out):
+            rec.row = i
+        return out
+
+    def record(self, rid: str) -> Record | None:
+        """One record by id (``row`` left 0), or None."""
+        row = self.db.execute(_select("records", "id = ?"), [rid]).fetchone()
+        return _record(row) if row else None
+
+    def passages(self, record_id: str | None = None) -> list[Passage]:
+        """Passages in row order (position i = passage row i), or only those of RECORD_ID in ordinal order."""
+        if record_id is None:
+            rows = self.db.execute(_select("passages", order="row"))
+        else:
+            rows = self.db.execute(_select("passages", "record_id = ?", "ordinal"), [record_id])
+        return [Passage(record_id=rec, ordinal=o, text=t, heading=h, page=pg) for _, rec, o, t, h, pg in rows]
+
+    def links(self, src: str | None = None) -> list[tuple[str, str, str]]:
+        """(src, dst, relation) of every link, or of those starting at SRC."""
+        if src is None:
+            return self.db.execute(_select("links")).fetchall()
+        return self.db.execute(_select("links", "src = ?"), [src]).fetchall()
+
+    def files(self) -> dict[str, FileEntry]:
+        """The corpus files of the build by key (``"<corpus root>::<path>"``)."""
+        out = {}
+        for key, corpus, path, sha, size, records in self.db.execute(_select("files")):
+            out[key] = FileEntry(key, corpus, path, sha, size, json.loads(records))
+        return out
+
+    def problems(self) -> list[dict]:
+        """Problems met while reading the corpus: dicts with path, line, level ('error'/'warning'), message."""
+        return [dict(zip(_COLUMNS["problems"], r)) for r in self.db.execute(_select("problems"))]
+
+    def concepts(self) -> list[Concept]:
+        """Thesaurus concepts in row order (position i = row i of ``concepts.npy``)."""
+        return [Concept(cid, label, grp, definition, json.loads(syn), json.loads(broader), json.loads(related),
+                        json.loads(org))
+                for _, cid, label, grp, definition, syn, broader, related, org
+                in self.db.execute(_select("concepts", order="row"))]
