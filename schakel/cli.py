@@ -73,13 +73,15 @@ class SchakelGroup(click.Group):
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Abort:
             click.echo("Afgebroken.", err=True)
             sys.exit(1)
         except click.ClickException as exc:
             show(exc)
             sys.exit(exc.exit_code)
+        # without standalone mode Click returns ctx.exit(N)'s code instead of exiting
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 @click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})

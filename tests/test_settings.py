@@ -128,7 +128,7 @@ def probe_top(home, pre, env, mp):
 
 def probe_max_question_chars(home, pre, env, mp):
     out = run([*pre, "ask", QUESTION, "--json", "--no-input"], env, ok=False)
-    return out.exit_code, "at most 20" in out.output
+    return out.exit_code, "hoogstens 20" in out.output
 
 
 def probe_retention_days(home, pre, env, mp):

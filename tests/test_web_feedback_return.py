@@ -37,7 +37,7 @@ def test_feedback_returns_to_the_same_match_with_one_thank_you(web_client, web_a
     assert 'class="success" role="status"' in card and "Dank je" in card
     assert f'name="intake_token" value="{fields["intake_token"]}"' in again and 'value="zorg"' in again
     assert len(store.intakes()) == 1  # the stored question is not stored twice
-    assert store.db.execute("SELECT useful FROM feedback").fetchall() == [(1,)]
+    assert [r["useful"] for r in store.db.query("SELECT useful FROM feedback")] == [1]
 
 
 def test_follow_up_confirmation_gives_reference_next_step_and_way_back(web_client, web_app):

@@ -179,7 +179,7 @@ def test_participant_journey(page, server, shots):
     assert page.get_by_text("Dank je").count() == 1
     assert page.locator(f"#{anchor} .success").is_visible()
     check(page, "03b-na-oordeel", shots)
-    assert store.db.execute("SELECT useful FROM feedback ORDER BY id DESC LIMIT 1").fetchone()[0] == 1
+    assert store.db.query("SELECT useful FROM feedback ORDER BY id DESC LIMIT 1")[0]["useful"] == 1
 
     # the ladder: each level its own question, no label twice
     steps = page.locator(".ladder-step")
