@@ -100,8 +100,6 @@ class Engine:
         self._verify = verify
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        #: callables (question, concept labels) -> [{"question", "source", ...}] adding earlier questions
-        self.similar_sources: list = []
 
     # --- index and embedder ------------------------------------------------
     @property
@@ -191,12 +189,8 @@ class Engine:
             first = fuse(score_records(index, qv, [(q_tokens, 1.0)]), index.kinds, opts.method, opts.dense_weight)
             hits = index.concept_matcher.detect(text, qv, feedback=concept_feedback(index, first))
         general = generalise_mod.generalise(index, question, hits)
+        # published sources only (Kennisrotonde questions); stored intakes are the web layer's to show
         general.similar = generalise_mod.similar_questions(index, qv, question)
-        for source in self.similar_sources:
-            try:
-                general.similar += source(question, [h.concept.label for h in hits[:3]])
-            except Exception:  # an optional source must never break matching
-                log.exception("similar-question source failed")
         chosen_level = general_level = 1 if level is None else level
         expansion = generalise_mod.expansion_concepts(index, hits, general_level) if opts.use_general else []
 
