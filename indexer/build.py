@@ -238,21 +238,28 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         stage("embedden")
         vectors, concept_vecs = _embed(home_obj, emb, passages, concept_list, rebuild, progress, report)
         stage("schrijven")
-        tmp = home_obj.new_tmp()
-        try:
-            _write_build(tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
-                         {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit)
-            stage("publiceren")
-            report.build = home_obj.publish(tmp)
-        except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise _write_failed(home_obj, exc) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        report.build = _publish_new(home_obj, stage, lambda tmp: _write_build(
+            tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
+            {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit))
         home_obj.cleanup()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _publish_new(home: Home, stage: Callable[[str], None], write: Callable[[Path], None]) -> Path:
+    """Write a build into a new temp folder with WRITE, then publish it; returns the published folder.
+    Raises IndexWriteFailed (disk full, read-only, I/O error); the temp folder is removed on any failure."""
+    tmp = home.new_tmp()
+    try:
+        write(tmp)
+        stage("publiceren")
+        return home.publish(tmp)
+    except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_failed(home, exc) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) -> list[Record]:
