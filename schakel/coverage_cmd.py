@@ -24,11 +24,12 @@ def load_questions(path: str | Path) -> list[dict]:
 
 def stored_questions(engine) -> list[dict]:
     """Consented intake questions kept by the web app (none when the app database does not exist)."""
-    if not engine.home.app_db.is_file():
+    url = engine.config.database_url
+    if not url and not engine.home.app_db.is_file():
         return []
     from web.store import AppStore  # the web package depends on matcher, not the other way round
 
-    return AppStore(engine.home.app_db).all_questions()
+    return AppStore(url or engine.home.app_db).all_questions()
 
 
 def _cut(text: str, width: int) -> str:

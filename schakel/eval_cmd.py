@@ -191,7 +191,8 @@ def _feedback_report(home, embedder, systems) -> dict:
     from web.store import AppStore  # the web package depends on matcher, not the other way round
 
     engine = Engine(home, embedder=embedder)
-    qs = AppStore(engine.home.app_db).feedback_questions() if engine.home.app_db.is_file() else []
+    url = engine.config.database_url
+    qs = AppStore(url or engine.home.app_db).feedback_questions() if url or engine.home.app_db.is_file() else []
     if not qs:
         raise InvalidInput("no stored feedback with a useful match in this home", field="--feedback")
     return Evaluator(engine).run(qs, systems)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import fresh_postgres, postgres_url, redis_url  # noqa: F401 (fixtures: real database servers)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "corpus"
 DEV_EVAL = ROOT.parent / "shared" / "dev-eval"

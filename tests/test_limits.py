@@ -102,3 +102,12 @@ def test_hsts_when_a_trusted_proxy_forwarded_https(demo_engine, tmp_path, truste
     client = make_web_app(demo_engine, tmp_path / "h", TRUSTED_PROXIES=trusted).test_client()
     resp = client.get("/privacy", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.1"})
     assert ("Strict-Transport-Security" in resp.headers) is expected
+
+
+def test_limits_are_shared_between_machines_through_redis(demo_engine, tmp_path, redis_url):
+    """Two app processes ("machines") with ratelimit_storage on one Redis share each client's budget."""
+    a = make_web_app(demo_engine, tmp_path / "a", TRUSTED_PROXIES=1, INTAKE_RATE="4/60", RATELIMIT_STORAGE=redis_url)
+    b = make_web_app(demo_engine, tmp_path / "b", TRUSTED_PROXIES=1, INTAKE_RATE="4/60", RATELIMIT_STORAGE=redis_url)
+    ip = "192.0.2.77"
+    codes = [ask(client, ip).status_code for client in (a.test_client(), b.test_client()) * 3]
+    assert codes == [200, 200, 200, 200, 429, 429]

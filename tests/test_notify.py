@@ -99,8 +99,7 @@ def test_a_failed_send_keeps_the_request_shows_it_and_retries(demo_engine, tmp_p
     assert "E-mails nog niet verstuurd" in page and "OPV-1" in page
     assert notifier.deliver_due() == {"sent": 0, "failed": 0}  # not due yet: backoff
     start(port)  # the mail server is back
-    with store.db.conn:
-        store.db.execute("UPDATE outbox SET next_attempt = ?", [int(time.time())])
+    store.db.execute("UPDATE outbox SET next_attempt = ?", [int(time.time())])
     assert notifier.deliver_due() == {"sent": 2, "failed": 0}
     assert len(inbox.messages) == 2 and store.mail_problems() == []
     assert "E-mails nog niet verstuurd" not in client.get("/schakelaar/").get_data(as_text=True)

@@ -679,3 +679,213 @@ def test_20_duplicate_ids_name_both_files_and_strict_fails(tmp_path):
     res = CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h"), "--strict"],
                              env={"SCHAKEL_EMBEDDER": EMB})
     assert res.exit_code != 0 and "experten/dubbel-2.md" in res.stderr
+
+
+# --- per-file resource limits --------------------------------------------------------------------------
+
+def _zip_bomb_docx(unpacked_mb: int) -> bytes:
+    """A valid DOCX whose document.xml unpacks to ``unpacked_mb`` MB of repeated paragraphs."""
+    import zipfile
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Normale tekst.")
+    buf = io.BytesIO()
+    d.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out_buf = io.BytesIO()
+    with zipfile.ZipFile(out_buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                text = data.decode()
+                cut = text.index("<w:body>") + len("<w:body>")
+                chunk = ("<w:p><w:r><w:t>" + "bom " * 25 + "</w:t></w:r></w:p>").encode() * 1000
+                with out.open("word/document.xml", "w") as fh:
+                    fh.write(text[:cut].encode())
+                    for _ in range(unpacked_mb * 1024 * 1024 // len(chunk) + 1):
+                        fh.write(chunk)
+                    fh.write(text[cut:].encode())
+            else:
+                out.writestr(info, data)
+    return out_buf.getvalue()
+
+
+def _pdf_with_stream(raw: bytes) -> bytes:
+    """A one-page PDF whose content stream is ``raw``, Flate-compressed."""
+    import zlib
+
+    data = zlib.compress(raw, 9)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_limits_docx_decompression_bomb_is_refused_quickly(tmp_path, monkeypatch):
+    import time
+
+    from indexer import limits
+
+    monkeypatch.setattr(limits, "MAX_UNPACKED_BYTES", 5 * limits.MB)
+    base_corpus(tmp_path)
+    write(tmp_path, "rapporten/bom.docx", _zip_bomb_docx(20))
+    started = time.perf_counter()
+    read = read_corpus(tmp_path)
+    assert time.perf_counter() - started < 10
+    err = problem(read, "rapporten/bom.docx")
+    assert "unpacks to 20 MB" in err.message and "limit is 5 MB" in err.message
+    assert len(read.records) == 2
+
+
+def test_limits_pdf_stream_bomb_is_refused(tmp_path, monkeypatch):
+    from indexer import limits
+
+    monkeypatch.setattr(limits, "MAX_UNPACKED_BYTES", 1 * limits.MB)
+    base_corpus(tmp_path)
+    write(tmp_path, "rapporten/bom.pdf", _pdf_with_stream(b"BT /F1 12 Tf (x) Tj ET\n" + b" " * (8 * limits.MB)))
+    write(tmp_path, "rapporten/klein.pdf", _pdf_with_stream(b"BT /F1 12 Tf (x) Tj ET\n"))
+    read = read_corpus(tmp_path)
+    assert "limit" in problem(read, "rapporten/bom.pdf").message
+    assert "limit" not in problem(read, "rapporten/klein.pdf").message      # small: only 'no text'
+    assert len(read.records) == 2
+
+
+def test_limits_a_parser_loop_is_stopped_by_the_time_limit(tmp_path, monkeypatch):
+    import time
+
+    from indexer import limits, pdftext
+
+    def loop(data):
+        swallowed = 0
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:   # a parser that swallows one error does not escape the limit either
+                swallowed += 1
+                if swallowed > 1:
+                    raise
+
+    monkeypatch.setattr(pdftext, "_open", loop)
+    monkeypatch.setattr(limits, "FILE_SECONDS", 0.5)
+    base_corpus(tmp_path)
+    shutil.copy(DATA / "afbreking.pdf", write(tmp_path, "rapporten/lus.pdf", b""))
+    started = time.perf_counter()
+    read = read_corpus(tmp_path)
+    assert time.perf_counter() - started < 10
+    assert "longer than 0.5 s" in problem(read, "rapporten/lus.pdf").message
+    assert len(read.records) == 2
+
+
+def test_limits_file_size_on_disk(tmp_path, monkeypatch):
+    from indexer import limits
+
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
+    write(tmp_path, "rapporten/groot.txt", "woord " * 500)
+    write(tmp_path, "rapporten/klein.txt", "woord")
+    read = read_corpus(tmp_path)
+    assert "the limit is" in problem(read, "rapporten/groot.txt").message
+    assert list(by_id(read)) == ["rapporten/klein"]
+
+
+# --- empty and all-broken corpora ------------------------------------------------------------------------
+
+def test_empty_folder_ends_with_a_clear_message(tmp_path):
+    from click.testing import CliRunner
+
+    from indexer.errors import EmptyCorpus
+    from schakel.cli import main
+
+    (tmp_path / "leeg").mkdir()
+    with pytest.raises(EmptyCorpus, match="nothing to index: .*leeg holds no files"):
+        build_index([tmp_path / "leeg"], tmp_path / "h", embedder=EMB, progress=False)
+    res = CliRunner().invoke(main, ["index", str(tmp_path / "leeg"), "--home", str(tmp_path / "h"), "--strict"],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code != 0 and "nothing to index" in res.stderr and "Traceback" not in res.output
+
+
+def test_all_broken_corpus_names_each_problem_and_json_error_on_stdout(tmp_path):
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    corpus = tmp_path / "kapot"
+    write(corpus, "rapporten/a.pdf", b"%PDF-1.4 kapot")
+    write(corpus, "experten/b.md", "---\nname: [\n---\ntekst\n")
+    res = CliRunner().invoke(main, ["index", str(corpus), "--home", str(tmp_path / "h"), "--strict", "--json"],
+                             env={"SCHAKEL_EMBEDDER": EMB})
+    assert res.exit_code != 0
+    err = json.loads(res.stdout)["error"]
+    assert err["code"] == "empty_corpus" and "rapporten/a.pdf" in err["message"] and "experten/b.md" in err["message"]
+    assert not (tmp_path / "h" / "index" / "current").exists()
+
+
+def test_a_broken_corpus_keeps_the_published_index(tmp_path):
+    from indexer.errors import EmptyCorpus
+    from indexer.store import Home
+
+    corpus = base_corpus(tmp_path / "c")
+    build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
+    before = Home(tmp_path / "h").current()
+    shutil.rmtree(corpus)
+    corpus.mkdir()
+    with pytest.raises(EmptyCorpus):
+        build_index([corpus], tmp_path / "h", embedder=EMB, progress=False)
+    assert Home(tmp_path / "h").current() == before
+
+
+# --- passages: headline and question titles ------------------------------------------------------------
+
+def test_first_passage_does_not_repeat_a_headline_the_text_starts_with(tmp_path):
+    write(tmp_path, "rapporten/nieuws.txt", "Studiedag over escape rooms\n\nDocenten ontwierpen escape rooms.")
+    md(tmp_path, "rapporten/kop.md", {"title": "Werkplekleren in de zorg"},
+       "Werkplekleren in de zorg: leerlingen leren op de werkvloer.")
+    md(tmp_path, "rapporten/ander.md", {"title": "Werkplekleren"}, "Leerlingen leren op de werkvloer.")
+    recs = by_id(read_corpus(tmp_path))
+    assert make_passages(recs["rapporten/kop"])[0].text == "Werkplekleren in de zorg: leerlingen leren op de werkvloer."
+    assert make_passages(recs["rapporten/ander"])[0].text == "Werkplekleren. Leerlingen leren op de werkvloer."
+
+
+def test_a_title_ending_in_a_question_mark_does_not_become_question_mark_full_stop(tmp_path):
+    md(tmp_path, "rapporten/vraag.md", {"title": "Wat werkt bij taalondersteuning?", "tags": ["taal"]},
+       "Een overzicht van interventies.")
+    md(tmp_path, "experten/x.md", {"name": "Adviseur taal!", "role": "adviseur", "expertise": ["taal"]}, "Profiel.")
+    recs = by_id(read_corpus(tmp_path))
+    first = make_passages(recs["rapporten/vraag"])[0].text
+    assert first.startswith("Wat werkt bij taalondersteuning? Trefwoorden: taal. Een overzicht")
+    assert "?." not in first and "!." not in make_passages(recs["experten/x"])[0].text
+
+
+# --- near-identical documents -----------------------------------------------------------------------------
+
+LONG = ("Het team onderzocht hoe bpv-docenten studenten op afstand begeleiden met videobellen, een digitaal "
+        "stagelogboek en korte wekelijkse check-ins. De resultaten laten zien dat studenten zich beter gezien "
+        "voelen, dat praktijkopleiders sneller reageren en dat docenten minder reistijd hebben. Wel vraagt de "
+        "aanpak om duidelijke afspraken over bereikbaarheid en over de rol van de praktijkopleider bij de "
+        "beoordeling van het stagelogboek.")
+
+
+def test_near_identical_documents_are_one_record_that_says_where_else(tmp_path):
+    md(tmp_path, "rapporten/stage.md", {"title": "Stage op afstand"}, LONG)
+    md(tmp_path, "rapporten/kopie/stage-v2.md", {"title": "Stage op afstand (kopie)"}, LONG.replace("korte", "vaste"))
+    md(tmp_path, "rapporten/ander.md", {"title": "Ander verslag"}, LONG.replace("videobellen", "e-mail")[:200] +
+       " Verder ging het over roosters, lokalen, de kantine en het nieuwe examenreglement van de opleiding.")
+    md(tmp_path, "rapporten/web-1.md", {"title": "Nieuws", "url": "https://www.voorbeeld.nl/nieuws/stage/"}, "Kort.")
+    md(tmp_path, "rapporten/web-2.md", {"title": "Nieuws", "url": "https://WWW.voorbeeld.nl/nieuws/stage"}, "Anders.")
+    read = read_corpus(tmp_path)
+    recs = by_id(read)
+    assert set(recs) == {"rapporten/stage", "rapporten/ander", "rapporten/web-1"}
+    assert recs["rapporten/stage"].fields["also_at"] == ["rapporten/kopie/stage-v2.md"]
+    assert "rapporten/web-2.md" in recs["rapporten/web-1"].fields["also_at"]
+    notes = {p.path: p for p in read.problems if p.level == "warning"}
+    assert "near-identical" in notes["rapporten/kopie/stage-v2.md"].message
+    assert "same URL" in notes["rapporten/web-2.md"].message

@@ -249,7 +249,7 @@ def test_purge_uses_the_retention_from_schakel_cfg(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from schakel.cli import main
-    from web.store import AppStore
+    from web.store import AppStore, token_hash
 
     home = tmp_path / "home"
     home.mkdir()
@@ -258,8 +258,13 @@ def test_purge_uses_the_retention_from_schakel_cfg(tmp_path, monkeypatch):
     old, recent = store.add_intake("Oude vraag"), store.add_intake("Recente vraag")
     _age(store, "intakes", old, 40)
     _age(store, "intakes", recent, 20)
+    uid = store.add_user("anna", PASSWORD, "connector")["id"]
+    dead, live = store.start_session(uid), store.start_session(uid)
+    store.db.execute("UPDATE sessions SET created = created - 13 * 3600 WHERE id = ?", [token_hash(dead)])
+    store.db.conn.commit()
     res = CliRunner().invoke(main, ["purge", "--home", str(home)])
     assert res.exit_code == 0 and "ouder dan 30 dagen): 1 vragen" in res.output, res.output
+    assert [r["id"] for r in store.db.query("SELECT id FROM sessions")] == [token_hash(live)]
     monkeypatch.setenv("SCHAKEL_RETENTION_DAYS", "10")  # the environment wins over the file
     assert "ouder dan 10 dagen): 1 vragen" in CliRunner().invoke(main, ["purge", "--home", str(home)]).output
     assert store.intakes() == []
@@ -276,16 +281,35 @@ def test_the_server_purges_by_itself(demo_engine, tmp_path, monkeypatch):
     store = AppStore(home / "app.db")
     old, recent = store.add_intake("Oude vraag"), store.add_intake("Recente vraag")
     _age(store, "intakes", old, 31)
-    app = create_app({"TESTING": True, "ENGINE": demo_engine, "SECRET_KEY": "x", "PURGE_INTERVAL_HOURS": 0.0005})
+    app = create_app({"TESTING": True, "ENGINE": demo_engine, "SECRET_KEY": "x", "PURGE_INTERVAL_HOURS": 24})
     schedule = app.extensions["schakel_purge"]
     try:
         deadline = time.monotonic() + 10
-        while schedule.runs < 1 and time.monotonic() < deadline:
+        while schedule.runs < 1 and time.monotonic() < deadline:  # the first purge runs at start-up
             time.sleep(0.05)
         assert [r["id"] for r in store.intakes()] == [recent]
-        _age(store, "intakes", recent, 31)
-        while schedule.runs < 2 and time.monotonic() < deadline:  # and again after the interval (1.8 s)
-            time.sleep(0.05)
+        assert schedule.interval == 24 * 3600 and schedule.thread.is_alive()
+    finally:
+        schedule.stop()
+    assert not make_web_app(demo_engine, tmp_path / "quiet").extensions.get("schakel_purge"), \
+        "test apps start no schedule unless asked"
+
+
+def test_the_purge_schedule_repeats(tmp_path):
+    from web.retention import PurgeSchedule
+    from web.store import AppStore
+
+    store = AppStore(tmp_path / "app.db")
+    schedule = PurgeSchedule(store, days=30, interval=0.2, session_seconds=3600)
+    schedule.thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while schedule.runs < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _age(store, "intakes", store.add_intake("Oude vraag"), 31)
+        runs = schedule.runs
+        while schedule.runs < runs + 2 and time.monotonic() < deadline:  # a full run after the ageing
+            time.sleep(0.02)
         assert store.intakes() == []
     finally:
         schedule.stop()
@@ -520,3 +544,23 @@ def test_login_limit_counts_failed_posts_per_client_and_account(demo_engine, tmp
         other.environ_base["REMOTE_ADDR"] = f"10.0.0.{i + 1}"
         last = _login_form(other, username="ring", password="fout wachtwoord")
     assert last.status_code == 429
+
+
+def test_serve_writes_security_events_to_stderr(demo_home, monkeypatch):
+    import waitress
+    from click.testing import CliRunner
+
+    from schakel.cli import main
+
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setenv("SCHAKEL_EMBEDDER", "hash:256")
+    monkeypatch.setenv("SCHAKEL_PURGE_INTERVAL_HOURS", "0")
+    logger = logging.getLogger("web.security")
+    before = list(logger.handlers), logger.level, logger.propagate
+    try:
+        res = CliRunner().invoke(main, ["serve", "--home", str(demo_home)])
+        assert res.exit_code == 0, res.output
+        assert logger.isEnabledFor(logging.INFO)
+        assert any(isinstance(h, logging.StreamHandler) for h in logger.handlers)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = before

@@ -192,10 +192,30 @@ def probe_ratelimit_storage(home, pre, env, mp):
     return app.extensions["schakel_limiter"]._storage_uri
 
 
+def probe_purge_interval_hours(home, pre, env, mp):
+    schedule = _serve(pre, env, mp)[0].extensions["schakel_purge"]
+    schedule.stop()
+    return schedule.interval / 3600
+
+
+def probe_session(index):
+    def probe(home, pre, env, mp):
+        from web.sessions import lifetimes
+
+        with _serve(pre, env, mp)[0].app_context():
+            return lifetimes()[index]
+    return probe
+
+
 def probe_mail(field):
     def probe(home, pre, env, mp):
         return getattr(_serve(pre, env, mp)[0].extensions["schakel"].notifier.mail, field)
     return probe
+
+
+def probe_database_url(home, pre, env, mp):
+    app = _serve(pre, env, mp)[0]
+    return Path(app.extensions["schakel"].store.db.url).name
 
 
 #: setting -> (value to set, probe, what the probe sees with that value, what it sees by default)
@@ -206,6 +226,9 @@ CASES = {
     "top": ("2", probe_top, 2, 5),
     "max_question_chars": ("20", probe_max_question_chars, (1, True), (0, False)),
     "retention_days": ("5", probe_retention_days, True, False),
+    "purge_interval_hours": ("2", probe_purge_interval_hours, 2.0, 24.0),
+    "session_idle_seconds": ("600", probe_session(0), 600, 8 * 3600),
+    "session_absolute_seconds": ("900", probe_session(1), 900, 12 * 3600),
     "secret_key": ("geheim-uit-de-test", probe_secret_key, "geheim-uit-de-test", None),
     "secure_cookies": ("false", probe_secure_cookies, False, True),
     "host": ("127.0.0.2", probe_serve("host"), "127.0.0.2", "127.0.0.1"),
@@ -215,6 +238,7 @@ CASES = {
     "login_rate": ("2/300", probe_login_rate, 2, 10),
     "trusted_proxies": ("1", probe_trusted_proxies, "10.1.2.3", "127.0.0.1"),
     "ratelimit_storage": ("memory://?probe=1", probe_ratelimit_storage, "memory://?probe=1", "memory://"),
+    "database_url": ("sqlite:///{home}/gedeeld.db", probe_database_url, "gedeeld.db", "app.db"),
     "smtp_host": ("mail.example.org", probe_mail("host"), "mail.example.org", None),
     "smtp_port": ("587", probe_mail("port"), 587, 25),
     "smtp_starttls": ("true", probe_mail("starttls"), True, False),
@@ -243,7 +267,7 @@ def test_setting_reaches_its_consumer(name, source, home, monkeypatch, tmp_path)
     if name in INDEX_SETTINGS:  # the build gets a home of its own (the file lives in the home)
         home = home / "tiny" / "home"
         home.mkdir(parents=True)
-    pre, env = apply(source, home, name, value)
+    pre, env = apply(source, home, name, value.replace("{home}", str(home)) if value else value)
     if settings.BY_NAME[name].env_only and source != "env":  # secrets: refused outside the environment
         result = run([*pre, "user", "list"], env, ok=False)
         assert result.exit_code != 0 and settings.BY_NAME[name].env in result.output

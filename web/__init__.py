@@ -80,7 +80,7 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
     engine = app.config.get("ENGINE") or Engine(config=cfg)
-    store = AppStore(home / "app.db")
+    store = AppStore.from_config(cfg)
     notifier = Notifier(store, MailSettings.from_config(cfg))
     install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
     if store.similar_intakes not in engine.similar_sources:

@@ -7,9 +7,10 @@ older than ``RETENTION_DAYS`` (the setting, also from ``schakel.cfg`` and
 thread sleeps on an ``Event`` between runs (no CPU). With several worker
 processes each runs it; the deletes are idempotent.
 
-``PURGE_INTERVAL_HOURS``: default 24; 0 switches the schedule off (then run
-``schakel purge`` from cron or a systemd timer). Test apps (``TESTING``)
-start no schedule unless the interval is set explicitly.
+``PURGE_INTERVAL_HOURS`` (setting ``purge_interval_hours``): default 24; 0
+switches the schedule off (then run ``schakel purge`` from cron or a systemd
+timer). Test apps (``TESTING``) start no schedule unless the interval was set
+explicitly (its source is not the default).
 """
 from __future__ import annotations
 
@@ -65,13 +66,16 @@ class PurgeSchedule:
 
 
 def install(app: Flask, store) -> PurgeSchedule | None:
-    """Check the retention setting and start the schedule for ``store`` (once per database per process)."""
+    """Check the retention setting and start the schedule for ``store``; returns it (also kept in
+    ``app.extensions["schakel_purge"]``), or None when switched off."""
     from .sessions import ABSOLUTE_SECONDS
 
     days = retention_days(app.config)
-    hours = app.config.get("PURGE_INTERVAL_HOURS")
-    if hours is None:
-        hours = 0 if app.config.get("TESTING") else DEFAULT_INTERVAL_HOURS
+    hours = app.config.get("PURGE_INTERVAL_HOURS", DEFAULT_INTERVAL_HOURS)
+    cfg = app.config.get("SCHAKEL_SETTINGS")
+    explicit = cfg is not None and "purge_interval_hours" in cfg and cfg.source("purge_interval_hours") != "default"
+    if app.config.get("TESTING") and not explicit:
+        return None
     try:
         hours = float(hours)
     except (TypeError, ValueError):
@@ -79,12 +83,12 @@ def install(app: Flask, store) -> PurgeSchedule | None:
     if hours <= 0:
         return None
     key = str(store.path.resolve())
-    with _lock:
-        running = _running.get(key)
-        if running is not None and running.thread.is_alive() and not running._stop.is_set():
-            return running
-        schedule = PurgeSchedule(store, days, hours * 3600,
-                                 int(app.config.get("SESSION_ABSOLUTE_SECONDS") or ABSOLUTE_SECONDS))
+    schedule = PurgeSchedule(store, days, hours * 3600,
+                             int(app.config.get("SESSION_ABSOLUTE_SECONDS") or ABSOLUTE_SECONDS))
+    with _lock:  # one schedule per database per process: a newer app replaces the older one's
+        previous = _running.pop(key, None)
+        if previous is not None:
+            previous.stop()
         _running[key] = schedule
         schedule.thread.start()
     app.extensions["schakel_purge"] = schedule

@@ -6,10 +6,9 @@ user id; the token's SHA-256 is a row in the ``sessions`` table
 exists, so logout, a password change and removing the user end the session
 at once, also for a copy of the cookie taken earlier.
 
-Lifetimes (Unix seconds, from the app config, ``SCHAKEL_*`` environment
-variables or ``schakel.cfg``): ``SESSION_IDLE_SECONDS`` (default 8 hours
-without a request) and ``SESSION_ABSOLUTE_SECONDS`` (default 12 hours after
-login, however active). With secure cookies on, the cookie is named with the
+Lifetimes in seconds, from the settings ``session_idle_seconds`` (default 8
+hours without a request) and ``session_absolute_seconds`` (default 12 hours
+after login, however active). With secure cookies on, the cookie is named with the
 ``__Host-`` prefix, so browsers accept it only over HTTPS, for this host and
 path ``/``, and no sibling domain can plant one.
 """
@@ -17,11 +16,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, session
 
-from . import seclog
-
 IDLE_SECONDS = 8 * 3600
 ABSOLUTE_SECONDS = 12 * 3600
-COOKIE_NAME = "session"
 SECURE_COOKIE_NAME = "__Host-schakel-session"
 
 
@@ -78,4 +74,3 @@ def install(app: Flask) -> None:
         app.config["SESSION_COOKIE_NAME"] = SECURE_COOKIE_NAME
         app.config["SESSION_COOKIE_DOMAIN"] = None  # required by the __Host- prefix
         app.config["SESSION_COOKIE_PATH"] = "/"
-    seclog.log.debug("sessions: idle %s s, cookie %s", idle, app.config.get("SESSION_COOKIE_NAME", COOKIE_NAME))

@@ -23,21 +23,21 @@ import logging
 import os
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.settings import ROLES
 
+from .db import Database
+from .migrations import migrate
 from .passwords import MAX_PASSWORD_CHARS, check_password
-from .scrub import EMAIL, scrub  # noqa: F401  (scrub is imported from here by older callers)
+from .scrub import EMAIL, scrub
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 #: Row ids are SQLite INTEGERs (signed 64 bit); anything outside is no row (and would overflow sqlite3).
@@ -61,82 +61,29 @@ def now() -> str:
 
 
 class AppStore:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _create_private(self.path)
-        self._local = threading.local()
-        self._migrate()
-        self._migrate_issue16()
-        self._migrate_outbox()
+    """The app data, in SQLite (``HOME/app.db``, the default) or PostgreSQL (``database_url``).
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            conn = sqlite3.connect(str(self.path), timeout=15, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            db = self._local.db = sqlite_utils.Database(conn)
-        return db
+    ``AppStore(path_or_url)``; ``AppStore.from_config(cfg)`` picks ``cfg.database_url`` or the home's
+    file. The schema is brought up to date on opening (web.migrations). Raises InvalidInput when the
+    database cannot be reached.
+    """
+
+    def __init__(self, path: str | Path):
+        self.db = Database(path)
+        self.path = Path(self.db.url) if self.db.dialect == "sqlite" else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
+        migrate(self.db)
+
+    @classmethod
+    def from_config(cls, cfg) -> "AppStore":
+        """The store a resolved Config names: ``database_url``, else HOME/app.db."""
+        return cls(cfg.database_url or Path(cfg.home) / "app.db")
 
     def close(self) -> None:
         """Close this thread's connection (the app calls it at request teardown); the next use reopens."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            self._local.db = None
-            db.conn.close()
-
-    def _migrate(self) -> None:
-        db = self.db
-        if "users" not in db.table_names():
-            db["users"].create({"id": int, "username": str, "role": str, "password": str, "password_stamp": str,
-                                "created": str}, pk="id")
-            db["users"].create_index(["username"], unique=True)
-        if "feedback" not in db.table_names():
-            db["feedback"].create({"id": int, "question": str, "record_id": str, "useful": int, "created": str},
-                                  pk="id")
-        if "intakes" not in db.table_names():
-            db["intakes"].create({"id": int, "question": str, "general": str, "answers": str, "concepts": str,
-                                  "created": str, "status": str}, pk="id")
-        if "vector" not in db["intakes"].columns_dict:  # added later: the scrubbed question's embedding
-            db["intakes"].add_column("vector", bytes)
-            db["intakes"].add_column("embedder", str)
-        if "followups" not in db.table_names():
-            db["followups"].create({"id": int, "intake_id": int, "email": str, "name": str, "message": str,
-                                    "created": str, "status": str}, pk="id",
-                                   foreign_keys=[("intake_id", "intakes", "id")])
-        if "notes" not in db.table_names():
-            db["notes"].create({"id": int, "intake_id": int, "author": str, "text": str, "created": str}, pk="id",
-                               foreign_keys=[("intake_id", "intakes", "id")])
-
-    def _migrate_issue16(self) -> None:
-        """Schema additions of the security review (issue 16), all in one place; each is idempotent.
-
-        - ``sessions``: one row per signed-in browser; ``id`` is the SHA-256 of the session token in the
-          cookie; ``created`` and ``seen`` are Unix seconds (absolute and idle lifetime).
-        - ``intakes.token_hash``: SHA-256 of the participant's token for their own intake (unique).
-        - ``feedback.concepts``: JSON list of the question's concept labels, so feedback without consent
-          (``question`` NULL) still serves evaluation by record and concept.
-        """
-        db = self.db
-        if "sessions" not in db.table_names():
-            db["sessions"].create({"id": str, "user_id": int, "created": int, "seen": int}, pk="id",
-                                  foreign_keys=[("user_id", "users", "id")])
-            db["sessions"].create_index(["user_id"])
-        if "token_hash" not in db["intakes"].columns_dict:
-            db["intakes"].add_column("token_hash", str)
-            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_intakes_token_hash ON intakes(token_hash)")
-        if "concepts" not in db["feedback"].columns_dict:
-            db["feedback"].add_column("concepts", str)
-
-    def _migrate_outbox(self) -> None:
-        """``outbox``: e-mails of follow-up requests not yet sent (web.notify); a row goes when sent."""
-        db = self.db
-        if "outbox" not in db.table_names():
-            db["outbox"].create({"id": int, "followup_id": int, "kind": str, "recipients": str, "subject": str,
-                                 "body": str, "created": str, "attempts": int, "next_attempt": int,
-                                 "last_error": str}, pk="id", foreign_keys=[("followup_id", "followups", "id")])
+        self.db.close()
 
     # --- users -------------------------------------------------------------
     def add_user(self, username: str, password: str, role: str) -> dict:
@@ -163,7 +110,7 @@ class AppStore:
         if not user:
             raise NotFound(f"no user {username!r}", field="username")
         check_password(password, user["username"])
-        with self.db.conn:
+        with self.db.transaction():
             self.db["users"].update(user["id"], {"password": _hasher.hash(password),
                                                  "password_stamp": secrets.token_hex(8)})
             self.end_sessions(user["id"])
@@ -174,7 +121,7 @@ class AppStore:
         user = self.user_by_name(username)
         if not user:
             raise NotFound(f"no user {username!r}", field="username")
-        with self.db.conn:
+        with self.db.transaction():
             self.end_sessions(user["id"])
             self.db["users"].delete(user["id"])
         log.info("account.removed user_id=%s", user["id"])
@@ -232,22 +179,18 @@ class AppStore:
         row, t = rows[0], int(time.time())
         if t - row["created"] >= absolute or t - row["seen"] >= idle:
             self.db.execute("DELETE FROM sessions WHERE id = ?", [sid])
-            self.db.conn.commit()
             return None
         if t - row["seen"] >= touch_after:
             self.db.execute("UPDATE sessions SET seen = ? WHERE id = ?", [t, sid])
-            self.db.conn.commit()
         return self.user_by_id(row["user_id"])
 
     def end_session(self, token: str) -> None:
         if isinstance(token, str) and token:
             self.db.execute("DELETE FROM sessions WHERE id = ?", [token_hash(token)])
-            self.db.conn.commit()
 
     def end_sessions(self, user_id: int) -> int:
         """End every session of one user (password change, removal); returns how many ended."""
         n = self.db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).rowcount
-        self.db.conn.commit()
         return n
 
     # --- feedback ----------------------------------------------------------
@@ -348,11 +291,13 @@ class AppStore:
         if not concepts:
             return []
         wanted = set(concepts)
-        scored = []
+        scored, own = [], None
         for r in self.db.query("SELECT question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
             shared = wanted & set(json.loads(r["concepts"] or "[]"))
-            if shared and r["question"] != scrub(question):
-                scored.append((len(shared), r["created"], r["question"]))
+            if shared:
+                own = scrub(question[:4100]) if own is None else own  # once per call, not once per row
+                if r["question"] != own:
+                    scored.append((len(shared), r["created"], r["question"]))
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return [{"question": q, "source": "eerdere vraag", "date": created[:10]} for _, created, q in scored[:limit]]
 
@@ -388,11 +333,11 @@ class AppStore:
         return rows
 
     def mail_sent(self, mail_id: int) -> None:
-        with self.db.conn:
+        with self.db.transaction():
             self.db.execute("DELETE FROM outbox WHERE id = ?", [mail_id])
 
     def mail_failed(self, mail_id: int, error: str, next_attempt: int) -> None:
-        with self.db.conn:
+        with self.db.transaction():
             self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? "
                             "WHERE id = ?", [error, next_attempt, mail_id])
 
@@ -416,7 +361,7 @@ class AppStore:
         ``session_seconds`` also sessions started longer ago than that (they can no longer be used)."""
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).replace(microsecond=0).isoformat()
         counts = {}
-        with self.db.conn:
+        with self.db.transaction():
             old = [r["id"] for r in self.db.query("SELECT id FROM intakes WHERE created < ?", [cutoff])]
             counts["outbox"] = self.db.execute(
                 "DELETE FROM outbox WHERE followup_id IN (SELECT f.id FROM followups f WHERE f.created < ? OR "
@@ -450,7 +395,7 @@ class AppStore:
 
     def _forget(self, intake_ids: list[int], followup_ids: list[int]) -> dict[str, int]:
         counts = {"intakes": 0, "followups": 0, "notes": 0}
-        with self.db.conn:
+        with self.db.transaction():
             for fid in followup_ids:
                 self.db.execute("DELETE FROM outbox WHERE followup_id = ?", [fid])
                 counts["followups"] += self.db.execute("DELETE FROM followups WHERE id = ?", [fid]).rowcount
