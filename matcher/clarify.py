@@ -33,6 +33,10 @@ QUESTIONS = {
     "tijdpad": "Op welke termijn wil je hiermee aan de slag?",
 }
 OPTIONS = {
+    # goals, not topics: what should be different afterwards
+    "doel": ["studenten werken zelfstandiger of in hun eigen tempo", "betere resultaten of minder uitval",
+             "meer betrokkenheid en activiteit in de les", "minder werkdruk of tijd besparen",
+             "een gedeelde aanpak in het team", "eerst weten wat werkt (oriënteren)"],
     "doelgroep": ["eerstejaars", "ouderejaars", "bbl-studenten (werkend leren)", "deeltijd- of werkende studenten",
                   "docenten of een team"],
     "opleiding/context": ["zorg en welzijn", "techniek en ict", "economie en handel", "onderwijs en pedagogiek",
@@ -146,11 +150,7 @@ def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str
 
 
 def _options(index, facet: str, hits: list[ConceptHit]) -> list[str]:
-    if facet == "doel" and hits:
-        top = hits[0].concept
-        narrower = [c.label for c in index.concepts if top.id in c.broader]
-        if len(narrower) >= 2:
-            return narrower[:6]
+    """Answer options that fit the facet (the "doel" question offers goals; narrower topics would be topics)."""
     return list(OPTIONS.get(facet, []))
 
 

@@ -68,8 +68,6 @@ class Engine:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._null: tuple[str | None, topic_mod.NullRange | None] = (None, None)
-        #: callables (question, concept labels) -> [{"question", "source", ...}] adding earlier questions
-        self.similar_sources: list = []
 
     # --- index and embedder ------------------------------------------------
     @property
@@ -185,11 +183,6 @@ class Engine:
                 q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)
         q.general.similar = generalise_mod.similar_questions(index, q.vector, q.question)
-        for source in self.similar_sources:
-            try:
-                q.general.similar += source(q.question, [h.concept.label for h in q.hits[:3]])
-            except Exception:  # an optional source must never break matching
-                log.exception("similar-question source failed")
         if opts.use_general:
             q.expansion = generalise_mod.expansion_concepts(index, q.hits, q.chosen_level)
             q.uncovered = uncovered_concepts(index, q.hits)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from indexer.analysis import stem
+from indexer.conceptterms import GENERIC
 
 from .loaded import LoadedIndex, RecordInfo
 
@@ -41,10 +42,21 @@ def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[st
     return hits
 
 
+#: Question words too common to be evidence on their own ("noemt ‘blijft’ en ‘vak’" explains nothing).
+FILLER = frozenset("""blijft blijven vak vakken doen maken gaan krijgen komen zetten werken willen kunnen moeten
+staan houden geven nemen zien vinden goed beter veel meer nieuwe eigen andere manier vraag vragen iets echt""".split())
+
+
+def _evidence(terms: list[str]) -> list[str]:
+    return [t for t in terms if len(t) > 3 and t.lower() not in FILLER and t.lower() not in GENERIC]
+
+
 def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
         via: list[tuple[str, str]], status: str | None) -> str:
-    """One Dutch line: expertise, concepts or shared words, up to two links, and the status; for an
-    unavailable expert or a stopped group also that it was ranked lower for that reason."""
+    """One short Dutch sentence: expertise, concepts or (failing those) telling question words, then at most two
+    linked records with their titles in quotes; the record's own status, if any, in brackets at the end, and for
+    an unavailable expert or a stopped group also that it was ranked lower for that reason."""
+    terms = _evidence(terms)
     parts = []
     if expertise:
         parts.append("expertise: " + ", ".join(expertise[:3]))
@@ -55,7 +67,7 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
     for title, rel in via[:2]:
         phrase = RELATION_PHRASES.get(rel)
         if phrase:
-            parts.append(phrase.format(title))
+            parts.append(phrase.format(f"‘{title}’"))
     if not parts:
         parts.append("inhoudelijk verwant aan de vraag (betekenis, niet dezelfde woorden)")
     text = "; ".join(parts)
