@@ -255,6 +255,18 @@ def ladder_steps(result: MatchResult) -> list[LadderStep]:
     return steps
 
 
+def current_general(result: MatchResult) -> str:
+    """The general question of the level the results were found at (the ladder step of ``result.level``);
+    the level-1 question when the level is 0 or not on the ladder."""
+    g = result.general
+    if not g:
+        return ""
+    for s in g.ladder:
+        if int(s.get("level", -1)) == result.level and result.level >= 1 and s.get("question"):
+            return str(s["question"])
+    return g.question
+
+
 def _join(items: list[str]) -> str:
     items = [f"‘{i}’" for i in items]
     if len(items) <= 1:
