@@ -95,6 +95,11 @@ def render_results(result, state: FormState, status: int = 200, **extra):
         record_name=lambda ref: results_view.record_name(index, ref), **extra), status
 
 
+@bp.app_template_global("reason_text")
+def _reason_text(why: str, status: str | None) -> str:
+    return results_view.reason_text(why, status)
+
+
 @bp.app_template_global("org_question")
 def _org_question(item) -> str:
     return results_view.organisation_question(item)

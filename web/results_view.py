@@ -274,6 +274,13 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " en " + items[-1]
 
 
+def reason_text(why: str, status: str | None) -> str:
+    """The reason without the record's "(status)" at its end: the status is shown on its own badge, and at the
+    end of the sentence it would seem to belong to the last linked item."""
+    suffix = f" ({status})" if status else ""
+    return why[: -len(suffix)] if suffix and why.endswith(suffix) else why
+
+
 def organisation_question(item) -> str:
     """An organisation concept (``{"label", "question"}`` from the general block) as a question a participant
     or connector can ask in the organisation; a text that is already a question is kept."""
