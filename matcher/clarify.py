@@ -75,6 +75,7 @@ TEAM_GROUPS = {"professionalisering", "samenwerking", "organisatie"}
 
 
 def facets_present(text: str, hits: list[ConceptHit]) -> set[str]:
+    """The facets (``FACETS``) the text already answers, by word patterns and ict concepts."""
     q = fold(text)
     present = {f for f, p in PATTERNS.items() if re.search(p, q)}
     if any(h.concept.group == "ict" and h.lexical > 0 for h in hits[:3]):
@@ -127,6 +128,8 @@ def is_vague(index, question: str, hits: list[ConceptHit], answers: dict[str, st
 
 
 def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str], scores: np.ndarray):
+    """At most three ``Clarification``s for a vague question (``is_vague``), missing facets first in
+    an order that depends on the concepts' groups; [] for a question specific enough."""
     vague, missing = is_vague(index, question, hits, answers)
     if not vague:
         return []
@@ -152,6 +155,7 @@ def _options(index, facet: str, hits: list[ConceptHit]) -> list[str]:
 
 
 def with_answers(question: str, answers: dict[str, str]) -> str:
+    """The question followed by the answers' text (not the facet names), as one text to match."""
     if not answers:
         return question
     # only the answers themselves: facet names such as "Doel" would match every document that uses the word
@@ -160,6 +164,8 @@ def with_answers(question: str, answers: dict[str, str]) -> str:
 
 
 def notices(index, hits: list[ConceptHit], matches, uncovered=()) -> list[str]:
+    """Dutch notices: no expert covers the question's core concepts (a possible blind spot), no
+    expert found, or every matching expert unavailable."""
     out = []
     if uncovered:
         labels = [c.label for c in uncovered]

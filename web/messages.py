@@ -71,6 +71,31 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
     (r"^the (\w+) holds (?:a byte that is not UTF-8|an invalid character)",
      "In de tekst staat een teken dat niet gelezen kan worden. Typ of plak de tekst opnieuw."),
     (r"^no index in (\S+)", "Er is nog geen index in {0}. Voer eerst `schakel index` uit."),
+    # installation (package data) and `schakel eval` (matcher.knobs, schakel.eval_cmd, matcher.evaluate)
+    (r"^the built-in thesaurus (\S+) is missing", "De ingebouwde thesaurus {0} ontbreekt: deze installatie van "
+                                                  "Schakel is onvolledig. Installeer Schakel opnieuw."),
+    (r"^the built-in thesaurus is unusable: (\S+?):", "De ingebouwde thesaurus {0} is onleesbaar: deze installatie "
+                                                      "van Schakel is onvolledig. Installeer Schakel opnieuw."),
+    (r"^the specifics lexicon (\S+) is missing or unreadable", "De lijst met namen van scholen, opleidingen en tools "
+                                                               "{0} ontbreekt of is onleesbaar: deze installatie van "
+                                                               "Schakel is onvolledig. Installeer Schakel opnieuw."),
+    (r"^(?:SCHAKEL_KNOBS: )?unknown ranking knob '([^']*)'; did you mean (.*)\?$",
+     "Onbekende rangschikkingsknop '{0}'; bedoel je {1}?"),
+    (r"^(?:SCHAKEL_KNOBS: )?unknown ranking knob '([^']*)'",
+     "Onbekende rangschikkingsknop '{0}'; `schakel eval --knobs` toont ze."),
+    (r"^(?:SCHAKEL_KNOBS: )?knob (\w+): '([^']*)' is not one of (.*)$", "Knop {0}: '{1}' is niet een van {2}."),
+    (r"^(?:SCHAKEL_KNOBS: )?knob (\w+): '([^']*)' is not a \w+ \(default ([^)]*)\)",
+     "Knop {0}: '{1}' is geen geldige waarde (standaard {2})."),
+    (r"^(?:SCHAKEL_KNOBS: )?'([^']*)' is not NAME=VALUE", "'{0}' is geen NAAM=WAARDE."),
+    (r"^'([^']*)' is not NAME=v1,v2", "'{0}' is geen NAAM=W1,W2,..."),
+    (r"^(--corpus|--home) is given (\d+) times for (\d+) question files",
+     "{0} staat er {1} keer voor {2} vragenbestanden; geef het een keer per bestand, in dezelfde volgorde."),
+    (r"^(\S+): no corpus/ folder beside it", "Naast {0} staat geen map corpus/; geef er --corpus of --home voor."),
+    (r"^(\S+): has no questions", "{0} bevat geen vragen."),
+    (r"^(\S+):(\d+): grades in 'relevant' must be whole numbers",
+     "{0}, regel {1}: de cijfers in 'relevant' moeten hele getallen zijn."),
+    (r"^(\S+):(\d+): 'relevant' must map record ids", "{0}, regel {1}: 'relevant' moet record-id's op cijfers afbeelden."),
+    (r"^no stored feedback with a useful match", "Er is in deze home geen bewaard oordeel over een nuttige match."),
     (r"^this index was built with embedder '([^']*)' \((\d+) dimensions\); the query embedder is '([^']*)' "
      r"\((\d+) dimensions\)",
      "Deze index is gemaakt met taalmodel '{0}' ({1} dimensies); Schakel verwerkt vragen nu met '{2}' ({3} "
@@ -92,6 +117,8 @@ BY_CODE = {
     "unauthorized": "Log eerst in.",
     "forbidden": "Je hebt geen toegang tot deze pagina.",
     "rate_limited": "Te veel verzoeken achter elkaar. Wacht even en probeer het opnieuw.",
+    "installation_broken": "Deze installatie van Schakel is onvolledig: een meegeleverd bestand ontbreekt of is "
+                           "onleesbaar{where}. Installeer Schakel opnieuw.",
 }
 GENERIC = "Er ging iets mis{where}."
 

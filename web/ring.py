@@ -134,9 +134,9 @@ def dashboard():
                            shade=lambda score: shade(score, weak), decimal=decimal)
 
 
-@bp.get("/tussenring/heatmap.svg")
+@bp.get("/tussenring/heatmap.svg", endpoint="heatmap")
 @require_role("tussenring")
-def heatmap():
+def heatmap_svg_page():
     rep, _ = report()
     svg = coverage.heatmap_svg(rep, services().engine.index())
     resp = Response(svg, mimetype="image/svg+xml")

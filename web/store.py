@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 from pathlib import Path
 
