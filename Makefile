@@ -15,7 +15,7 @@ PORT   ?= 8000
 SCHAKEL_HOME ?= $(CURDIR)/.schakel-home
 export SCHAKEL_HOME
 
-.PHONY: demo install install-dev test bench clean schakel
+.PHONY: demo install install-dev test bench clean schakel screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ schakel: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+# The three journeys in Chromium at 1280 and 390 px with axe-core; full-page screenshots of every page.
+screenshots: install-dev
+	SCHAKEL_SCREENSHOTS=$(CURDIR)/bench/out/screenshots $(BIN)/python -m pytest -q tests/browser
 
 bench: install
 	$(BIN)/python bench/index_bench.py

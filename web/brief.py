@@ -20,7 +20,7 @@ from typing import Any
 from indexer.errors import IndexMissing, InvalidInput
 from indexer.records import KIND_LABELS, KINDS
 
-from .results_view import organisation_question
+from .results_view import organisation_question, reason_text
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,8 @@ def build_brief(engine, intake: dict, top: int = 5) -> Brief:
         brief.open_facets = [OpenFacet(c.facet, FACET_LABELS.get(c.facet, c.facet), c.question, list(c.options),
                                        True) for c in result.clarify]
     for kind in KINDS:
-        items = [BriefMatch(id=m.id, kind=m.kind, title=m.title, why=m.why, status=m.status, url=http_url(m.url),
+        items = [BriefMatch(id=m.id, kind=m.kind, title=m.title, why=reason_text(m.why, m.status), status=m.status,
+                            url=http_url(m.url),
                             meta=_meta(m), score=round(float(m.score), 3)) for m in result.matches.get(kind, [])]
         brief.matches.append((kind, KIND_LABELS.get(kind, kind), items))
     return brief

@@ -123,8 +123,28 @@ BY_CODE = {
 GENERIC = "Er ging iets mis{where}."
 
 
+def _write_failed(m: re.Match) -> str:
+    where, reason, current, hint = m.groups()
+    kept = f"de index in gebruik ({current}) is ongewijzigd" if current else "er is nog geen gepubliceerde index"
+    return (f"De nieuwe index in {where} kon niet worden geschreven (melding van het systeem: {reason}). Er is niets "
+            f"gepubliceerd; {kept}. {'Maak schijfruimte vrij en v' if hint else 'Los dit op en v'}oer "
+            "`schakel index` opnieuw uit.")
+
+
+#: messages whose Dutch form depends on what they say (a function of the match)
+FUNCTIONS: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"^could not write the new index in (\S+): (.*?)\. Nothing was published; (?:the index in use "
+                r"\((\S+)\) is unchanged|there is no published index yet)\. (Free disk space and )?", re.S),
+     _write_failed),
+]
+
+
 def translate(message: str) -> str | None:
     """The Dutch sentence for a known English message, or None."""
+    for pattern, fn in FUNCTIONS:
+        m = pattern.search(message.strip())
+        if m:
+            return fn(m)
     for pattern, template in PATTERNS:
         m = pattern.search(message.strip())
         if m:

@@ -90,8 +90,14 @@ def render_results(result, state: FormState, status: int = 200, **extra):
         "results.html", result=result, state=state, answers=state.answers,
         consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
         blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
-        ladder=results_view.ladder_steps(result), facet_labels=FACET_LABELS, retention=_retention(),
+        ladder=results_view.ladder_steps(result), general_question=results_view.current_general(result),
+        facet_labels=FACET_LABELS, retention=_retention(),
         record_name=lambda ref: results_view.record_name(index, ref), **extra), status
+
+
+@bp.app_template_global("reason_text")
+def _reason_text(why: str, status: str | None) -> str:
+    return results_view.reason_text(why, status)
 
 
 @bp.app_template_global("org_question")

@@ -255,11 +255,30 @@ def ladder_steps(result: MatchResult) -> list[LadderStep]:
     return steps
 
 
+def current_general(result: MatchResult) -> str:
+    """The general question of the level the results were found at (the ladder step of ``result.level``);
+    the level-1 question when the level is 0 or not on the ladder."""
+    g = result.general
+    if not g:
+        return ""
+    for s in g.ladder:
+        if int(s.get("level", -1)) == result.level and result.level >= 1 and s.get("question"):
+            return str(s["question"])
+    return g.question
+
+
 def _join(items: list[str]) -> str:
     items = [f"‘{i}’" for i in items]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def reason_text(why: str, status: str | None) -> str:
+    """The reason without the record's "(status)" at its end: the status is shown on its own badge, and at the
+    end of the sentence it would seem to belong to the last linked item."""
+    suffix = f" ({status})" if status else ""
+    return why[: -len(suffix)] if suffix and why.endswith(suffix) else why
 
 
 def organisation_question(item) -> str:

@@ -186,8 +186,10 @@ def test_participant_journey(page, server, shots):
     texts = steps.all_inner_texts()
     assert len(set(texts)) == len(texts)
     if steps.count() > 2:
+        wanted = steps.nth(2).locator(".ladder-text").inner_text()
         steps.nth(2).click()
-        assert page.locator(".ladder-step.is-current").inner_text() == steps.nth(2).inner_text()
+        assert page.locator(".ladder-step.is-current .ladder-text").inner_text() == wanted
+        assert page.locator(".general-question").inner_text() == wanted  # the level's own general question
 
     # a follow-up with a typing error keeps what was typed; then the confirmation with a reference
     page.locator("#email").fill("docent-at-example.org")

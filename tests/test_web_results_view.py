@@ -1,0 +1,85 @@
+"""The participant's results page model (web.results_view): best answer first, at most three per kind,
+compact cards with names and a way to reach people, unavailable matches with an alternative, a ladder whose
+levels each show their own question, and reasons without filler words."""
+from __future__ import annotations
+
+import re
+
+from indexer.records import KIND_LABELS
+from matcher.results import ConceptRef, General, Match, MatchResult, PassageHit
+from web import results_view as rv
+
+QUESTION = "Hoe zet ik kennisclips in zodat eerstejaars in hun eigen tempo werken?"
+
+
+def test_blocks_show_at_most_three_and_exclude_the_best(demo_engine):
+    result = demo_engine.match(QUESTION)
+    best = rv.best_match(result)
+    assert best is not None
+    blocks = rv.blocks(demo_engine.index(), result, KIND_LABELS, best)
+    for b in blocks:
+        assert len(b.shown) <= rv.SHOWN
+        assert best.id not in [c.match.id for c in b.shown + b.more]
+        assert b.count == len([m for m in result.matches.get(b.kind, []) if m.id != best.id])
+
+
+def test_a_close_kennisrotonde_answer_is_the_best_answer_and_readable_in_full(demo_engine):
+    result = demo_engine.match(QUESTION)
+    kr = result.matches["kennisrotonde"][0]
+    result.general.similar = [{"id": kr.id, "question": kr.title, "source": "kennisrotonde", "score": 0.95}]
+    assert rv.best_match(result).id == kr.id
+    card = rv.card(demo_engine.index(), result, kr, full=True)
+    text = " ".join(" ".join(items) for _, items in card.full_text)
+    body = demo_engine.index().records[kr.id].body
+    assert len(text) > 0.8 * (len(body) - len(card.short_answer))  # the whole answer, not a snippet
+    assert any(kind == "ul" for kind, _ in card.full_text) or "\n- " not in body
+
+
+def test_cards_name_people_and_offer_a_way_to_reach_them(demo_engine):
+    index = demo_engine.index()
+    result = demo_engine.match("Welke themagroep werkt aan gepersonaliseerd leren?")
+    groups = result.matches["themegroup"]
+    assert groups
+    for m in groups:
+        card = rv.card(index, result, m)
+        assert card.contacts or card.via_connector
+        for c in card.contacts:
+            assert not re.search(r"\b(exp|tg|prod)-", c.text), c.text  # names, not record ids
+        if m.status or (m.details or {}).get("open") is False:
+            alt = card.alternative
+            assert alt is None or (not alt.status and alt.id != m.id)
+
+
+def test_excerpt_drops_title_keywords_and_file_paths():
+    m = Match("p1", "product", "Didactische waaier", 1.0, "Gaat over x", None,
+              passages=[PassageHit("Didactische waaier. Type: instrument. Trefwoorden: a, b, c. De waaier helpt "
+                                   "docenten om blended leren stap voor stap te ontwerpen met hun team.",
+                                   "producten/waaier.md", highlights=[(60, 66)])])
+    text, marks = rv.excerpt(m)
+    assert not text.startswith("Didactische waaier") and "Trefwoorden" not in text and "Type:" not in text
+    assert ".md" not in text and text.startswith("De waaier helpt")
+    assert all(text[a:b] for a, b in marks)
+
+
+def test_ladder_levels_have_their_own_question_and_no_label_twice():
+    ladder = [{"level": 0, "name": "je vraag", "question": "Q0", "concepts": []},
+              {"level": 1, "name": "het onderwerp", "question": "Q1", "concepts": ["a", "b"]},
+              {"level": 2, "name": "breder", "question": "Q2", "concepts": ["b", "c"]},
+              {"level": 3, "name": "het thema", "question": "Q3", "concepts": ["c"]}]
+    result = MatchResult("Q0", {}, General("Q1", [ConceptRef("a", "a", 1)], ladder, [], [], []), level=2)
+    steps = rv.ladder_steps(result)
+    assert [s.level for s in steps] == [0, 1, 2]  # level 3 adds nothing new: left out
+    assert [s.question for s in steps] == ["Q0", "Q1", "Q2"]
+    assert "‘c’" in steps[2].change and "‘b’" not in steps[2].change.split("in plaats van")[0]
+    assert rv.current_general(result) == "Q2"
+
+
+def test_reason_without_filler_words_and_with_quoted_titles():
+    from matcher.loaded import RecordInfo
+    from matcher.reasons import why
+
+    rec = RecordInfo("x", "literature", "T", "s", None, [], {}, "", None)
+    text = why(rec, [], ["blijft", "vak", "kennisclips"], [], [("Formule werkbezoeken", "made")], None)
+    assert "blijft" not in text and "‘vak’" not in text and "‘kennisclips’" in text
+    assert "‘Formule werkbezoeken’" in text
+    assert rv.reason_text("Gaat over x; met lid Y (gestopt)", "gestopt") == "Gaat over x; met lid Y"
