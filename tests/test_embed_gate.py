@@ -2,6 +2,7 @@
 queries that wait, and cheap requests answered while the gate is full."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,36 @@ def test_gate_bounds_concurrent_embeddings_and_batches_the_waiting(workers):
         assert np.allclose(vec, reference.embed_query(text))
 
 
+def test_admission_bounds_concurrent_questions():
+    from web.embedgate import admit_questions
+
+    class Engine:
+        def __init__(self):
+            self.lock, self.now, self.most, self.go = threading.Lock(), 0, 0, threading.Event()
+
+        def match(self, question, top=None):
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            self.go.wait(30)
+            with self.lock:
+                self.now -= 1
+            return (question, top)
+
+    engine = Engine()
+    slots = admit_questions(engine, limit=3)
+    with ThreadPoolExecutor(10) as pool:
+        futures = [pool.submit(engine.match, f"vraag {i}", top=i) for i in range(10)]
+        wait_for(lambda: engine.now == 3, "three questions admitted")
+        time.sleep(0.2)
+        assert engine.most == 3 and slots._value == 0
+        engine.go.set()
+        assert [f.result(timeout=30) for f in futures] == [(f"vraag {i}", i) for i in range(10)]
+    assert engine.most == 3
+    with pytest.raises(ValueError, match="limit"):
+        admit_questions(Engine(), limit=0)
+
+
 def test_gate_hands_the_embedder_error_to_every_waiting_caller():
     from web.embedgate import QueryGate
 
@@ -108,7 +139,7 @@ def blocking_server(demo_home, monkeypatch):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", inner, engine
+        yield f"http://127.0.0.1:{server.effective_port}", inner, engine, app.extensions["schakel_admission"]
     finally:
         inner.release.set()
         server.close()
@@ -116,7 +147,7 @@ def blocking_server(demo_home, monkeypatch):
 
 
 def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
-    url, inner, engine = blocking_server
+    url, inner, engine, admission = blocking_server
     gate = engine.embedder
     questions = 20                                    # more than the server's old 8 threads
     ask = lambda i: requests.post(f"{url}/api/match", json={"question": f"stage begeleiden {i}"}, timeout=60)  # noqa: E731
@@ -124,8 +155,10 @@ def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
         asked = [pool.submit(ask, 0)]
         wait_for(lambda: inner.in_flight == 1, "the first question at the embedder")
         asked += [pool.submit(ask, i) for i in range(1, questions)]
-        wait_for(lambda: inner.in_flight == 1 and gate._queue.qsize() == questions - 1,
-                 "every question at the gate")
+        # one question embedding, the admitted others at the gate, the rest waiting for admission
+        wait_for(lambda: admission._value == 0 and gate._queue.qsize() == (os.cpu_count() or 1) - 1,
+                 "the admitted questions at the gate")
+        time.sleep(1.0)                               # the rest arrive (loopback) and wait for admission
         health = requests.get(f"{url}/healthz", timeout=10)
         page = requests.get(f"{url}/", timeout=10)
         assert inner.in_flight == 1 and inner.most == 1  # the gate was full all along

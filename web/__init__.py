@@ -84,7 +84,8 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     engine = app.config.get("ENGINE")
     if engine is None:
         engine = Engine(config=cfg, embedder=QueryGate(cfg.embedder))
-        admit_questions(engine)  # K questions at a time (cores), so the GIL stays free for cheap requests
+        # K questions at a time (cores), so the GIL stays free for cheap requests
+        app.extensions["schakel_admission"] = admit_questions(engine)
     store = AppStore.from_config(cfg)
     notifier = Notifier(store, MailSettings.from_config(cfg))
     install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
