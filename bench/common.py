@@ -211,7 +211,7 @@ from indexer.embedders import get_embedder
 emb = get_embedder(sys.argv[1])
 seconds, qs = float(sys.argv[3]), [line.rstrip("\n") for line in sys.stdin]
 emb.embed_query("opwarmen")
-for batch in (1, 16):
+for batch in (1, 2, 4, 16):
     n, i, t0 = 0, 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         emb.embed_queries(qs[i:i + batch] or qs[:batch])
@@ -224,8 +224,8 @@ for batch in (1, 16):
 def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0) -> dict:
     """The most questions per second the embedder alone does on this machine, in a sibling process started
     like the server (OMP_WAIT_POLICY=passive, all cores; one model call at a time, as the server's query gate
-    makes them): one question per call, and batches of 16 (what the gate does when questions queue).
-    Returns {"single": q/s, "batch16": q/s, "max": q/s}."""
+    makes them): one question per call, and batches of 2, 4 and 16 (what the gate does when questions queue).
+    SECONDS per batch size. Returns {"batch1": q/s, "batch2": ..., "batch16": ..., "max": q/s}."""
     env = server_env(OUT)
     proc = subprocess.run([sys.executable, "-c", EMBED_MAX_WORKER, embedder, str(ROOT), str(seconds)],
                           input="\n".join(q.replace("\n", " ") for q in qs), capture_output=True, text=True,
@@ -233,4 +233,4 @@ def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0) -> dict
     if proc.returncode:
         raise RuntimeError(f"embedder-only run failed: {proc.stderr[-2000:]}")
     rates = {int(b): float(r) for b, r in (line.split() for line in proc.stdout.split("\n") if line.strip())}
-    return {"single": round(rates[1], 2), "batch16": round(rates[16], 2), "max": round(max(rates.values()), 2)}
+    return {**{f"batch{b}": round(r, 2) for b, r in rates.items()}, "max": round(max(rates.values()), 2)}
