@@ -281,6 +281,23 @@ def check_package_data() -> None:
     lexicon()
 
 
+def _load_embedder_meanwhile(spec: str) -> None:
+    """Load the query embedder (and run it once) in a thread while the app and the index load: the model is
+    most of the time to the first answer (bench/startup_bench.py). A failure is left for the engine to raise
+    with its own message."""
+    import threading
+
+    def load() -> None:
+        from indexer.embedders import get_embedder
+
+        try:
+            get_embedder(spec).embed_query("opwarmen")
+        except Exception:  # noqa: BLE001 - raised again, with context, by engine.index() below
+            pass
+
+    threading.Thread(target=load, name="schakel-embedder-load", daemon=True).start()
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -302,6 +319,7 @@ def serve_cmd(home, host, port, threads):
 
     check_package_data()
     cfg = config_for(home=home, host=host, port=port, threads=threads)
+    _load_embedder_meanwhile(cfg.embedder)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
     _log_security_events()
