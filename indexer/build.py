@@ -21,11 +21,12 @@ from .conceptterms import ConceptTerms
 from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
-from .passages import make_passages
 from .progress import progress_bar
-from .records import Passage, Problem, Record
 from .index_format import (RECORDS_DB, FileEntry, IndexReader, file_key, read_manifest, write_bm25,
                            write_concept_vectors, write_manifest, write_records_db, write_vectors)
+from .linking import add_group_context, link_people, link_same_as
+from .passages import make_passages
+from .records import Passage, Problem, Record
 from .store import EmbeddingCache, Home
 
 log = logging.getLogger(__name__)
@@ -82,57 +83,6 @@ class BuildReport:
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
 
 
-PARTICLES = {"van", "der", "den", "de", "het", "ten", "ter", "von", "le", "la", "du", "et", "al", "and", "en"}
-
-
-def _name_words(text: str) -> list[str]:
-    return [w.lower() for w in re.findall(r"[^\W\d_]{3,}", text) if w.lower() not in PARTICLES]
-
-
-def link_same_as(records: list[Record]) -> None:
-    """Link literature made from Kennisrotonde source lines to a corpus record of the same work:
-    same year and the citation's first surname among the words of the record's first author."""
-    by_year: dict[int, list[tuple[set[str], str]]] = {}
-    for r in records:
-        if r.kind == "literature" and not r.derived_from and r.fields.get("year") and r.fields.get("authors"):
-            by_year.setdefault(int(r.fields["year"]), []).append((set(_name_words(r.fields["authors"][0])), r.id))
-    for r in records:
-        if not r.derived_from or not r.fields.get("year"):
-            continue
-        words = _name_words(r.fields.get("citation", ""))
-        if not words:
-            continue
-        for names, target in by_year.get(int(r.fields["year"]), []):
-            if words[0] in names:
-                r.fields["same_as"] = target
-                r.links.append((target, "same_as"))
-                break
-
-
-def link_people(records: list[Record]) -> None:
-    """Associate experts with the documents they wrote or are named in (Model 2's p(d|e)),
-    and resolve a theme group's free-text contact to an expert of that name."""
-    experts = [r for r in records if r.kind == "expert" and len(str(r.fields.get("name", "")).split()) >= 2]
-    if not experts:
-        return
-    by_name = {str(e.fields["name"]).strip().lower(): e for e in experts}
-    ids = {r.id for r in records}
-    for r in records:
-        if r.kind == "themegroup" and r.fields.get("contact") and str(r.fields["contact"]) not in ids:
-            e = by_name.get(str(r.fields["contact"]).strip().lower())
-            if e:
-                r.links.append((e.id, "contact"))
-        if r.kind == "expert":
-            continue
-        authors = {a.strip().lower() for a in r.fields.get("authors", []) if isinstance(a, str)}
-        body = r.body.lower()
-        for name, e in by_name.items():
-            if name in authors:
-                e.links.append((r.id, "author_of"))
-            elif name in body:
-                e.links.append((r.id, "mentioned_in"))
-
-
 def collapse_duplicates(passages: list[Passage], min_words: int = 12) -> list[Passage]:
     """Drop passages whose text (folded, punctuation and spacing ignored) already occurred: boilerplate
     repeated in every PDF, a paragraph pasted into two reports. The first passage of each record (its
@@ -146,20 +96,6 @@ def collapse_duplicates(passages: list[Passage], min_words: int = 12) -> list[Pa
         seen.add(key)
         out.append(p)
     return out
-
-
-def add_group_context(records: list[Record]) -> None:
-    """Document expansion: an expert's profile names the theme groups they belong to, with their focus,
-    so a question about the group's topic also finds its members."""
-    groups = {r.id: r for r in records if r.kind == "themegroup"}
-    for r in records:
-        if r.kind != "expert":
-            continue
-        for gid in r.fields.get("themegroups", []):
-            g = groups.get(gid)
-            if g is not None:
-                focus = str(g.fields.get("focus") or "").strip()
-                r.context.append(f"{g.title}" + (f" ({focus})" if focus else ""))
 
 
 def _prepare(paths: Sequence[Path], extra_thesaurus: Path | None) -> tuple[list[CorpusRead], dict]:
@@ -241,21 +177,28 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         stage("embedden")
         vectors, concept_vecs = _embed(home_obj, emb, passages, concept_list, rebuild, progress, report)
         stage("schrijven")
-        tmp = home_obj.new_tmp()
-        try:
-            _write_build(tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
-                         {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit)
-            stage("publiceren")
-            report.build = home_obj.publish(tmp)
-        except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise _write_failed(home_obj, exc) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        report.build = _publish_new(home_obj, stage, lambda tmp: _write_build(
+            tmp, records, passages, reads, concept_list, vectors, concept_vecs, report,
+            {"name": emb.name, "dim": emb.dim, "fingerprint": fingerprint}, cfg.exact_search_limit))
         home_obj.cleanup()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _publish_new(home: Home, stage: Callable[[str], None], write: Callable[[Path], None]) -> Path:
+    """Write a build into a new temp folder with WRITE, then publish it; returns the published folder.
+    Raises IndexWriteFailed (disk full, read-only, I/O error); the temp folder is removed on any failure."""
+    tmp = home.new_tmp()
+    try:
+        write(tmp)
+        stage("publiceren")
+        return home.publish(tmp)
+    except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, I/O error
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_failed(home, exc) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) -> list[Record]:

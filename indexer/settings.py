@@ -144,6 +144,10 @@ SETTINGS: list[Setting] = [
             "request.", _int),
     Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
             "however active.", _int),
+    Setting("privacy_contact", "", "Where participants ask for access to or deletion of their stored data "
+            "(an e-mail address or web address), shown on the privacy page."),
+    Setting("followup_days", 5, "Working days within which a connector answers a follow-up request "
+            "(promised on the confirmation page).", _int),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),

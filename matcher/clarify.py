@@ -33,6 +33,10 @@ QUESTIONS = {
     "tijdpad": "Op welke termijn wil je hiermee aan de slag?",
 }
 OPTIONS = {
+    # goals, not topics: what should be different afterwards
+    "doel": ["studenten werken zelfstandiger of in hun eigen tempo", "betere resultaten of minder uitval",
+             "meer betrokkenheid en activiteit in de les", "minder werkdruk of tijd besparen",
+             "een gedeelde aanpak in het team", "eerst weten wat werkt (oriënteren)"],
     "doelgroep": ["eerstejaars", "ouderejaars", "bbl-studenten (werkend leren)", "deeltijd- of werkende studenten",
                   "docenten of een team"],
     "opleiding/context": ["zorg en welzijn", "techniek en ict", "economie en handel", "onderwijs en pedagogiek",
@@ -71,6 +75,7 @@ TEAM_GROUPS = {"professionalisering", "samenwerking", "organisatie"}
 
 
 def facets_present(text: str, hits: list[ConceptHit]) -> set[str]:
+    """The facets (``FACETS``) the text already answers, by word patterns and ict concepts."""
     q = fold(text)
     present = {f for f, p in PATTERNS.items() if re.search(p, q)}
     if any(h.concept.group == "ict" and h.lexical > 0 for h in hits[:3]):
@@ -123,6 +128,8 @@ def is_vague(index, question: str, hits: list[ConceptHit], answers: dict[str, st
 
 
 def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str], scores: np.ndarray):
+    """At most three ``Clarification``s for a vague question (``is_vague``), missing facets first in
+    an order that depends on the concepts' groups; [] for a question specific enough."""
     vague, missing = is_vague(index, question, hits, answers)
     if not vague:
         return []
@@ -143,15 +150,12 @@ def clarify(index, question: str, hits: list[ConceptHit], answers: dict[str, str
 
 
 def _options(index, facet: str, hits: list[ConceptHit]) -> list[str]:
-    if facet == "doel" and hits:
-        top = hits[0].concept
-        narrower = [c.label for c in index.concepts if top.id in c.broader]
-        if len(narrower) >= 2:
-            return narrower[:6]
+    """Answer options that fit the facet (the "doel" question offers goals; narrower topics would be topics)."""
     return list(OPTIONS.get(facet, []))
 
 
 def with_answers(question: str, answers: dict[str, str]) -> str:
+    """The question followed by the answers' text (not the facet names), as one text to match."""
     if not answers:
         return question
     # only the answers themselves: facet names such as "Doel" would match every document that uses the word
@@ -160,6 +164,8 @@ def with_answers(question: str, answers: dict[str, str]) -> str:
 
 
 def notices(index, hits: list[ConceptHit], matches, uncovered=()) -> list[str]:
+    """Dutch notices: no expert covers the question's core concepts (a possible blind spot), no
+    expert found, or every matching expert unavailable."""
     out = []
     if uncovered:
         labels = [c.label for c in uncovered]

@@ -3,6 +3,7 @@ and by the concepts of the records that match it best (pseudo-relevance feedback
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,9 +13,15 @@ from indexer.thesaurus import Concept
 
 from .knobs import K
 
+if TYPE_CHECKING:  # loaded.py builds the ConceptMatcher: no import at run time
+    from .loaded import LoadedIndex
+
 
 @dataclass
 class ConceptHit:
+    """A concept found in a question: position in the thesaurus list, combined score (about 0..2),
+    its word score (0..1), its cosine with the question, and the question terms that named it."""
+
     index: int
     concept: Concept
     score: float
@@ -31,6 +38,7 @@ class ConceptMatcher(ConceptTerms):
         self.vectors = vectors
 
     def dense(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of each concept's vector with a unit query vector: shape (n concepts,)."""
         if not len(self.vectors):
             return np.zeros(0, np.float32)
         return self.vectors @ qv
@@ -78,3 +86,23 @@ def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[Concept
         out.append(h)
     out.sort(key=lambda h: -h.score)
     return out
+
+
+def concept_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
+    """Pseudo-relevance feedback for ``ConceptMatcher.detect``: concept index -> share (0..1) of the
+    knob ``feedback_depth`` best records, weighted by their score (shape (n records,)), in which the
+    concept occurs, times the concept's idf (``LoadedIndex.concept_idf``), so concepts that occur
+    almost everywhere are damped."""
+    if not len(scores):
+        return {}
+    top = np.argsort(-scores)[:K.feedback_depth]
+    weights = np.clip(scores[top], 0, None)
+    total = float(weights.sum())
+    if total <= 0:
+        return {}
+    idf = index.concept_idf()
+    out: dict[int, float] = {}
+    for row, w in zip(top, weights):
+        for i in index.record_concepts(index.record_list[int(row)].id):
+            out[i] = out.get(i, 0.0) + float(w) / total
+    return {i: v * float(idf[i]) for i, v in out.items()}

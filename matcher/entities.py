@@ -20,72 +20,98 @@ from .loaded import LoadedIndex
 
 
 def neighbours(index: LoadedIndex, rid: str) -> list[tuple[str, str]]:
-    """(other id, relation seen from rid) for every link touching rid."""
-    out = list(index.links_out.get(rid, ()))
-    for src, rel in index.links_in.get(rid, ()):
-        if rel == "member_of":
-            out.append((src, "has_member"))
-        elif rel == "contact":
-            out.append((src, "contact_of"))
-        elif rel == "same_as":
-            out.append((src, "same_as_of"))
-        elif rel == "made":
-            out.append((src, "made_by"))
-        elif rel == "made_by":
-            out.append((src, "made"))
-        elif rel == "cites":
-            out.append((src, "cited_by"))
-        elif rel == "author_of":
-            out.append((src, "has_author"))
-        elif rel == "mentioned_in":
-            out.append((src, "mentions"))
-    return out
+    """(other id, relation seen from rid) for every link touching rid; see ``LoadedIndex.neighbours``."""
+    return index.neighbours(rid)
 
 
 def weighted_links(index: LoadedIndex) -> list[tuple[int, list[tuple[int, float, str]]]]:
-    """Per record with links: (row, [(neighbour row, p(d|e) weight, neighbour id)]), built once per index."""
-    cached = getattr(index, "_weighted_links", None)
-    if cached is None:
-        cached = []
-        weights = relation_weights()
-        for rec in index.record_list:
-            edges = []
-            for other, rel in neighbours(index, rec.id):
-                w = weights.get((rec.kind, rel))
-                o = index.records.get(other)
-                if w and o is not None:
-                    edges.append((o.row, w, other))
-            if edges:
-                cached.append((rec.row, edges))
-        index._weighted_links = cached
-    return cached
+    """Per record with links: (row, [(neighbour row, association weight, neighbour id)]).
+
+    Model 2's association a(d, e) (Balog, Azzopardi & De Rijke 2006) by kind of relation
+    (``knobs.relation_weights``, the knobs ``link_*``: author, maker, member, mention, ...). A record linked to the same
+    neighbour by several relations (member and contact of one group) keeps the strongest one:
+    one document is one piece of evidence. Each weight is then divided by the neighbour's spread,
+    (number of records of this kind it is associated with) ** knob ``link_spread_power``: the document-
+    centric normalisation p(e|d) of Model 2 (for documents; experts and groups pass their
+    evidence on whole), so a report that mentions fourteen people lends each
+    of them less than a product made by one.
+    """
+    weights = relation_weights()
+    best: dict[int, dict[int, tuple[float, str]]] = {}
+    for row, edges in index.neighbour_rows:
+        kind = index.record_list[row].kind
+        for o, rel, oid in edges:
+            w = weights.get((kind, rel), 0.0)
+            if w and w > best.setdefault(row, {}).get(o, (0.0, ""))[0]:
+                best[row][o] = (w, oid)
+    spread: dict[tuple[int, str], int] = {}
+    for row, edges in best.items():
+        kind = index.record_list[row].kind
+        for o in edges:
+            spread[(o, kind)] = spread.get((o, kind), 0) + 1
+    out = []
+    for row, edges in best.items():
+        kind = index.record_list[row].kind
+        out.append((row, [(o, w / _spread(index, spread, o, kind), oid) for o, (w, oid) in edges.items()]))
+    return out
 
 
-def inactive_rows(index: LoadedIndex) -> np.ndarray:
-    cached = getattr(index, "_inactive_rows", None)
-    if cached is None:
-        cached = index._inactive_rows = np.array([r.row for r in index.record_list if not r.active], dtype=np.int64)
-    return cached
+def _spread(index: LoadedIndex, spread: dict[tuple[int, str], int], o: int, kind: str) -> float:
+    # people and groups pass on what they are about whole; a document shares it among its candidates
+    if index.record_list[o].kind in PEOPLE_KINDS:
+        return 1.0
+    return spread[(o, kind)] ** K.link_spread_power
+
+
+def document_prior(index: LoadedIndex) -> np.ndarray:
+    """p(d) per record row, 0..1: 1 for a record about a few topics, lower for a hub that spans many.
+
+    prior = min(1, (doc_prior_span * median concepts per record / the record's concepts) ** 0.5); a
+    long report touching eighty thesaurus concepts in a corpus whose median record has seven gets
+    about 0.4. The prior weighs what a record lends to linked people and groups, not its own rank.
+    """
+    counts = np.array([len(index.record_concepts(r.id)) for r in index.record_list], np.float32)
+    if not len(counts):
+        return counts
+    typical = max(1.0, float(np.median(counts))) * K.doc_prior_span
+    return np.minimum(1.0, np.sqrt(typical / np.maximum(counts, 1.0))).astype(np.float32)
 
 
 def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, dict[str, list[str]]]:
-    """Final score per record and, per record, the linked ids that added to it."""
+    """Model 2 evidence from linked records: (final score per record row, shape (n records,);
+    record id -> ids of the linked records that added to it).
+
+    score(e) = own(e) + strength * sum_i 0.5**i * c_i over the four largest contributions
+    c = min(link_doc_cap, a(d, e) * p(d) * own(d)) of linked records d (``weighted_links``,
+    ``document_prior``); ``own`` are the records' fused scores (0..~1.5). The cap keeps one
+    document from carrying a candidate on its own; the halving keeps many weak links from beating
+    one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
+    in enterprise corpora, SIGIR (Model 2, document-centric).
+    """
     final = own.copy()
     via: dict[str, list[str]] = {}
+    prior = document_prior(index)
     for row, edges in weighted_links(index):
-        contrib = [(w * float(own[o]), other) for o, w, other in edges if own[o] > 0]
+        contrib = [(min(K.link_doc_cap, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges if own[o] > 0]
         if not contrib:
             continue
         contrib.sort(reverse=True)
-        # strongest link counts fully, the rest with diminishing weight (a group with many weak links
-        # should not beat one strong match)
         add = sum(c * (K.link_decay ** i) for i, (c, _) in enumerate(contrib[:K.link_max]))
         final[row] += strength * add
         via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
-    rows = inactive_rows(index)
-    if len(rows):
-        final[rows] *= K.inactive_factor
     return final, via
+
+
+def availability(index: LoadedIndex, scores: np.ndarray) -> np.ndarray:
+    """Scores with unavailable experts and stopped theme groups (``LoadedIndex.inactive_rows``)
+    multiplied by knob ``inactive_factor``, after all evidence is in: they stay findable, but an active
+    record with comparable evidence ranks above them."""
+    rows = index.inactive_rows
+    if not len(rows):
+        return scores
+    out = scores.copy()
+    out[rows] *= K.inactive_factor
+    return out
 
 
 PEOPLE_KINDS = ("expert", "themegroup")
@@ -114,7 +140,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     profile = np.zeros(len(index.concepts), np.float32)
     for d in top:
         if scores[d] >= K.support_doc_share * best:
-            profile += float(scores[d]) * concept_vector(index, int(d))
+            profile += float(scores[d]) * index.record_concept_vector(int(d))
     if not profile.any():
         return out
     supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
@@ -122,22 +148,28 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
         supported = supported[np.argsort(-scores[supported])[:K.support_candidates]]
     if not len(supported):
         return out
-    matrix = np.stack([concept_vector(index, int(r)) for r in supported])
+    matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])
     out[supported] = strength * (matrix @ profile) / K.support_doc_depth
     return out
 
 
-def concept_vector(index: LoadedIndex, row: int) -> np.ndarray:
-    """A record's concepts as an idf-weighted unit vector over the thesaurus; cached per record."""
-    cache = getattr(index, "_concept_vectors_by_row", None)
-    if cache is None:
-        cache = index._concept_vectors_by_row = {}
-    vec = cache.get(row)
-    if vec is None:
-        vec = np.zeros(len(index.concepts), np.float32)
-        found = list(index.record_concepts(index.record_list[row].id))
-        if found:
-            vec[found] = index.concept_idf()[found]
-            vec /= np.linalg.norm(vec)
-        cache[row] = vec
-    return vec
+def uncovered_concepts(index: LoadedIndex, hits: list) -> list:
+    """The question's core concepts (``Concept``) when no expert covers any of them; else [].
+
+    Core concepts are the top two ``ConceptHit``s found by their words (not only by embedding).
+    An expert covers a concept when the concept or a narrower one occurs in the expert's own
+    profile or in work they wrote (``LoadedIndex.expert_concepts``); a theme group that merely
+    mentions the topic does not count. When knowledge exists but no expert covers the core,
+    Schakel says so instead of presenting the nearest expert as a match.
+    """
+    core = [h for h in hits[:2] if h.lexical >= K.core_min_lexical]
+    if not core:
+        return []
+    covered = index.expert_concepts
+    if not covered:
+        return []
+    for h in core:
+        wanted = {h.index} | {i for i, c in enumerate(index.concepts) if h.concept.id in c.broader}
+        if covered & wanted:
+            return []
+    return [h.concept for h in core]

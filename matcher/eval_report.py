@@ -24,10 +24,12 @@ ROWS = (  # (key, label); a key "ndcg5:KIND" reads ndcg5_per_kind[KIND]
     ("vague_f1", "vague F1"),
     ("off_topic_no_match", "off-topic: no match"),
     ("on_topic_answered", "on-topic: answered"),
+    ("blind_spot_no_expert", "blind spot: no expert"),
 )
 HALF_ROWS = ("ndcg5", "expert_recall5", "themegroup_top3", "concept_hit3", "vague_f1")
 STYLE_COLUMNS = (("ndcg5", "nDCG@5", False), ("expert_recall5", "expert R@5", False),
-                 ("concept_hit3", "concept", True))   # (key, label, full system only)
+                 ("concept_hit3", "concept", True), ("off_topic_no_match", "off-topic: none shown", False))
+# (key, label, full system only)
 
 
 def value(m: dict[str, Any], key: str) -> float | None:

@@ -22,7 +22,9 @@ give the same figures:
   recall and F1 (a clarifying question counts as asked);
 - off-topic: share of ``off_topic`` questions that get no match at all (any
   match shown is a recommendation), and share of the other questions that do
-  get one (so abstaining everywhere does not look good).
+  get one (so abstaining everywhere does not look good);
+- blind spots: share of ``blind_spot`` questions that show no expert (no
+  expert covers the topic, so the nearest one is not a match).
 
 Records the engine derives itself (literature from Kennisrotonde source lines)
 carry no label and are left out of the ranking before scoring.
@@ -165,7 +167,7 @@ def measures(pairs: list[tuple[Question, Outcome]], kind_of: dict[str, str], nam
     ``kind_of`` maps labelled record ids to their kind; ``names`` maps lower-cased thesaurus labels
     and synonyms to concept ids. Figures without a question to measure them on are None."""
     per_kind: dict[str, list[float]] = {k: [] for k in RANKED_KINDS}
-    ex_rec, tg3, conc, spec, off, on = [], [], [], [], [], []
+    ex_rec, tg3, conc, spec, off, on, blind = [], [], [], [], [], [], []
     tp = fp = fn = 0
     for q, out in pairs:
         for kind in RANKED_KINDS:
@@ -184,6 +186,8 @@ def measures(pairs: list[tuple[Question, Outcome]], kind_of: dict[str, str], nam
             gq = out.general.lower()
             spec.append(1.0 if gq and not any(s.lower() in gq for s in q.specifics) else 0.0)
         (off if q.off_topic else on).append(1.0 if (out.matched == 0) == q.off_topic else 0.0)
+        if q.blind_spot:
+            blind.append(0.0 if out.ranked.get("expert") else 1.0)
         tp += q.vague and out.clarified
         fn += q.vague and not out.clarified
         fp += (not q.vague) and out.clarified
@@ -195,7 +199,7 @@ def measures(pairs: list[tuple[Question, Outcome]], kind_of: dict[str, str], nam
             "expert_recall5": _mean(ex_rec), "themegroup_top3": _mean(tg3), "concept_hit3": _mean(conc),
             "specifics_dropped": _mean(spec), "vague_precision": p, "vague_recall": r,
             "vague_f1": 2 * p * r / (p + r) if p and r else (0.0 if tp + fp + fn else None),
-            "off_topic_no_match": _mean(off), "on_topic_answered": _mean(on)}
+            "off_topic_no_match": _mean(off), "on_topic_answered": _mean(on), "blind_spot_no_expert": _mean(blind)}
 
 
 

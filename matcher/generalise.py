@@ -24,8 +24,10 @@ LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
 
 def intent(question: str) -> str:
+    """What the asker wants, from the wording: 'group' (a theme group or network to join), 'who'
+    (a person), 'what' (what is known, evidence), 'rules' (what is allowed) or 'how' (default)."""
     q = fold(question)
-    if re.search(r"\b(themagroep\w*|groep|groepen|netwerk|community|group|network)\b(?! ?(work|werk|opdracht))", q) and \
+    if re.search(r"\b(themagroep\w*|groep|groepen|netwerk|community|group|network)\b(?! ?(work|werk|opdracht)\b)", q) and \
             re.search(r"\b(welke|is er|zijn er|waar kan|bij welke|aansluiten|aan te sluiten|join|is there|any)\b", q):
         return "group"
     if re.search(r"\b(wie|iemand|anyone|who|ervaring mee|ervaring heeft|kan ons helpen|can help|advise)\b", q):
@@ -45,6 +47,8 @@ def _join(labels: list[str]) -> str:
 
 
 def general_question(labels: list[str], kind: str, context: str | None = None) -> str:
+    """A grammatical Dutch general question about the concept ``labels`` for an ``intent`` kind, in
+    the sector ``context`` ('mbo', 'hbo') when given; '' without labels."""
     if not labels:
         return ""
     main = _join(labels)
@@ -66,6 +70,7 @@ def general_question(labels: list[str], kind: str, context: str | None = None) -
 
 
 def sector(question: str) -> str | None:
+    """'mbo' or 'hbo' when the question names the sector, else None."""
     q = fold(question)
     for name in ("mbo", "hbo"):
         if re.search(rf"\b{name}\b", q):
@@ -88,6 +93,7 @@ def choose_concepts(hits: list[ConceptHit]) -> list[ConceptHit]:
 
 
 def broader_of(index: LoadedIndex, concepts: list[Concept]) -> list[Concept]:
+    """The first broader concept of each concept, without repeats or the concepts themselves."""
     out: list[Concept] = []
     for c in concepts:
         for b in c.broader[:1]:
@@ -98,6 +104,7 @@ def broader_of(index: LoadedIndex, concepts: list[Concept]) -> list[Concept]:
 
 
 def top_of(index: LoadedIndex, c: Concept) -> Concept:
+    """The top of the concept's first-broader chain (the theme); safe against cycles."""
     seen = set()
     while c.broader and c.id not in seen:
         seen.add(c.id)
@@ -109,6 +116,10 @@ def top_of(index: LoadedIndex, c: Concept) -> Concept:
 
 
 def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> General:
+    """The abstraction ladder of a question: specifics left out, level 1 its chosen concepts,
+    level 2 their broader concepts, level 3 the themes, each as a general question in the
+    question's intent; plus the organisation questions of the concepts. Without concepts the
+    general question is the question with its specifics taken out."""
     concept_words = {fold(w) for h in hits for t in h.concept.terms() for w in t.split()}
     found = specifics.find(question, concept_words)
     dropped = [text for text, _ in found]
@@ -178,21 +189,10 @@ def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, 
     """Kennisrotonde questions close to this one by meaning (the answers' first passages);
     ``min_score`` defaults to the knob ``similar_min_score``."""
     min_score = K.similar_min_score if min_score is None else min_score
-    rows, matrix = _answer_vectors(index)
+    rows, matrix = index.answer_vectors
     if qv is None or not rows:
         return []
     sims = matrix @ qv
     order = np.argsort(-sims)[:limit]
     return [{"id": rows[i].id, "question": rows[i].fields.get("question", rows[i].title), "source": "kennisrotonde",
              "score": round(float(sims[i]), 3)} for i in order if sims[i] >= min_score]
-
-
-def _answer_vectors(index: LoadedIndex):
-    """Kennisrotonde records and the vectors of their first passages, read from FAISS once per index."""
-    cached = getattr(index, "_answer_vectors", None)
-    if cached is None:
-        rows = [r for r in index.record_list if r.kind == "kennisrotonde" and r.passages]
-        matrix = np.stack([index.vectors.reconstruct(int(r.passages[0])) for r in rows]) if rows \
-            else np.zeros((0, index.dim), np.float32)
-        cached = index._answer_vectors = (rows, matrix)
-    return cached

@@ -80,7 +80,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("link_kennisrotonde_cites", 0.15, "an answer gains from the literature it cites", "entities"),
     Knob("link_decay", 0.5, "the strongest link counts fully, the next ones with weight decay^i", "entities"),
     Knob("link_max", 4, "links per record that add to its score", "entities"),
-    Knob("inactive_factor", 0.8, "score factor for unavailable experts and stopped groups", "entities"),
+    Knob("inactive_factor", 0.8, "score factor for unavailable experts and stopped groups, applied after all "
+         "evidence: an active record with up to 25% less evidence ranks above them", "entities"),
+    Knob("link_spread_power", 0.5, "a document associated with n candidates of a kind lends each 1/n**power "
+         "(Model 2's document-centric p(e|d)): a hub report naming fourteen people lends each a quarter", "entities"),
+    Knob("doc_prior_span", 2.0, "document prior: a record may span this times the median number of concepts "
+         "before what it lends to linked people and groups drops (sqrt of the ratio)", "entities"),
+    Knob("link_doc_cap", 0.5, "most one linked record adds to a candidate before decay (fused scores run "
+         "0..~1.5), so one document cannot carry a candidate alone", "entities"),
     Knob("support_doc_depth", 8, "top documents whose concepts give concept support", "entities"),
     Knob("support_doc_share", 0.5, "only documents scoring at least this share of the best give support",
          "entities"),

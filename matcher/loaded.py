@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: a link stored as (src, relation, dst), seen from dst: the relation's name in the other direction
+INVERSE_RELATIONS = {
+    "member_of": "has_member", "contact": "contact_of", "same_as": "same_as_of", "made": "made_by",
+    "made_by": "made", "cites": "cited_by", "author_of": "has_author", "mentioned_in": "mentions",
+}
+
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -169,3 +175,71 @@ class LoadedIndex:
     def passages_of(self, rid: str) -> list[int]:
         """Passage rows of record RID, in order. Raises KeyError for an unknown id."""
         return self.records[rid].passages
+
+    # --- derived data: computed on first use, owned by the loaded index ---------------
+    def neighbours(self, rid: str) -> list[tuple[str, str]]:
+        """(other id, relation seen from ``rid``) for every link touching ``rid``, outgoing first.
+
+        Incoming links are named by ``INVERSE_RELATIONS`` (a ``member_of`` link into a theme
+        group is ``has_member`` seen from the group); incoming relations without an inverse name
+        are left out."""
+        out = list(self.links_out.get(rid, ()))
+        for src, rel in self.links_in.get(rid, ()):
+            inverse = INVERSE_RELATIONS.get(rel)
+            if inverse:
+                out.append((src, inverse))
+        return out
+
+    @cached_property
+    def neighbour_rows(self) -> list[tuple[int, list[tuple[int, str, str]]]]:
+        """Per record with links: (row, [(neighbour row, relation seen from the record, neighbour id)])."""
+        out = []
+        for rec in self.record_list:
+            edges = [(self.records[o].row, rel, o) for o, rel in self.neighbours(rec.id) if o in self.records]
+            if edges:
+                out.append((rec.row, edges))
+        return out
+
+    @cached_property
+    def inactive_rows(self) -> np.ndarray:
+        """Rows (int64) of records that are not active: unavailable experts, stopped theme groups."""
+        return np.array([r.row for r in self.record_list if not r.active], dtype=np.int64)
+
+    @cached_property
+    def expert_concepts(self) -> set[int]:
+        """Concept indexes in some expert's own profile or in work the expert wrote (``author_of``)."""
+        covered: set[int] = set()
+        for e in self.record_list:
+            if e.kind != "expert":
+                continue
+            covered |= self.record_concepts(e.id)
+            for other, rel in self.links_out.get(e.id, ()):
+                if rel == "author_of":
+                    covered |= self.record_concepts(other)
+        return covered
+
+    @cached_property
+    def answer_vectors(self) -> tuple[list[RecordInfo], np.ndarray]:
+        """Kennisrotonde records with passages and the vectors of their first passages, shape
+        (n answers, dim), read back from FAISS."""
+        rows = [r for r in self.record_list if r.kind == "kennisrotonde" and r.passages]
+        matrix = np.stack([self.vectors.reconstruct(int(r.passages[0])) for r in rows]) if rows \
+            else np.zeros((0, self.dim), np.float32)
+        return rows, matrix
+
+    @cached_property
+    def _concept_vector_cache(self) -> dict[int, np.ndarray]:
+        return {}
+
+    def record_concept_vector(self, row: int) -> np.ndarray:
+        """A record's concepts as an idf-weighted unit vector over the thesaurus, shape (n concepts,);
+        all zeros for a record without concepts. Computed once per record."""
+        vec = self._concept_vector_cache.get(row)
+        if vec is None:
+            vec = np.zeros(len(self.concepts), np.float32)
+            found = list(self.record_concepts(self.record_list[row].id))
+            if found:
+                vec[found] = self.concept_idf()[found]
+                vec /= np.linalg.norm(vec)
+            self._concept_vector_cache[row] = vec
+        return vec

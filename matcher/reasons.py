@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from indexer.analysis import stem
+from indexer.conceptterms import GENERIC
 
 from .loaded import LoadedIndex, RecordInfo
 
@@ -14,6 +15,7 @@ RELATION_PHRASES = {
 
 
 def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
+    """Merged (start, end) character offsets in the passage of the words whose stems are given."""
     spans = sorted({(s, e) for s, e, st in index.passage_spans(row) if st in query_stems})
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -30,6 +32,7 @@ def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, st
 
 
 def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[str]) -> list[str]:
+    """The expert's ``expertise`` items that share a stem with the question or its concepts."""
     items = rec.fields.get("expertise") or []
     hits = []
     for item in items:
@@ -39,8 +42,21 @@ def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[st
     return hits
 
 
+#: Question words too common to be evidence on their own ("noemt ‘blijft’ en ‘vak’" explains nothing).
+FILLER = frozenset("""blijft blijven vak vakken doen maken gaan krijgen komen zetten werken willen kunnen moeten
+staan houden geven nemen zien vinden goed beter veel meer nieuwe eigen andere manier vraag vragen iets echt""".split())
+
+
+def _evidence(terms: list[str]) -> list[str]:
+    return [t for t in terms if len(t) > 3 and t.lower() not in FILLER and t.lower() not in GENERIC]
+
+
 def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
         via: list[tuple[str, str]], status: str | None) -> str:
+    """One short Dutch sentence: expertise, concepts or (failing those) telling question words, then at most two
+    linked records with their titles in quotes; the record's own status, if any, in brackets at the end, and for
+    an unavailable expert or a stopped group also that it was ranked lower for that reason."""
+    terms = _evidence(terms)
     parts = []
     if expertise:
         parts.append("expertise: " + ", ".join(expertise[:3]))
@@ -51,12 +67,13 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
     for title, rel in via[:2]:
         phrase = RELATION_PHRASES.get(rel)
         if phrase:
-            parts.append(phrase.format(title))
+            parts.append(phrase.format(f"‘{title}’"))
     if not parts:
         parts.append("inhoudelijk verwant aan de vraag (betekenis, niet dezelfde woorden)")
     text = "; ".join(parts)
     if status:
-        text += f" ({status})"
+        # an inactive record is ranked lower on purpose (entities.availability): say so
+        text += f" ({status}; daarom lager gezet)" if not rec.active else f" ({status})"
     return text[0].upper() + text[1:]
 
 

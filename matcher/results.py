@@ -9,6 +9,8 @@ from indexer.records import KINDS
 
 @dataclass
 class PassageHit:
+    """A passage shown with a match; ``highlights`` are character offsets into ``text``."""
+
     text: str
     source: str
     page: int | None = None
@@ -18,6 +20,8 @@ class PassageHit:
 
 @dataclass
 class Match:
+    """One ranked record of a kind with its score (fused, about 0..3), reason and evidence."""
+
     id: str
     kind: str
     title: str
@@ -34,6 +38,8 @@ class Match:
 
 @dataclass
 class ConceptRef:
+    """A concept on the abstraction ladder of a question."""
+
     id: str
     label: str
     level: int           # 0 = the question itself, 1 = matched concept, 2.. = broader
@@ -42,6 +48,9 @@ class ConceptRef:
 
 @dataclass
 class General:
+    """The general question, its concepts and ladder, the specifics left out, organisation
+    questions and similar earlier questions."""
+
     question: str
     concepts: list[ConceptRef]
     ladder: list[dict[str, Any]]
@@ -52,6 +61,8 @@ class General:
 
 @dataclass
 class Clarification:
+    """A clarifying question about one facet, with answer options."""
+
     facet: str
     question: str
     options: list[str] = field(default_factory=list)
@@ -59,6 +70,8 @@ class Clarification:
 
 @dataclass
 class MatchResult:
+    """Everything ``Engine.match`` returns; ``to_json`` is the one JSON form (API, CLI)."""
+
     question: str
     matches: dict[str, list[Match]]
     general: General | None = None
@@ -68,6 +81,7 @@ class MatchResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self, include_timings: bool = False) -> dict[str, Any]:
+        """The result as JSON-ready dicts; scores rounded to 4 decimals, timings in milliseconds."""
         out: dict[str, Any] = {
             "question": self.question,
             "matches": {k: [_match_json(m) for m in self.matches.get(k, [])] for k in KINDS},

@@ -1,10 +1,13 @@
 """Hybrid passage retrieval: BM25 (Dutch stems, compounds) + dense e5, fused per record.
 
 ``score_records`` returns, for every record, a lexical and a dense score and
-the passages that gave them. Fusion is reciprocal rank fusion within a kind
-or a weighted sum of normalised scores (the knob ``fusion`` of
-``matcher.knobs``, ``Options.method`` of the engine); ``schakel eval`` compares
-the full system with BM25-only and dense-only.
+the passages that gave them. ``fuse`` combines them per record: a weighted sum
+of normalised scores (CombSUM with max-normalised BM25 and z-normalised
+cosines; Fox & Shaw 1994, Lee 1997), reciprocal rank fusion within a kind
+(Cormack, Clarke & Buettcher 2009), or one signal alone for the BM25-only and
+dense-only baselines that ``schakel eval`` reports beside the full system
+(``Options.method``, the knob ``fusion`` of ``matcher.knobs``). BM25 is Robertson & Zaragoza (2009) as implemented by
+bm25s; dense search is FAISS inner product over unit e5 vectors (cosine).
 """
 from __future__ import annotations
 
@@ -12,12 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.thesaurus import Concept
+
 from .knobs import K
 from .loaded import LoadedIndex
 
 
 @dataclass
 class RecordScores:
+    """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,))."""
+
     lexical: np.ndarray        # per record, max BM25 over its passages (normalised 0..1)
     dense: np.ndarray          # per record, max cosine over its passages
     best_passage: np.ndarray   # per record, passage row with the best combined evidence (-1: none)
@@ -26,6 +33,8 @@ class RecordScores:
 
 
 def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]]) -> np.ndarray:
+    """BM25 score per passage, shape (n passages,), float32, >= 0: the weighted sum over the
+    (stems, weight) query parts; stems outside the vocabulary are ignored (bm25s ``get_scores``)."""
     n = len(index.passage_text)
     total = np.zeros(n, np.float32)
     for tokens, weight in weighted_tokens:
@@ -36,6 +45,9 @@ def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], flo
 
 
 def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
+    """Cosine per passage, shape (n passages,), for a unit query vector of shape (dim,): the
+    knob ``dense_k`` nearest from FAISS; every other passage gets the lowest cosine found minus
+    the knob ``dense_missing_gap``."""
     n = len(index.passage_text)
     if n == 0:
         return np.zeros(0, np.float32)
@@ -58,6 +70,9 @@ def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> np
 
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) -> RecordScores:
+    """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
+    passage's cosine (0 without a query vector), and the passage with the best combined evidence
+    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)]."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens)
@@ -79,7 +94,8 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
 
 
 def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
-    """Reciprocal-rank score of each item within its group (kind); ``k`` defaults to the knob ``rrf_k``."""
+    """Reciprocal-rank score 1 / (k + rank) of each item within its group (kind), rank from 1;
+    items outside ``mask`` get 0 (Cormack, Clarke & Buettcher 2009; ``k`` defaults to the knob ``rrf_k``)."""
     k = K.rrf_k if k is None else k
     out = np.zeros(len(scores), np.float32)
     for g in np.unique(groups):
@@ -94,7 +110,11 @@ def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.n
 
 
 def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_weight: float = 0.5) -> np.ndarray:
-    """Fused 0..1 score per record."""
+    """Fused score per record, shape (n records,), about 0..1.5.
+
+    ``method``: 'bm25' (normalised BM25), 'dense' (cosine z-normalised against the median over
+    records, /3, clipped to 0..1.5), 'rrf' (RRF of both, scaled so rank 1 in both gives 1) or
+    'weighted' ((1 - dense_weight) * BM25 + dense_weight * dense, CombSUM)."""
     if method == "bm25":
         return rs.lexical.copy()
     d = rs.dense
@@ -109,3 +129,33 @@ def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_we
         r = rrf(rs.lexical, kinds, mask=rs.lexical > 0) + rrf(d, kinds)
         return r / (2.0 / (K.rrf_k + 1))
     return (1 - dense_weight) * rs.lexical + dense_weight * dn
+
+
+def expansion_tokens(index: LoadedIndex, tokens: list[str], expansion: list[tuple[Concept, float]],
+                     weight: float) -> list[tuple[list[str], float]]:
+    """BM25 query parts: the question's own stems at weight 1 and, when concepts expand the
+    question, the stems of their first ``expansion_terms`` (knob) terms (not already in the question) at ``weight``."""
+    weighted = [(tokens, 1.0)]
+    if expansion:
+        extra = [t for concept, _ in expansion for term in concept.terms()[:K.expansion_terms]
+                 for t in index.analyzer.tokens(term) if t not in tokens]
+        weighted.append((extra, weight))
+    return weighted
+
+
+def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[tuple[Concept, float]],
+                    weight: float) -> np.ndarray | None:
+    """The query vector (shape (dim,), unit length) moved towards the expansion concepts' vectors:
+    qv + weight * c / |c| with c the weighted sum of concept vectors, renormalised (Rocchio-style
+    query expansion). Unchanged without expansion, weight or concept vectors."""
+    if qv is None or not expansion or not weight or not len(index.concept_vectors):
+        return qv
+    cv = np.zeros_like(qv)
+    for concept, w in expansion:
+        cv += w * index.concept_vectors[index.concept_matcher.by_id[concept.id]]
+    norm = np.linalg.norm(cv)
+    if norm <= 0:
+        return qv
+    moved = qv + weight * cv / norm
+    return moved / max(float(np.linalg.norm(moved)), 1e-12)
+

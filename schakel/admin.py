@@ -153,7 +153,7 @@ def purge_cmd(days, home):
 def forget_cmd(intake_id, email, home):
     """Delete everything about one intake or one e-mail address, on the participant's request (AVG art. 17)."""
     if (intake_id is None) == (email is None):
-        raise click.UsageError("give exactly one of --intake ID or --email ADDRESS")
+        raise click.UsageError("geef precies een van --intake NUMMER of --email ADRES")
     store = _store(home)
     counts = store.forget_intake(intake_id) if intake_id is not None else store.forget_email(email)
     click.echo(f"Verwijderd: {counts['intakes']} vragen, {counts['followups']} opvolgverzoeken, "

@@ -40,27 +40,48 @@ def config_for(**given) -> settings.Config:
 
 
 class SchakelGroup(click.Group):
-    """Turns a ``SchakelError`` into exit code 1: a message on stderr, or with ``--json`` the API's
-    error shape (``{"error": {"status", "code", "message", "field"}}``) on stdout, so a script reading
-    the JSON output also reads the failure."""
+    """Turns a ``SchakelError`` into exit code 1: a Dutch message on stderr, or with ``--json`` the API's
+    error shape (``{"error": {"status", "code", "message", "field"}}``, Dutch message, English code) on
+    stdout, so a script reading the JSON output also reads the failure. Click's own errors are Dutch too."""
 
     def invoke(self, ctx):
+        from web.messages import dutch_message
+
+        from .messages import dutch_click
+
         wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
             if wants_json:
-                click.echo(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
+                click.echo(json.dumps({"error": {**exc.to_dict(), "message": dutch_message(exc)}}, indent=2,
+                                      ensure_ascii=False))
                 ctx.exit(1)
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(dutch_message(exc)) from None
         except click.UsageError as exc:  # a bad argument or option (a corpus folder that does not exist)
             if not wants_json:
                 raise
             param = getattr(exc, "param", None)
-            error = {"status": 400, "code": "invalid_input", "message": exc.format_message(),
+            error = {"status": 400, "code": "invalid_input", "message": dutch_click(exc.format_message()),
                      "field": (param.opts[0] if getattr(param, "opts", None) else getattr(param, "name", None))}
             click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
             ctx.exit(exc.exit_code)
+
+    def main(self, *args, **kwargs):
+        from .messages import show
+
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Afgebroken.", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            show(exc)
+            sys.exit(exc.exit_code)
+        # without standalone mode Click returns ctx.exit(N)'s code instead of exiting
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 @click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +96,9 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
     try:
         ctx.obj = {"options": settings.parse_assignments(options)}
     except SchakelError as exc:
-        raise click.BadParameter(exc.message, param_hint="-o") from None
+        from web.messages import dutch_message
+
+        raise click.BadParameter(dutch_message(exc), param_hint="-o") from None
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Some libraries set their own loggers to DEBUG when imported (bm25s); pypdf warns about the broken
     # PDFs that `schakel index` reports itself, with the file name. Keep both out of normal output.
@@ -109,8 +132,8 @@ def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch,
     from indexer import build_index
 
     if not paths and not DEMO_CORPUS.is_dir():
-        raise click.UsageError("give the corpus folder(s) to index; the demo corpus comes only with a source "
-                               "checkout of Schakel")
+        raise click.UsageError("geef de map(pen) van het corpus; het democorpus zit alleen in een broncode-checkout "
+                               "van Schakel")
     folders = list(paths) or [str(DEMO_CORPUS)]
     cfg = config_for(home=home, embedder=embedder, thesaurus=thesaurus)
     if watch:
@@ -183,7 +206,7 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     for a in answers:
         facet, sep, value = a.partition("=")
         if not sep:
-            raise click.BadParameter(f"{a!r} is not FACET=VALUE", param_hint="--answer")
+            raise click.BadParameter(f"{a!r} is geen FACET=WAARDE", param_hint="--answer")
         parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)

@@ -112,7 +112,7 @@ def _systems(text: str | None, sweeping: bool) -> tuple[str, ...]:
     chosen = tuple(s.strip() for s in (text or ("full" if sweeping else ",".join(SYSTEMS))).split(",") if s.strip())
     unknown = [s for s in chosen if s not in SYSTEMS]
     if unknown or not chosen:
-        raise click.BadParameter(f"unknown system(s) {', '.join(unknown) or '(none)'}; known: {', '.join(SYSTEMS)}",
+        raise click.BadParameter(f"onbekend systeem {', '.join(unknown) or '(geen)'}; bekend: {', '.join(SYSTEMS)}",
                                  param_hint="--systems")
     return chosen
 
@@ -157,7 +157,7 @@ def eval_cmd(questions, corpora, homes, work, embedder, systems, assignments, sw
     swept = knobs.parse_sweep(sweep) if sweep else None
     chosen = _systems(systems, bool(swept))
     if not questions and not feedback:
-        raise click.UsageError("give one or more QUESTIONS files, or --feedback with stored feedback")
+        raise click.UsageError("geef een of meer vragenbestanden (QUESTIONS), of --feedback voor de bewaarde oordelen")
     sets = pair_sets(list(questions), list(corpora), list(homes), Path(work) if work else default_work())
     for s in sets:
         prepare(s, embedder)

@@ -188,7 +188,7 @@ def test_consent_stores_an_intake(api_home):
 ])
 def test_bad_question(api, payload, field):
     err = assert_error(api.post("/api/match", json=payload), 400, "invalid_input", field)
-    assert "question" in err["message"]
+    assert "vraag" in err["message"]  # Dutch message, stable English code and field
 
 
 def test_over_long_question(api):

@@ -95,11 +95,11 @@ def test_ask_readable_output_groups_by_kind(cli_home):
 
 def test_ask_errors_are_messages_not_tracebacks(cli_home, tmp_path):
     empty = run("ask", "   ", "--home", str(cli_home))
-    assert empty.exit_code == 1 and "question" in empty.output and "Traceback" not in empty.output
+    assert empty.exit_code == 1 and "vraag" in empty.output and "Traceback" not in empty.output
     facet = run("ask", QUESTION, "--home", str(cli_home), "--answer", "budget=veel")
     assert facet.exit_code == 1 and "'budget'" in facet.output
     usage = run("ask", QUESTION, "--home", str(cli_home), "--answer", "doelgroep")
-    assert usage.exit_code == 2 and "FACET=VALUE" in usage.output
+    assert usage.exit_code == 2 and "FACET=WAARDE" in usage.output
     top = run("ask", QUESTION, "--home", str(cli_home), "--top", "0")
     assert top.exit_code == 2
     no_index = run("ask", QUESTION, "--home", str(tmp_path / "leeg"))
@@ -172,7 +172,7 @@ def test_index_json_report(tmp_path):
 
 def test_index_missing_folder_is_a_usage_error(tmp_path):
     result = run("index", str(tmp_path / "bestaat-niet"), "--home", str(tmp_path / "h"))
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "bestaat niet" in result.output
 
 
 # --- help texts ---------------------------------------------------------------------

@@ -68,29 +68,29 @@ def test_add_on_a_terminal_prompts_twice_hidden(run, monkeypatch):
 
 
 @pytest.mark.parametrize("args,stdin,message", [
-    (["user", "add", "anna", "--role", "connector", "--password-stdin"], "kort\n", "at least 10 characters"),
-    (["user", "add", "anna", "--role", "connector", "--password-stdin"], "\n", "no password on standard input"),
+    (["user", "add", "anna", "--role", "connector", "--password-stdin"], "kort\n", "minstens 10 tekens"),
+    (["user", "add", "anna", "--role", "connector", "--password-stdin"], "\n", "geen wachtwoord binnen"),
     (["user", "add", "Anna Maria", "--role", "connector", "--password-stdin"], "lang genoeg wachtwoord\n",
-     "username"),
-    (["user", "remove", "niemand"], None, "no user 'niemand'"),
-    (["user", "passwd", "niemand", "--password-stdin"], "lang genoeg wachtwoord\n", "no user 'niemand'"),
+     "Gebruikersnaam"),
+    (["user", "remove", "niemand"], None, "geen gebruiker 'niemand'"),
+    (["user", "passwd", "niemand", "--password-stdin"], "lang genoeg wachtwoord\n", "geen gebruiker 'niemand'"),
 ])
 def test_errors_are_clean_messages(run, args, stdin, message):
     res = run(*args, input=stdin)
     assert res.exit_code == 1
-    assert res.output.startswith("Error: ") and message in res.output
+    assert res.output.startswith("Fout: ") and message in res.output  # Dutch (issue 11)
     assert "Traceback" not in res.output
 
 
 def test_bad_role_is_a_usage_error(run):
     res = run("user", "add", "anna", "--role", "baas")
-    assert res.exit_code == 2 and "Invalid value for '--role'" in res.output
+    assert res.exit_code == 2 and "Ongeldige waarde voor '--role'" in res.output
 
 
 def test_duplicate_user_is_refused_before_a_password_is_asked(run):
     run("user", "add", "anna", "--role", "connector", "--password-stdin", input="een lang wachtwoord\n")
     res = run("user", "add", "ANNA", "--role", "admin")
-    assert res.exit_code == 1 and "already exists" in res.output
+    assert res.exit_code == 1 and "bestaat al" in res.output
     assert "Wachtwoord voor" not in res.output
 
 
@@ -151,7 +151,7 @@ def test_purge_days_option(run):
 def test_purge_with_a_bad_setting_is_a_clean_error(run, monkeypatch):
     monkeypatch.setenv("SCHAKEL_RETENTION_DAYS", "veel")
     res = run("purge")
-    assert res.exit_code == 1 and res.output.startswith("Error: SCHAKEL_RETENTION_DAYS")
+    assert res.exit_code == 1 and res.output.startswith("Fout: SCHAKEL_RETENTION_DAYS")
 
 
 def test_every_command_has_help(run):

@@ -46,6 +46,9 @@ def test_off_topic_counts_only_an_answer_without_matches():
     assert (m["off_topic_no_match"], m["on_topic_answered"]) == (1.0, 1.0)
     m = measures([(off, _out({"expert": ["e2"]})), (on, _out({}, matched=0))], KIND_OF, {})
     assert (m["off_topic_no_match"], m["on_topic_answered"]) == (0.0, 0.0)
+    blind = Question("z", "q", {"l1": 2}, blind_spot=True)
+    assert measures([(blind, _out({"expert": ["e1"], "literature": ["l1"]}))], KIND_OF, {})["blind_spot_no_expert"] == 0.0
+    assert measures([(blind, _out({"literature": ["l1"]}))], KIND_OF, {})["blind_spot_no_expert"] == 1.0
 
 
 def test_styles_come_from_question_types_or_the_label_fields(tmp_path):

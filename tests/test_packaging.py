@@ -55,13 +55,13 @@ def test_serve_refuses_to_start_without_its_data_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(thesaurus, "BUILTIN", tmp_path / "gone.yaml")
     r = CliRunner().invoke(main, ["serve", "--home", str(tmp_path), "--port", "1"])
-    assert r.exit_code == 1 and "built-in thesaurus" in r.output and "missing" in r.output
+    assert r.exit_code == 1 and "ingebouwde thesaurus" in r.output and "gone.yaml ontbreekt" in r.output
     monkeypatch.undo()
     monkeypatch.setattr(specifics, "DATA", tmp_path / "gone.yaml")
     specifics.lexicon.cache_clear()
     try:
         r = CliRunner().invoke(main, ["serve", "--home", str(tmp_path), "--port", "1"])
-        assert r.exit_code == 1 and "specifics lexicon" in r.output
+        assert r.exit_code == 1 and "gone.yaml ontbreekt of is onleesbaar" in r.output
     finally:
         specifics.lexicon.cache_clear()
 

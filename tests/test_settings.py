@@ -128,7 +128,7 @@ def probe_top(home, pre, env, mp):
 
 def probe_max_question_chars(home, pre, env, mp):
     out = run([*pre, "ask", QUESTION, "--json", "--no-input"], env, ok=False)
-    return out.exit_code, "at most 20" in out.output
+    return out.exit_code, "hoogstens 20" in out.output
 
 
 def probe_retention_days(home, pre, env, mp):
@@ -156,6 +156,15 @@ def probe_secret_key(home, pre, env, mp):
 
 def probe_secure_cookies(home, pre, env, mp):
     return _serve(pre, env, mp)[0].config["SESSION_COOKIE_SECURE"]
+
+
+def probe_privacy_contact(home, pre, env, mp):
+    html = _serve(pre, env, mp)[0].test_client().get("/privacy").get_data(as_text=True)
+    return 'href="mailto:privacy@example.org"' in html
+
+
+def probe_followup_days(home, pre, env, mp):
+    return _serve(pre, env, mp)[0].config["FOLLOWUP_DAYS"]
 
 
 def _count_until_429(client, send, limit=10) -> int:
@@ -257,6 +266,8 @@ CASES = {
     "session_absolute_seconds": ("900", probe_session(1), 900, 12 * 3600),
     "secret_key": ("geheim-uit-de-test", probe_secret_key, "geheim-uit-de-test", None),
     "secure_cookies": ("false", probe_secure_cookies, False, True),
+    "privacy_contact": ("privacy@example.org", probe_privacy_contact, True, False),
+    "followup_days": ("3", probe_followup_days, 3, 5),
     "host": ("127.0.0.2", probe_serve("host"), "127.0.0.2", "127.0.0.1"),
     "port": ("8123", probe_serve("port"), 8123, 8000),
     "threads": ("3", probe_serve("threads"), 3, 64),

@@ -58,7 +58,7 @@ def test_inbox_lists_intakes_with_status_and_followups(connector, store, csrf):
     store.set_intake_status(a, "afgerond")
     html = connector.get("/schakelaar/").get_data(as_text=True)
     assert "Hoe zet ik video in bij eerstejaars?" in html and "blended leren in de zorg" in html
-    assert f'href="/schakelaar/intake/{a}"' in html and "1 verzoek" in html
+    assert f'href="/schakelaar/intake/{a}"' in html and "1 opvolgverzoek" in html
     assert html.index("blended leren in de zorg") < html.index("video in bij eerstejaars")  # newest first
     assert "docent@example.org" not in html  # contact details only on the brief
     only = connector.get("/schakelaar/?status=afgerond").get_data(as_text=True)
@@ -164,25 +164,37 @@ def test_pdf_download(connector, store):
     assert "Ëën café" in flat
 
 
-def test_pdf_falls_back_to_a_core_font(connector, store, monkeypatch, tmp_path):
+def test_pdf_is_tagged_pdf_ua_with_page_numbers_and_no_longer_than_needed(connector, store):
+    """PDF/UA-1: marked, structure tree with headings and lists, language, title shown, the PDF/UA id in the
+    XMP metadata; every page says "pagina N van M"; a short brief fits on few pages."""
     from pypdf import PdfReader
 
-    import web.brief
+    iid = store.add_intake("Hoe zet ik kennisclips in voor eerstejaars?")
+    store.add_note(iid, "anna", "Gebeld.")
+    data = connector.get(f"/schakelaar/intake/{iid}/brief.pdf").data
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and str(root["/Lang"]) == "nl"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata.title == f"Intakebrief vraag {iid}"
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    tags = set()
 
-    monkeypatch.setattr(web.brief, "FONT_DIRS", (tmp_path / "no-fonts",))
-    iid = store.add_intake("Hoe zet ik kennisclips in voor eerstejaars? Café – “test” ⇄ €5 中文")
-    resp = connector.get(f"/schakelaar/intake/{iid}/brief.pdf")
-    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
-    flat = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).split())
-    assert 'Café - "test" <-> EUR5 ??' in flat
-    assert b"DejaVu" not in resp.data
+    def walk(node):
+        node = node.get_object()
+        if isinstance(node, dict) and "/S" in node:
+            tags.add(str(node["/S"]))
+        kids = node.get("/K") if isinstance(node, dict) else None
+        for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+            if hasattr(kid, "get_object") or isinstance(kid, dict):
+                walk(kid)
 
-
-def test_latin1_transliteration():
-    from web.brief import latin1
-
-    assert latin1("Café – ‘a’ “b” … ☐ ⇄ ő 中") == "Café - 'a' \"b\" ... [ ] <-> o ?"
-    latin1("".join(chr(c) for c in range(0x20, 0x3000, 7))).encode("latin-1")  # never raises
+    walk(root["/StructTreeRoot"])
+    assert {"/Document", "/H1", "/H2", "/P", "/L", "/LI"} <= tags, tags
+    n = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"pagina {number} van {n}" in page.extract_text()
+    assert n <= 4, f"a short brief takes {n} pages"
 
 
 # --- hostile text ---------------------------------------------------------------
@@ -268,22 +280,81 @@ def test_html_markdown_and_pdf_carry_the_same_brief(connector, store, web_app):
     pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     from markupsafe import escape
 
-    from web.brief import md as md_escape
+    from web.brief_render import md as md_escape
 
     expected = [m.title for _, _, ms in brief.matches for m in ms] + [f.question for f in brief.open_facets] + \
         [label for _, label, _ in brief.checklist] + [brief.general, "Eerste gesprek gepland."] + list(brief.dropped)
     for text in expected:
         assert str(escape(text)) in html, text
         assert md_escape(text) in md, text
-        assert " ".join(text.split()) in pdf_text, text
+        # a line may break after a hyphen ("mbo-" / "opleiding"): compare without that break
+        assert " ".join(text.split()).replace("- ", "-") in pdf_text.replace("- ", "-"), text
 
 
-def test_earlier_consented_questions_show_as_similar(web_app):
-    store = web_app.extensions["schakel"].store
-    engine = web_app.extensions["schakel"].engine
-    store.add_intake("Hoe maak ik kennisclips voor eerstejaars? Mail me op a@b.nl", concepts=["kennisclips"])
+def test_earlier_consented_questions_show_to_connectors_only(connector, store, web_app):
+    """Similar stored intakes are in the connector's brief (with a link), never in the downloads."""
+    earlier = store.add_intake("Hoe maak ik kennisclips voor eerstejaars? Mail me op a@b.nl", concepts=["kennisclips"])
     store.add_intake("Iets heel anders over roosters", concepts=["roostering"])
     similar = store.similar_intakes("Hoe lang mag een kennisclip zijn?", ["kennisclips", "flipped classroom"])
     assert [s["question"] for s in similar] == ["Hoe maak ik kennisclips voor eerstejaars? Mail me op "
                                                 "[e-mailadres verwijderd]"]
-    assert store.similar_intakes in engine.similar_sources
+    iid = store.add_intake("Hoe lang mag een kennisclip zijn voor studenten?", concepts=["kennisclips"])
+    html = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "Vergelijkbare eerdere vragen" in html and f'href="/schakelaar/intake/{earlier}"' in html
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "Mail me op" not in md
+
+
+def test_status_notes_and_checklist_are_saved_with_a_confirmation(connector, store, csrf):
+    iid = store.add_intake("Hoe zet ik video in bij eerstejaars?")
+    res = connector.post(f"/schakelaar/intake/{iid}/status", data={"csrf_token": csrf, "status": "in behandeling"})
+    assert res.status_code == 303 and res.headers["Location"].endswith("#status")
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert page.index("De status is opgeslagen: in behandeling.") < page.index('id="vraag"')  # at the top
+    connector.post(f"/schakelaar/intake/{iid}/notitie", data={"csrf_token": csrf, "text": "Eerste versie"})
+    note = store.intake(iid)["notes"][0]
+    res = connector.post(f"/schakelaar/intake/{iid}/notitie/{note['id']}", data={"csrf_token": csrf,
+                                                                                 "text": "Tweede versie"})
+    assert res.headers["Location"].endswith(f"#notitie-{note['id']}")
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    notes = page.split('id="notities"', 1)[1]
+    assert "De notitie is gewijzigd." in notes and "Tweede versie" in notes and "Eerste versie" not in notes
+    connector.post(f"/schakelaar/intake/{iid}/notitie/{note['id']}", data={"csrf_token": csrf, "text": "x",
+                                                                           "delete": "ja"})
+    assert store.intake(iid)["notes"] == []
+    other = store.add_intake("Een andere vraag")
+    assert connector.post(f"/schakelaar/intake/{other}/notitie/{note['id']}",
+                          data={"csrf_token": csrf, "text": "x"}).status_code == 404
+    connector.post(f"/schakelaar/intake/{iid}/checklist", data={"csrf_token": csrf,
+                                                                "item": ["gedeeld doel", "facilitering", "onzin"]})
+    assert store.intake(iid)["checklist"] == ["facilitering", "gedeeld doel"]
+    page = connector.get(f"/schakelaar/intake/{iid}").get_data(as_text=True)
+    assert "De checklist is opgeslagen (2 van 4 afgevinkt)." in page
+    assert re.search(r'value="gedeeld doel" checked', page)
+    md = connector.get(f"/schakelaar/intake/{iid}/brief.md").get_data(as_text=True)
+    assert "- [x] **Gedeeld doel**" in md and "- [ ] **Verwachte inzet**" in md
+
+
+def test_inbox_puts_open_follow_up_requests_first(connector, store):
+    a = store.add_intake("Vraag zonder opvolging")
+    b = store.add_intake("Vraag met opvolging")
+    c = store.add_intake("Nieuwste vraag zonder opvolging")
+    store.add_followup(b, "docent@example.org")
+    html = connector.get("/schakelaar/").get_data(as_text=True)
+    order = [int(n) for n in re.findall(r'href="/schakelaar/intake/(\d+)"', html)]
+    assert order == [b, c, a]
+
+
+def test_markdown_lists_render_as_lists():
+    """Every match line, fact and checklist item is a list item (no lazy continuation lines)."""
+    from web.brief import Brief, BriefMatch
+    from web.brief_render import to_markdown
+
+    brief = Brief(intake_id=1, created="2024-05-03T12:00:00+00:00", status="nieuw", question="Vraag?", general="Alg?",
+                  answers=[], ladder=[], concepts=[("Onderwerp", "kennisclips")], dropped=[], open_facets=[],
+                  organisation=["Welke afspraken?"], similar=[],
+                  matches=[("expert", "Experts", [BriefMatch("e", "expert", "Naam", "Gaat over x", meta=["rol"])])],
+                  notices=[])
+    md = to_markdown(brief)
+    block = md.split("### Experts (1)", 1)[1].split("##", 1)[0].strip().splitlines()
+    assert block == ["1. **Naam**", "    - rol", "    - Waarom: Gaat over x"]

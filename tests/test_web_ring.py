@@ -35,20 +35,49 @@ def test_dashboard_ranks_blind_spots_with_why_and_questions(ring, coverage_stub)
     assert all(set(q) >= {"question", "date"} for q in coverage_stub.calls[0])
 
 
-def test_heatmap_is_an_img_with_a_text_alternative(ring, coverage_stub):
+def test_heatmap_is_a_table_with_names_legend_and_all_concepts(ring, coverage_stub, web_app):
     html = ring.get("/tussenring/").get_data(as_text=True)
-    assert '<img src="/tussenring/heatmap.svg" alt="Heatmap van de dekking per concept' in html
-    assert "<caption id=\"dekking-tabel-kop\">" in html
-    # the table lists every concept with its numbers; blind spots first
+    heat = html.split('<table class="heatmap-table">', 1)[1].split("</table>", 1)[0]
+    expert = web_app.extensions["schakel"].engine.index().record_list
+    name = next(r.fields["name"] for r in expert if r.kind == "expert")
+    assert f'title="{name}: 0,80"' in heat  # full name on hover, decimal comma
+    assert heat.index("generatieve AI") < heat.index("blended leren")  # blind spots first
+    assert "HYPERLINK" in heat  # every concept is reachable, also one without questions or sources
+    assert 'role="region"' in html and 'tabindex="0"' in html  # scrollable by keyboard on a phone
+    legend = html.split('<dl class="legend">', 1)[1].split("</dl>", 1)[0]
+    for term in ("Vr. (vragen)", "Br. (bronnen)", "Getal in een cel", "Blinde vlek"):
+        assert term in legend, term
     table = html.split('<table class="coverage-table">', 1)[1].split("</table>", 1)[0]
     assert table.index("generatieve AI") < table.index("blended leren")
     assert '<td class="num">6</td>' in table  # sources of "blended leren"
-    assert "HYPERLINK" not in table and "1 onderwerpen zonder vragen en zonder bronnen" in html
+    assert "/api/coverage" not in html.split("Ontwikkelaars", 1)[0]  # the raw JSON is in the API docs only
     resp = ring.get("/tussenring/heatmap.svg")
     assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
     assert resp.data.startswith(b"<svg")
     assert "sandbox" in resp.headers["Content-Security-Policy"]
     assert "script-src" not in resp.headers["Content-Security-Policy"]  # default-src 'none' covers script
+
+
+def test_table_heatmap_and_csv_agree(ring, coverage_stub):
+    html = ring.get("/tussenring/").get_data(as_text=True)
+    table = html.split('<table class="coverage-table">', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r'<th scope="row">(.*?)</th>\s*<td class="num">(\d+)</td>\s*<td class="num">(\d+)</td>\s*'
+                       r'<td class="num">(\d+)</td>\s*<td class="num">(\d+)</td>\s*<td>(?:<strong>)?(ja|nee)', table)
+    raw = ring.get("/tussenring/coverage.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
+    by_label = {r["Onderwerp"].lstrip("'"): r for r in rows}
+    assert len(cells) == len(rows) == 3
+    for label, experts, groups, sources, demand, blind in cells:
+        r = by_label[label.replace("&#34;", '"').replace("&quot;", '"')]
+        assert (r["Experts die dekken"], r["Themagroepen die dekken"], r["Bronnen"], r["Vragen"], r["Blinde vlek"]) \
+            == (experts, groups, sources, demand, blind)
+
+
+def test_clarification_answers_count_toward_demand(ring, coverage_stub, web_app):
+    web_app.extensions["schakel"].store.add_intake("Hoe zet ik video in?", answers={"doelgroep": "eerstejaars"})
+    ring.get("/tussenring/")
+    asked = [q["question"] for q in coverage_stub.calls[-1]]
+    assert "Hoe zet ik video in? eerstejaars." in asked
 
 
 def test_demand_over_time(ring, coverage_stub):
@@ -73,16 +102,22 @@ def test_unmatched_questions_are_listed(ring, coverage_stub):
     assert "Vragen zonder herkend onderwerp" in html and "<li>Hoe zet ik video in bij eerstejaars?</li>" in html
 
 
-def test_csv_export_is_formula_safe(ring, coverage_stub):
+def test_csv_export_opens_in_dutch_excel(ring, coverage_stub, web_app):
     resp = ring.get("/tussenring/coverage.csv")
     assert resp.status_code == 200
     assert resp.mimetype == "text/csv"
     assert resp.headers["Content-Disposition"].startswith('attachment; filename="schakel-dekking-')
-    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["id", "label", "experts", "demand", "blind_spot"]
-    assert rows[1][:2] == ["generatieve-ai", "generatieve AI"]
-    assert rows[3][1] == "'=HYPERLINK(\"http://voorbeeld.invalid\",\"klik\")"
-    assert rows[4] == ["x", "'@SUM(A1:A2)", "'-1", "'+1", "'\tverborgen"]
+    assert resp.data.startswith("\ufeff".encode("utf-8"))  # UTF-8 with a BOM
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:5] == ["Onderwerp", "Groep", "Blinde vlek", "Vragen", "Bronnen"]
+    assert all(len(r) == len(rows[0]) for r in rows)
+    assert rows[1][:5] == ["generatieve AI", "", "ja", "3", "1"]
+    blended = next(r for r in rows if r[0] == "blended leren")
+    index = web_app.extensions["schakel"].engine.index()
+    name = next(r.fields["name"] for r in index.record_list if r.kind == "expert")
+    assert blended[7] == name and blended[8] == "0,80"  # names, not ids; decimal comma
+    assert "exp-" not in resp.get_data(as_text=True)
+    assert any(r[0] == "'=HYPERLINK(\"http://voorbeeld.invalid\",\"klik\")" for r in rows)
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

@@ -89,8 +89,6 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     store = AppStore.from_config(cfg)
     notifier = Notifier(store, MailSettings.from_config(cfg))
     install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))
-    if store.similar_intakes not in engine.similar_sources:
-        engine.similar_sources.append(store.similar_intakes)
     security.install(app)
     retention.install(app, store)
     errors.install(app)

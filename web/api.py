@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from indexer.errors import InvalidInput
 from indexer.querytext import normalise_question
 
+from .intakes import question_concepts, store_intake
 from .services import services
 
 bp = Blueprint("api", __name__)
@@ -48,7 +49,8 @@ def match():
                                      answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
     body = result.to_json()
     if consent:
-        body["intake_id"] = store_intake(result)
+        body["intake_id"] = store_intake(result, answers=services().engine.validate(
+            result.question, normalised_answers(data.get("answers")))[1])
     return jsonify(body)
 
 
@@ -59,32 +61,6 @@ def normalised_answers(answers):
         return answers
     return {facet: normalise_question(value, field="answers") for facet, value in answers.items()}
 
-
-def store_intake(result, answers: dict[str, str] | None = None) -> int:
-    """Store a consented, matched question (``result``: MatchResult; ``answers``: the validated answers)."""
-    g = result.general
-    return services().store.add_intake(result.question, g.question if g else "", answers=answers,
-                                       concepts=result_concepts(result), embed=embed_for_store)
-
-
-def result_concepts(result) -> list[str]:
-    """The level-1 concept labels of a MatchResult (what intakes and feedback keep)."""
-    g = result.general
-    return [c.label for c in g.concepts if c.level == 1] if g else []
-
-
-def question_concepts(question: str) -> list[str]:
-    """The level-1 concept labels of a question, for feedback stored without the question; [] when the
-    question cannot be matched (empty, too long, no words)."""
-    try:
-        return result_concepts(services().engine.match(question, top=1, clarify=False))
-    except InvalidInput:
-        return []
-
-
-def embed_for_store(text: str):
-    engine = services().engine
-    return engine.embed_query(text), engine.embedder.name
 
 
 @bp.post("/api/feedback")

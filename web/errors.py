@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.errors import SchakelError
 
+from .messages import _looks_dutch, dutch_message
+
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -20,8 +22,11 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 DUTCH = {400: "Het verzoek klopt niet.", 401: "Log eerst in.", 403: "Je hebt geen toegang tot deze pagina.",
          404: "Deze pagina bestaat niet.", 405: "Deze actie kan hier niet.", 413: "Dit is te groot om te verwerken.",
          429: "Te veel verzoeken achter elkaar. Wacht even en probeer het opnieuw.",
-         500: "Er ging iets mis aan onze kant.", 503: "Schakel heeft nog geen index. Vraag de beheerder om "
+         500: "Er ging iets mis aan onze kant. Probeer het later opnieuw.", 503: "Schakel heeft nog geen index. Vraag de beheerder om "
                                                     "`schakel index` uit te voeren."}
+
+
+GENERIC_HTTP = "Dit verzoek kon niet worden verwerkt."
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None) -> dict:
@@ -34,6 +39,8 @@ def wants_json() -> bool:
 
 
 def render_error(status: int, code: str, message: str, field: str | None = None):
+    """The JSON error shape (stable English ``code``, Dutch ``message``) or the Dutch error page.
+    ``message`` must already be Dutch (see ``web.messages``)."""
     if wants_json():
         resp = jsonify(error_body(status, code, message, field))
         resp.status_code = status
@@ -46,14 +53,15 @@ def install(app: Flask) -> None:
     def _schakel(exc: SchakelError):
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc.message)
-        return render_error(exc.status, exc.code, exc.message, exc.field)
+        return render_error(exc.status, exc.code, dutch_message(exc), exc.field)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
-        return render_error(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+        own = exc.description if exc.description and _looks_dutch(exc.description) else None  # ours, or werkzeug's
+        return render_error(status, HTTP_CODES.get(status, "http_error"), own or DUTCH.get(status, GENERIC_HTTP))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s", request.path)
-        return render_error(500, "internal_error", "unexpected server error")
+        return render_error(500, "internal_error", DUTCH[500])

@@ -75,11 +75,17 @@ def _v3_outbox(db: Database) -> None:
                 "next_attempt {int}, last_error TEXT)")
 
 
+def _v4_checklist(db: Database) -> None:
+    """Issue 11: the intake checklist items a connector ticked (JSON list of keys)."""
+    _add_column(db, "intakes", "checklist", "TEXT")
+
+
 #: (version, description, function): append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "accounts, feedback, intakes, follow-ups, notes", _v1_app_data),
     (2, "sessions, intake tokens, feedback concepts (issue 16)", _v2_security),
     (3, "outbox of follow-up e-mails (issue 12)", _v3_outbox),
+    (4, "intake checklist (issue 11)", _v4_checklist),
 ]
 LATEST = MIGRATIONS[-1][0]
 

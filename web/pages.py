@@ -2,68 +2,63 @@
 ask a connector to follow up. Server-rendered; works without JavaScript.
 
 Questions travel in POST bodies, never in URLs, so they do not end up in
-access logs or browser history. A participant who consented gets a token for
-their own stored intake (form field ``intake_token``); a follow-up request or
-a return to the results accepts only that token, never an intake id.
+access logs or browser history. Every form on the results page carries the
+question, the answers, the level and, for a participant who consented, the
+token of their own stored intake (``intake_token``; never an intake id), so
+each POST can show the same results again (feedback, a follow-up with a typing
+error) without storing the question twice.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.querytext import normalise_question
-from indexer.records import KIND_LABELS, KINDS
-from matcher.clarify import FACETS
+from indexer.records import KIND_LABELS
+from matcher.clarify import FACETS, OPTIONS, QUESTIONS
+from matcher.results import Clarification
 
+from . import results_view
+from .intakes import question_concepts, store_intake
+from .messages import dutch_message
 from .notify import reference
 from .services import services
-from .api import question_concepts, store_intake
 
 bp = Blueprint("pages", __name__)
 
+#: The value of the "geen voorkeur" option: the facet stays unanswered.
+NO_PREFERENCE = "geen voorkeur"
+FACET_LABELS = {"doelgroep": "Doelgroep", "opleiding/context": "Opleiding of context", "doel": "Doel",
+                "ict-middel": "Ict-middel", "niveau": "Niveau", "tijdpad": "Tijdpad"}
 
-def _answers_from_form() -> dict[str, str]:
+
+@dataclass
+class FormState:
+    """What every results form sends back: the question, the clarification answers, the level, consent and the
+    token of the participant's own stored intake (if any)."""
+    question: str
+    answers: dict[str, str] = field(default_factory=dict)
+    level: int | None = None
+    consent: bool = False
+    intake_token: str | None = None
+
+
+def form_state() -> FormState:
+    """The results state from the posted form, question and answers normalised at the edge
+    (``normalise_question``). Raises InvalidInput for text that cannot be stored (a lone surrogate)."""
     answers = {}
     for facet in FACETS:
-        value = (request.form.get(f"answer-{facet}-text") or request.form.get(f"answer-{facet}") or "").strip()
-        value = normalise_question(value, field="answers")
+        typed = normalise_question(request.form.get(f"answer-{facet}-text") or "", field="answers")
+        chosen = normalise_question(request.form.get(f"answer-{facet}") or "", field="answers")
+        value = typed or (chosen if chosen != NO_PREFERENCE else "")
         if value:
             answers[facet] = value
-    return answers
-
-
-@bp.get("/")
-def index():
-    return render_template("index.html", question="", retention=current_app.config["RETENTION_DAYS"])
-
-
-@bp.post("/vraag")
-def ask():
-    try:
-        question = normalise_question(request.form.get("question", ""))
-        answers = _answers_from_form()
-    except InvalidInput as exc:
-        return render_template("index.html", question="", error=exc.message,
-                               retention=current_app.config["RETENTION_DAYS"]), 400
-    level_raw = request.form.get("level")
-    level = int(level_raw) if level_raw and level_raw.isdigit() else None
-    step = request.form.get("step", "ask")
-    consent = request.form.get("consent") == "ja"
-    engine = services().engine
-    try:
-        result = engine.match(question, answers=answers, level=level)
-    except InvalidInput as exc:
-        return render_template("index.html", question=question, error=exc.message,
-                               retention=current_app.config["RETENTION_DAYS"]), 400
-    if result.clarify and step == "ask":
-        return render_template("clarify.html", result=result, question=result.question, consent=consent)
-    token = _own_intake_token()
-    if consent and not token:
-        _, clean = engine.validate(result.question, answers)
-        store = services().store
-        token = store.new_intake_token(store_intake(result, clean))
-    return render_template("results.html", result=result, answers=answers, order=KINDS, labels=KIND_LABELS,
-                           consent=consent, intake_token=token, retention=current_app.config["RETENTION_DAYS"])
+    raw = request.form.get("level", "")
+    return FormState(question=normalise_question(request.form.get("question", "")), answers=answers,
+                     level=int(raw) if raw.isdigit() else None, consent=request.form.get("consent") == "ja",
+                     intake_token=_own_intake_token())
 
 
 def _own_intake_token() -> str | None:
@@ -77,57 +72,128 @@ def _own_intake_token() -> str | None:
     return token
 
 
+def _bad_input(exc: InvalidInput, question: str = ""):
+    """The question page again with the Dutch message (400)."""
+    return render_template("index.html", question=question, error=dutch_message(exc), retention=_retention()), 400
+
+
+def _retention() -> int:
+    return current_app.config["RETENTION_DAYS"]
+
+
+def render_results(result, state: FormState, status: int = 200, **extra):
+    """The results page for ``result``: best match first, then at most three per kind."""
+    index = services().engine.index()
+    state.level = result.level
+    best = results_view.best_match(result)
+    return render_template(
+        "results.html", result=result, state=state, answers=state.answers,
+        consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
+        blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
+        ladder=results_view.ladder_steps(result), facet_labels=FACET_LABELS, retention=_retention(),
+        record_name=lambda ref: results_view.record_name(index, ref), **extra), status
+
+
+@bp.app_template_global("org_question")
+def _org_question(item) -> str:
+    return results_view.organisation_question(item)
+
+
+def _clarifications(result, answers: dict[str, str]) -> list[Clarification]:
+    """The questions to show when the participant changes answers: those answered so far, then those asked."""
+    out = [Clarification(f, QUESTIONS[f], list(OPTIONS.get(f, []))) for f in FACETS if f in answers]
+    return out + [c for c in result.clarify if c.facet not in answers]
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", question="", retention=_retention())
+
+
+@bp.post("/vraag")
+def ask():
+    step = request.form.get("step", "ask")
+    try:
+        state = form_state()
+    except InvalidInput as exc:
+        return _bad_input(exc)
+    try:
+        result = services().engine.match(state.question, answers=state.answers, level=state.level)
+    except InvalidInput as exc:
+        return render_template("index.html", question=state.question, error=dutch_message(exc),
+                               retention=_retention()), 400
+    if step == "change" or (result.clarify and step == "ask"):
+        return render_template("clarify.html", result=result, question=result.question, state=state,
+                               clarify=_clarifications(result, state.answers), no_preference=NO_PREFERENCE)
+    if state.consent and not state.intake_token:
+        state.intake_token = services().store.new_intake_token(store_intake(result, state.answers))
+    return render_results(result, state)
+
+
 @bp.post("/feedback")
 def feedback():
+    """Store a judgement and show the same results again; the form's action ends in the card's anchor."""
+    try:
+        state = form_state()
+    except InvalidInput as exc:
+        return _bad_input(exc)
     record_id = request.form.get("record_id", "")
-    question = normalise_question(request.form.get("question", ""))
-    useful = request.form.get("useful") == "ja"
-    consent = request.form.get("consent") == "ja"
-    if record_id in services().engine.index().records and question.strip():
-        try:
-            question, _ = services().engine.validate(question)
-        except InvalidInput:
-            question = ""
-        if question:
-            services().store.add_feedback(question, record_id, useful, concepts=question_concepts(question),
-                                          consent=consent)
-            flash("Dank je! Je oordeel helpt Schakel beter te worden.")
-    return render_template("thanks.html", message="Dank je! Je oordeel is opgeslagen (zonder je naam).")
+    try:
+        result = _match(state)
+    except InvalidInput as exc:
+        return _bad_input(exc)
+    if record_id in services().engine.index().records:
+        # the question itself is kept only with consent; otherwise only its concepts
+        services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja",
+                                      concepts=question_concepts(result.question), consent=state.consent)
+    return render_results(result, state, thanked=record_id)
 
 
 @bp.post("/opvolging")
 def followup():
-    """A follow-up request: for the participant's own stored intake (its token), or a new intake from the
-    question on the form. An intake id is never accepted here."""
-    if request.form.get("consent-followup") != "ja":
-        return render_template("thanks.html", error="Zonder toestemming kunnen we je e-mailadres niet bewaren. "
-                                                    "Vink het vakje aan en probeer het opnieuw."), 400
-    store = services().store
-    token = request.form.get("intake_token")
+    """A follow-up request for the participant's own stored intake (its token; never an intake id) or for the
+    question on the form, stored now. A typing error shows the same results again with what was typed."""
     try:
-        question = normalise_question(request.form.get("question", ""))
-        if token:
-            intake_id = store.intake_id_for_token(token)
-        else:
-            if not question.strip():
-                raise InvalidInput("de vraag ontbreekt", field="question")
-            question, _ = services().engine.validate(question)
-            intake_id = store.add_intake(question)
-        followup_id = store.add_followup(intake_id, request.form.get("email", ""), request.form.get("name", ""),
-                                         request.form.get("message", ""))
-    except NotFound:
-        return render_template("thanks.html", error="Dat lukte niet: deze vraag is niet (meer) bewaard. "
-                                                    "Stel je vraag opnieuw en vraag dan om opvolging."), 404
+        state = form_state()
     except InvalidInput as exc:
-        return render_template("thanks.html", error=f"Dat lukte niet: {exc.message}"), 400
+        return _bad_input(exc)
+    if request.form.get("intake_token") and not state.intake_token:
+        return render_template("error.html", status=404, message="Deze vraag is niet (meer) bewaard.",
+                               detail="Stel je vraag opnieuw en vraag dan om opvolging."), 404
+    form = {k: request.form.get(k, "") for k in ("name", "email", "message", "about")}
+    errors: dict[str, str] = {}
+    if request.form.get("consent-followup") != "ja":
+        errors["consent-followup"] = "Vink het vakje aan: zonder toestemming kunnen we je e-mailadres niet bewaren."
+    store, ref, intake_id = services().store, None, None
+    if not errors:
+        try:
+            if state.intake_token:
+                intake_id = store.intake_id_for_token(state.intake_token)
+            else:
+                intake_id = store_intake(_match(state), state.answers)
+                state.intake_token = store.new_intake_token(intake_id)
+            about = results_view.record_name(services().engine.index(), form["about"]) if form["about"] else ""
+            message = (f"Over: {about}. " if about else "") + form["message"]
+            ref = store.add_followup(intake_id, form["email"], form["name"], message)
+        except InvalidInput as exc:
+            errors[exc.field or "email"] = dutch_message(exc)
+    if errors:
+        try:
+            return render_results(_match(state), state, status=400, followup_errors=errors, followup_form=form)
+        except InvalidInput as exc:
+            return render_template("index.html", question=state.question, error=dutch_message(exc),
+                                   retention=_retention()), 400
     # stored first; the e-mails go out after (web.notify), so a mail server that is down loses nothing
-    services().notifier.followup_created(followup_id, url_for("connector.intake", intake_id=intake_id,
-                                                              _external=True))
-    return render_template("thanks.html", message="Je verzoek is doorgestuurd. Een schakelaar neemt contact met je op "
-                                                  "via het e-mailadres dat je gaf. Je referentie is "
-                                                  f"{reference(followup_id)}.")
+    services().notifier.followup_created(ref, url_for("connector.intake", intake_id=intake_id, _external=True))
+    return render_template("followup_done.html", reference=reference(ref), email=form["email"],
+                           days=current_app.config.get("FOLLOWUP_DAYS", 5), state=state)
+
+
+def _match(state: FormState):
+    return services().engine.match(state.question, answers=state.answers, level=state.level)
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("privacy.html", retention=current_app.config["RETENTION_DAYS"])
+    return render_template("privacy.html", retention=_retention(),
+                           contact=current_app.config.get("PRIVACY_CONTACT") or "")

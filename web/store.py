@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 from pathlib import Path
 
@@ -263,6 +262,7 @@ class AppStore:
         row.pop("vector", None)
         row.pop("token_hash", None)
         row["answers"] = json.loads(row["answers"] or "{}")
+        row["checklist"] = json.loads(row.get("checklist") or "[]")
         row["concepts"] = json.loads(row["concepts"] or "[]")
         row["followups"] = list(self.db.query("SELECT * FROM followups WHERE intake_id = ? ORDER BY id", [intake_id]))
         row["notes"] = list(self.db.query("SELECT * FROM notes WHERE intake_id = ? ORDER BY id", [intake_id]))
@@ -278,9 +278,11 @@ class AppStore:
         self.db["intakes"].update(intake_id, {"status": status[:40]})
 
     def all_questions(self) -> list[dict]:
+        """Every stored question, oldest first: {"question", "date", "answers" (facet -> clarification answer),
+        and "vector" and "embedder" when its embedding was stored}."""
         out = []
-        for r in self.db.query("SELECT question, created, vector, embedder FROM intakes ORDER BY id"):
-            q = {"question": r["question"], "date": r["created"][:10]}
+        for r in self.db.query("SELECT question, created, answers, vector, embedder FROM intakes ORDER BY id"):
+            q = {"question": r["question"], "date": r["created"][:10], "answers": json.loads(r["answers"] or "{}")}
             if r["vector"]:
                 q["vector"] = np.frombuffer(r["vector"], dtype=np.float32)
                 q["embedder"] = r["embedder"]
@@ -288,19 +290,22 @@ class AppStore:
         return out
 
     def similar_intakes(self, question: str, concepts: list[str], limit: int = 3) -> list[dict]:
-        """Earlier consented questions about the same concepts, most shared concepts first, newest first."""
+        """Earlier consented questions about the same concepts, most shared concepts first, newest first:
+        [{"id", "question", "source", "date"}]. For connectors only: stored questions never appear on public
+        pages."""
         if not concepts:
             return []
         wanted = set(concepts)
         scored, own = [], None
-        for r in self.db.query("SELECT question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
+        for r in self.db.query("SELECT id, question, concepts, created FROM intakes ORDER BY id DESC LIMIT 2000"):
             shared = wanted & set(json.loads(r["concepts"] or "[]"))
             if shared:
                 own = scrub(question[:4100]) if own is None else own  # once per call, not once per row
                 if r["question"] != own:
-                    scored.append((len(shared), r["created"], r["question"]))
+                    scored.append((len(shared), r["created"], r["question"], r["id"]))
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        return [{"question": q, "source": "eerdere vraag", "date": created[:10]} for _, created, q in scored[:limit]]
+        return [{"id": i, "question": q, "source": "eerdere vraag", "date": created[:10]}
+                for _, created, q, i in scored[:limit]]
 
     def add_followup(self, intake_id: int, email: str, name: str = "", message: str = "") -> int:
         self.intake(intake_id)
@@ -356,6 +361,31 @@ class AppStore:
             raise InvalidInput("the note is empty", field="text")
         return self.db["notes"].insert({"intake_id": intake_id, "author": author, "text": text[:5000],
                                         "created": now()}).last_pk
+
+    def update_note(self, intake_id: int, note_id: int, text: str) -> None:
+        """Replace the text of note ``note_id`` of intake ``intake_id``. NotFound when it is not that intake's."""
+        self._note(intake_id, note_id)
+        text = text.strip()
+        if not text:
+            raise InvalidInput("the note is empty", field="text")
+        self.db["notes"].update(note_id, {"text": text[:5000]})
+
+    def delete_note(self, intake_id: int, note_id: int) -> None:
+        """Delete note ``note_id`` of intake ``intake_id``. NotFound when it is not that intake's."""
+        self._note(intake_id, note_id)
+        self.db.execute("DELETE FROM notes WHERE id = ? AND intake_id = ?", [note_id, intake_id])
+
+    def _note(self, intake_id: int, note_id: int) -> dict:
+        rows = list(self.db.query("SELECT * FROM notes WHERE id = ? AND intake_id = ?", [note_id, intake_id])) \
+            if valid_row_id(note_id) and valid_row_id(intake_id) else []
+        if not rows:
+            raise NotFound(f"no note {note_id} for intake {intake_id}", field="note")
+        return rows[0]
+
+    def set_checklist(self, intake_id: int, ticked: list[str]) -> None:
+        """Store which intake checklist items (their keys, ``web.brief.CHECKLIST``) are ticked."""
+        self.intake(intake_id)
+        self.db["intakes"].update(intake_id, {"checklist": json.dumps(sorted(set(ticked)), ensure_ascii=False)})
 
     def purge(self, days: int, session_seconds: int | None = None) -> dict[str, int]:
         """Delete intakes (with their follow-ups and notes) and feedback older than ``days``; with

@@ -174,22 +174,19 @@ def _via_sources(index: LoadedIndex, asked: list[AskedQuestion], demand: Concept
     return via
 
 
+def _strongest(strength: np.ndarray, recs: list, ok: np.ndarray, floor: float, kind: type) -> list:
+    """At most ``HOLDERS`` of RECS by STRENGTH (per record, 0..1) from FLOOR up, as KIND with name and flag OK."""
+    return [kind(recs[i].id, rounded(strength[i]), bool(ok[i]), name=recs[i].title)
+            for i in np.argsort(-strength, kind="stable")[:HOLDERS] if strength[i] >= floor]
+
+
 def _holders(rc: RecordCoverage, cis: list[int], weak: float) -> tuple[list[ExpertStrength], list[GroupStrength]]:
     """The strongest experts (at least ``MIN_LISTED``) and theme groups (own text at least WEAK) of an entry."""
     cols = np.asarray(cis)
-    experts, groups = [], []
-    if len(rc.experts):
-        strength = rc.expert[:, cols].max(1)
-        for i in np.argsort(-strength, kind="stable")[:HOLDERS]:
-            if strength[i] >= MIN_LISTED:
-                experts.append(ExpertStrength(rc.experts[i].id, rounded(strength[i]), bool(rc.available[i]),
-                                              name=rc.experts[i].title))
-    if len(rc.groups):
-        gstrength = rc.group_own[:, cols].max(1)
-        for i in np.argsort(-gstrength, kind="stable")[:HOLDERS]:
-            if gstrength[i] >= weak:
-                groups.append(GroupStrength(rc.groups[i].id, rounded(gstrength[i]), bool(rc.active[i]),
-                                            name=rc.groups[i].title))
+    experts = _strongest(rc.expert[:, cols].max(1), rc.experts, rc.available, MIN_LISTED, ExpertStrength) \
+        if len(rc.experts) else []
+    groups = _strongest(rc.group_own[:, cols].max(1), rc.groups, rc.active, weak, GroupStrength) \
+        if len(rc.groups) else []
     return experts, groups
 
 

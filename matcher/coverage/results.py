@@ -11,6 +11,11 @@ def rounded(x: float) -> float:
     return round(float(x), 3)
 
 
+def _strength_json(rid: str, name: str | None, score: float, flag: str, ok: bool) -> dict[str, Any]:
+    named = {"name": name} if name is not None else {}
+    return {"id": rid, **named, "score": score, flag: ok}
+
+
 @dataclass
 class ExpertStrength:
     """An expert's strength (0..1) for a concept or blind spot; ``name`` is set in blind-spot entries."""
@@ -22,8 +27,7 @@ class ExpertStrength:
 
     def to_json(self) -> dict[str, Any]:
         """{id, name (when set), score, available}."""
-        named = {"name": self.name} if self.name is not None else {}
-        return {"id": self.id, **named, "score": self.score, "available": self.available}
+        return _strength_json(self.id, self.name, self.score, "available", self.available)
 
 
 @dataclass
@@ -37,8 +41,7 @@ class GroupStrength:
 
     def to_json(self) -> dict[str, Any]:
         """{id, name (when set), score, active}."""
-        named = {"name": self.name} if self.name is not None else {}
-        return {"id": self.id, **named, "score": self.score, "active": self.active}
+        return _strength_json(self.id, self.name, self.score, "active", self.active)
 
 
 @dataclass

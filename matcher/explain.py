@@ -1,0 +1,110 @@
+"""Explain: the ranked records of each kind become ``Match`` objects with the passage that
+matched, the words to mark, the concepts and links that carried them, and their status."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.analysis import content_words, stem
+from indexer.records import KINDS
+
+from .loaded import LoadedIndex, RecordInfo
+from .query import Query
+from .reasons import expertise_hits, highlights, matched_terms, why
+from .results import Match, PassageHit
+
+DETAIL_FIELDS = {
+    "expert": ("organisation", "role", "expertise", "email", "region", "available", "themegroups"),
+    "themegroup": ("status", "focus", "open", "contact", "members", "products"),
+    "literature": ("authors", "year", "publisher", "journal", "doi", "citation", "same_as"),
+    "product": ("type", "made_by"),
+    "kennisrotonde": ("question", "date", "short_answer"),
+    "report": ("authors", "year"),
+}
+
+
+@dataclass
+class Marks:
+    """The question's words as the explanation uses them (all stems as made by ``indexer.analysis``)."""
+
+    query_stems: set[str]           # every stem of the question
+    concept_stems: set[str]         # stems of the terms of the question's best concepts
+    mark_stems: set[str]            # stems worth highlighting in a passage
+    query_words: dict[str, str]     # stem -> the word as the asker typed it
+
+    @classmethod
+    def of(cls, index: LoadedIndex, q: Query) -> "Marks":
+        """The marks of a prepared and understood ``Query``."""
+        query_stems = set(q.tokens)
+        concept_stems = {stem(w) for h in q.hits[:4] for t in h.concept.terms() for w in content_words(t)}
+        # mark only words that say something: not those found in most passages ("studenten", "zetten")
+        mark_stems = {st for st in query_stems if index.stem_is_distinctive(st)} | \
+            {stem(w) for h in q.hits[:3] for t in h.terms for w in content_words(t)}
+        query_words: dict[str, str] = {}
+        for w in content_words(q.text):
+            query_words.setdefault(stem(w), w)
+        return cls(query_stems, concept_stems, mark_stems, query_words)
+
+
+def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
+    """Per kind (``KINDS`` order), at most ``q.top`` matches in order of ``q.final``.
+
+    A kind's list stops at the first record scoring at or below 0, below ``min_absolute`` or
+    below ``min_relative`` times the kind's best score. A derived literature record whose corpus
+    twin exists is skipped: the twin carries the score."""
+    opts = q.options
+    marks = Marks.of(index, q)
+    out: dict[str, list[Match]] = {k: [] for k in KINDS}
+    for kind in KINDS:
+        rows = np.nonzero(index.kinds == kind)[0]
+        if not len(rows):
+            continue
+        order = rows[np.argsort(-q.final[rows], kind="stable")]
+        best = float(q.final[order[0]])
+        for row in order:
+            rec = index.record_list[int(row)]
+            score = float(q.final[row])
+            if score <= 0 or score < opts.min_absolute or score < opts.min_relative * best:
+                break
+            if rec.derived_from and rec.fields.get("same_as") in index.records:
+                continue
+            out[kind].append(make_match(index, q, marks, rec, score))
+            if len(out[kind]) >= q.top:
+                break
+    return out
+
+
+def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, score: float) -> Match:
+    """One record as a ``Match``: its best passage with highlights, the question words and concepts
+    it shares, the linked records that added to its score, its status and a one-line reason."""
+    prow = int(q.scores.best_passage[rec.row])
+    passages = []
+    if prow >= 0:
+        passages.append(PassageHit(text=index.passage_text[prow], source=rec.source, page=index.passage_page[prow],
+                                   heading=index.passage_heading[prow],
+                                   highlights=highlights(index, prow, marks.mark_stems)))
+    terms = [t for t in matched_terms(index, rec, marks.query_words)
+             if len(t) >= 3 and not t.isdigit() and index.is_distinctive(t)]
+    rec_concepts = index.record_concepts(rec.id)
+    concepts = [h.concept.label for h in q.hits[:5] if h.index in rec_concepts]
+    via = q.via.get(rec.id, [])
+    linked, seen_links = [], set()
+    for o, rel in index.neighbours(rec.id):
+        if o in via and o not in seen_links:
+            seen_links.add(o)
+            linked.append((index.records[o].title, rel))
+    status = rec.status
+    expertise = expertise_hits(rec, marks.query_stems, marks.concept_stems) if rec.kind == "expert" else []
+    return Match(id=rec.id, kind=rec.kind, title=rec.title, score=score,
+                 why=why(rec, concepts, terms, expertise, linked, status), url=rec.url,
+                 passages=passages, concepts=concepts, terms=terms, status=status,
+                 details=details(rec), via=list(via))
+
+
+def details(rec: RecordInfo) -> dict:
+    """The kind's display fields (``DETAIL_FIELDS``) present in the record, plus ``derived_from``."""
+    d = {k: rec.fields[k] for k in DETAIL_FIELDS.get(rec.kind, ()) if k in rec.fields}
+    if rec.derived_from:
+        d["derived_from"] = rec.derived_from
+    return d

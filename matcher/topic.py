@@ -1,0 +1,89 @@
+"""Does a question have a topic in this corpus? Off-topic, nonsense and empty questions.
+
+A question has no topic when none of these holds: a question word occurs in the corpus (in the
+BM25 vocabulary and not a weak word such as 'helpen' or 'maken'; a frequent word such as 'ict' in
+an ict network counts), a thesaurus concept is
+found by its words, or the question's best passage similarity (dense cosine) lies above the
+corpus's own null range. The null range is calibrated per index on seeded nonsense queries
+(random letter strings and strings of stop words): their best-passage cosines give a mean and
+standard deviation, and a question must exceed mean + ``NULL_SD`` standard deviations. This is
+the score-distribution view of query-performance prediction (Cronen-Townsend, Zhou & Croft
+2002: a query whose retrieval looks like that of random text has no topic in the collection).
+"""
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from indexer.analysis import STOPWORDS_NL, WEAK_STEMS
+
+from .loaded import LoadedIndex
+from .retrieval import dense_passages
+
+NULL_QUERIES = 24     # nonsense queries per index; more gives a steadier range, each costs one embedding
+NULL_SD = 3.0         # a topic lies beyond mean + 3 sd of the null cosines (about 1 in 700 for a normal null)
+NULL_SEED = 20061     # fixed, so a build always gets the same range
+
+NO_TOPIC_NOTICE = ("Schakel kan deze vraag nog niet plaatsen: er is geen onderwerp in gevonden dat in het "
+                   "netwerk voorkomt. Beschrijf je situatie in een paar zinnen: wat speelt er, bij welke "
+                   "studenten of collega's, en wat wil je bereiken? Een schakelaar kan ook met je meedenken.")
+
+
+@dataclass(frozen=True)
+class NullRange:
+    """Best-passage cosines of nonsense queries on one index: mean, standard deviation, n."""
+
+    mean: float
+    sd: float
+    n: int
+
+    @property
+    def threshold(self) -> float:
+        """The cosine a question's best passage must exceed to count as on topic by meaning."""
+        return self.mean + NULL_SD * self.sd
+
+
+def nonsense_queries(n: int = NULL_QUERIES, seed: int = NULL_SEED) -> list[str]:
+    """``n`` seeded nonsense texts: half random letter strings (1-4 'words' of 3-8 letters),
+    half strings of 2-6 Dutch stop words."""
+    rng = random.Random(seed)
+    stops = sorted(STOPWORDS_NL)
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append(" ".join(rng.choice(stops) for _ in range(rng.randint(2, 6))))
+        else:
+            out.append(" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 8)))
+                                for _ in range(rng.randint(1, 4))))
+    return out
+
+
+def calibrate(index: LoadedIndex, embed: Callable[[str], np.ndarray]) -> NullRange:
+    """The index's null range: best-passage cosine of each nonsense query (``embed``: text -> unit
+    vector of the index's dimension). An index without passages gets an unreachable range."""
+    if not len(index.passage_text):
+        return NullRange(1.0, 0.0, 0)
+    best = np.array([float(np.max(dense_passages(index, embed(t)))) for t in nonsense_queries()])
+    return NullRange(float(best.mean()), float(best.std()), len(best))
+
+
+def has_topic(index: LoadedIndex, tokens: list[str], hits: list, vector: np.ndarray | None,
+              null: NullRange | None) -> bool:
+    """Whether a question has a topic in this corpus (see the module doc).
+
+    ``tokens``: the question's analysed stems; ``hits``: its ``ConceptHit``s; ``vector``: its
+    unit query vector (None: no dense evidence); ``null``: the index's null range (None: not
+    calibrated, so the dense signal is not used). A question of stop words only has no topic."""
+    if not tokens:
+        return False
+    if any(st in index.bm25.vocab_dict and st not in WEAK_STEMS for st in tokens):
+        return True
+    if any(h.lexical > 0 for h in hits):
+        return True
+    if vector is None or null is None or not len(index.passage_text):
+        return False
+    return float(np.max(dense_passages(index, vector))) > null.threshold

@@ -1,0 +1,96 @@
+"""matcher.entities: Model 2 propagation, hub resistance, availability (on a small in-memory index)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+import pytest
+
+from matcher import entities
+from matcher.knobs import K, relation_weights
+from matcher.loaded import RecordInfo
+
+
+def _rec(rid, kind, row, **fields):
+    return RecordInfo(rid, kind, rid, "", fields=fields, row=row)
+
+
+def _index(records, links, concepts):
+    """A stand-in for LoadedIndex with what entities.py reads: records, links seen from each side,
+    concepts per record and inactive rows."""
+    by_id = {r.id: r for r in records}
+    rows = {}
+    for src, rel, dst, inverse in links:
+        rows.setdefault(by_id[src].row, []).append((by_id[dst].row, rel, dst))
+        rows.setdefault(by_id[dst].row, []).append((by_id[src].row, inverse, src))
+    return SimpleNamespace(
+        record_list=records, records=by_id, neighbour_rows=sorted(rows.items()),
+        record_concepts=lambda rid: set(range(concepts.get(rid, 3))),
+        inactive_rows=np.array([r.row for r in records if not r.active], dtype=np.int64))
+
+
+def _hub_world():
+    people = [_rec(f"exp-{i}", "expert", i) for i in range(8)]
+    hub = _rec("rap-hub", "report", 8)
+    note = _rec("rap-note", "report", 9)
+    records = people + [hub, note]
+    links = [(f"exp-{i}", "mentioned_in", "rap-hub", "mentions") for i in range(8)]
+    links.append(("exp-0", "mentioned_in", "rap-note", "mentions"))
+    concepts = {"rap-hub": 80, "rap-note": 3}
+    return _index(records, links, concepts)
+
+
+def test_a_hub_report_lends_each_person_less_than_a_focused_note():
+    index = _hub_world()
+    own = np.zeros(10, np.float32)
+    own[8] = 1.0                   # only the hub matches
+    from_hub, _ = entities.propagate(index, own)
+    own = np.zeros(10, np.float32)
+    own[9] = 1.0                   # only the focused note matches, just as well
+    from_note, _ = entities.propagate(index, own)
+    assert from_note[0] > 0
+    assert from_hub[1] < 0.25 * from_note[0]
+
+
+def test_one_document_counts_once_per_person_and_is_capped():
+    a = _rec("exp-a", "expert", 0)
+    g = _rec("tg-g", "themegroup", 1)
+    index = _index([a, g], [("exp-a", "member_of", "tg-g", "has_member"),
+                            ("tg-g", "contact", "exp-a", "contact_of")], {})
+    edges = dict(entities.weighted_links(index))[0]
+    assert len(edges) == 1 and edges[0][1] == relation_weights()[("expert", "contact_of")]
+    own = np.array([0.0, 100.0], np.float32)
+    final, via = entities.propagate(index, own, strength=1.0)
+    assert final[0] == pytest.approx(K.link_doc_cap)
+    assert via["exp-a"] == ["tg-g"]
+
+
+def test_unavailable_expert_ranks_below_an_active_one_with_comparable_evidence():
+    busy = _rec("exp-busy", "expert", 0, available=False)
+    free = _rec("exp-free", "expert", 1, available=True)
+    stopped = _rec("tg-stopped", "themegroup", 2, status="gestopt")
+    running = _rec("tg-running", "themegroup", 3, status="actief")
+    index = _index([busy, free, stopped, running], [], {})
+    scores = np.array([1.0, 0.9, 1.0, 0.85], np.float32)
+    before = scores.copy()
+    out = entities.availability(index, scores)
+    assert out[1] > out[0] > 0          # still findable, but below
+    assert out[3] > out[2] > 0
+    assert np.array_equal(scores, before)   # the input is not changed
+
+
+def test_document_prior_lowers_only_records_that_span_many_topics():
+    index = _hub_world()
+    prior = entities.document_prior(index)
+    assert prior[9] == 1.0 and prior[0] == 1.0
+    assert prior[8] < 0.5
+
+
+def test_the_reason_of_an_unavailable_expert_says_it_was_ranked_lower():
+    from matcher.reasons import why
+
+    busy = _rec("exp-busy", "expert", 0, available=False)
+    assert "lager gezet" in why(busy, ["peerfeedback"], [], [], [], busy.status)
+    free = _rec("exp-free", "expert", 1)
+    assert "lager" not in why(free, ["peerfeedback"], [], [], [], free.status)
