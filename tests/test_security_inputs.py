@@ -13,7 +13,6 @@ import re
 import socket
 import threading
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

@@ -201,21 +201,6 @@ def probe_ratelimit_storage(home, pre, env, mp):
     return app.extensions["schakel_limiter"]._storage_uri
 
 
-def probe_purge_interval_hours(home, pre, env, mp):
-    schedule = _serve(pre, env, mp)[0].extensions["schakel_purge"]
-    schedule.stop()
-    return schedule.interval / 3600
-
-
-def probe_session(index):
-    def probe(home, pre, env, mp):
-        from web.sessions import lifetimes
-
-        with _serve(pre, env, mp)[0].app_context():
-            return lifetimes()[index]
-    return probe
-
-
 def probe_mail(field):
     def probe(home, pre, env, mp):
         return getattr(_serve(pre, env, mp)[0].extensions["schakel"].notifier.mail, field)
@@ -261,9 +246,6 @@ CASES = {
     "top": ("2", probe_top, 2, 5),
     "max_question_chars": ("20", probe_max_question_chars, (1, True), (0, False)),
     "retention_days": ("5", probe_retention_days, True, False),
-    "purge_interval_hours": ("2", probe_purge_interval_hours, 2.0, 24.0),
-    "session_idle_seconds": ("600", probe_session(0), 600, 8 * 3600),
-    "session_absolute_seconds": ("900", probe_session(1), 900, 12 * 3600),
     "secret_key": ("geheim-uit-de-test", probe_secret_key, "geheim-uit-de-test", None),
     "secure_cookies": ("false", probe_secure_cookies, False, True),
     "privacy_contact": ("privacy@example.org", probe_privacy_contact, True, False),
