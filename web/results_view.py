@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from indexer.records import KINDS
 from matcher.loaded import LoadedIndex
 from matcher.results import Match, MatchResult
 
-#: Kinds in the order of the page (the same order as the connector's brief).
-ORDER = ("expert", "themegroup", "kennisrotonde", "literature", "product", "report")
 #: Cards shown per kind before "meer tonen".
 SHOWN = 3
 #: Ladder names as the page shows them.
@@ -196,7 +195,7 @@ def best_match(result: MatchResult) -> Match | None:
     for m in result.matches.get("themegroup", []):
         if not m.status and (m.details or {}).get("open") is not False:
             return m
-    for kind in ("kennisrotonde",) + ORDER:
+    for kind in ("kennisrotonde",) + KINDS:
         if result.matches.get(kind):
             return result.matches[kind][0]
     return None
@@ -217,7 +216,7 @@ class KindBlock:
 def blocks(index: LoadedIndex, result: MatchResult, labels: dict[str, str], best: Match | None) -> list[KindBlock]:
     """Per kind, the cards after the best match: ``SHOWN`` at first, the rest behind "meer tonen"."""
     out = []
-    for kind in ORDER:
+    for kind in KINDS:   # the one order of kinds: CLI, results page and brief
         cards = [card(index, result, m) for m in result.matches.get(kind, []) if best is None or m.id != best.id]
         out.append(KindBlock(kind, labels.get(kind, kind), cards[:SHOWN], cards[SHOWN:]))
     return out

@@ -34,7 +34,7 @@ from indexer import build_index
 from indexer.errors import CorruptIndex, IndexMissing, SchakelError
 from indexer.store import Home
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EMB = "hash:256"
 NEW_WORD = "zwaluwstaartverbinding"
 
