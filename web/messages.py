@@ -102,8 +102,9 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
      "dimensies). Gebruik hetzelfde taalmodel (--embedder of SCHAKEL_EMBEDDER) of bouw de index opnieuw met "
      "`schakel index --rebuild`."),
 ]]
-#: file paths and quoted names in an English message, kept in the Dutch fallback so it still names them
-_NAMES = re.compile(r"(?:[\w.-]*/[\w./-]+|\b[\w-]+\.(?:db|json|faiss|npy|yaml|yml|md|csv|txt|pdf|html|docx)\b|'[^']+')")
+#: file paths (with a line number where given: ``file.jsonl:2``) and quoted names in an English message, kept in
+#: the Dutch fallback so it still names them
+_NAMES = re.compile(r"(?:[\w.-]*/[\w./-]+(?::\d+)?|\b[\w-]+\.(?:db|json|jsonl|faiss|npy|yaml|yml|md|csv|txt|pdf|html|docx)\b(?::\d+)?|'[^']+')")
 
 BY_CODE = {
     "invalid_input": "De invoer klopt niet{where}.",
