@@ -17,6 +17,7 @@ Nothing here is touched by indexing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -143,10 +144,11 @@ class AppStore:
     def authenticate(self, username: str, password: str) -> dict | None:
         """The user when ``password`` is theirs, else None. The password is checked whole: one longer than
         any accepted password (``MAX_PASSWORD_CHARS``) is simply wrong, never cut to fit."""
+        dummy = _dummy_hash()  # first for every login, known user or not: the first login costs the same either way
         user = self.user_by_name(username or "")
         if user is None or not password or len(password) > MAX_PASSWORD_CHARS:
             try:  # same work for unknown users: no timing oracle
-                _hasher.verify(_DUMMY, "x" if not password or len(password) > MAX_PASSWORD_CHARS else password)
+                _hasher.verify(dummy, "x" if not password or len(password) > MAX_PASSWORD_CHARS else password)
             except (VerificationError, InvalidHashError):
                 pass
             return None
@@ -450,4 +452,8 @@ def _create_private(path: Path) -> None:
         pass
 
 
-_DUMMY = _hasher.hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    """An Argon2 hash to verify against for unknown users; made on the first login, not at import (it took
+    about 1 s of `schakel serve`'s start-up on a busy machine, bench/startup_bench.py)."""
+    return _hasher.hash("not-a-real-password")
