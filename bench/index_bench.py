@@ -85,6 +85,8 @@ def report(args, emb, texts, concept_texts, raw_times, raw_concept_times, cold_t
     """Print the goal rows (medians of per-round ratios: each round's sides ran back to back) and write JSON."""
     import statistics
 
+    from indexer.build import BATCH
+
     med = statistics.median
     n = cold_report.passages
     raw_pps = [len(texts) / r for r in raw_times]
