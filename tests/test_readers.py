@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus_files import write
 
 from indexer import build_index
 from indexer.corpus import read_corpus
@@ -22,14 +23,6 @@ DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 # --- helpers -------------------------------------------------------------------
 
-def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, "utf-8")
-    return path
 
 
 def md(root: Path, rel: str, meta: dict | None = None, body: str = "Een korte tekst.") -> Path:

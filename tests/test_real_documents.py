@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus_files import write
 
 from indexer import build_index
 from indexer.corpus import read_corpus
@@ -25,14 +26,6 @@ DATA = Path(__file__).parent / "data" / "bugcases"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-def write(root: Path, rel: str, content: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, "utf-8")
-    return path
 
 
 def md(root: Path, rel: str, meta: dict, body: str = "Een korte tekst.") -> Path:
@@ -628,7 +621,7 @@ def test_17_lone_surrogate_is_a_400_on_the_question_field(client17, url, body):
     resp = client17.post(url, data=body, content_type="application/json")
     assert resp.status_code == 400, resp.get_data(as_text=True)
     err = resp.get_json()["error"]
-    assert err["field"] == "question" and err["code"] == "invalid_input" and "invalid character" in err["message"]
+    assert err["field"] == "question" and err["code"] == "invalid_input" and "teken dat niet gelezen kan worden" in err["message"]
 
 
 def test_17_invisible_characters_match_like_the_plain_question(client17):
@@ -658,7 +651,7 @@ def test_17_cli_lone_surrogate_or_bad_byte_is_a_message_not_a_traceback(small_ho
         res = CliRunner().invoke(main, ["ask", question, "--home", str(small_home), "--no-input"],
                                  env={"SCHAKEL_EMBEDDER": EMB})
         assert res.exit_code == 1 and "Traceback" not in res.output
-        assert "question holds" in res.stderr
+        assert "In de vraag staat een teken dat niet gelezen kan worden" in res.stderr
     res = CliRunner().invoke(main, ["ask", "kennisclips \ud83d", "--home", str(small_home), "--json"],
                              env={"SCHAKEL_EMBEDDER": EMB})
     assert res.exit_code == 1 and json.loads(res.stdout)["error"]["field"] == "question"
@@ -824,7 +817,7 @@ def test_empty_folder_ends_with_a_clear_message(tmp_path):
         build_index([tmp_path / "leeg"], tmp_path / "h", embedder=EMB, progress=False)
     res = CliRunner().invoke(main, ["index", str(tmp_path / "leeg"), "--home", str(tmp_path / "h"), "--strict"],
                              env={"SCHAKEL_EMBEDDER": EMB})
-    assert res.exit_code != 0 and "nothing to index" in res.stderr and "Traceback" not in res.output
+    assert res.exit_code != 0 and "Niets te indexeren" in res.stderr and "Traceback" not in res.output
 
 
 def test_all_broken_corpus_names_each_problem_and_json_error_on_stdout(tmp_path):
@@ -946,6 +939,6 @@ def test_json_errors_are_json_on_stdout_for_usage_errors_too(tmp_path):
                              env={"SCHAKEL_EMBEDDER": EMB})
     assert res.exit_code == 2
     err = json.loads(res.stdout)["error"]
-    assert err["status"] == 400 and err["field"] == "paths" and "does not exist" in err["message"]
+    assert err["status"] == 400 and err["field"] == "paths" and "bestaat niet" in err["message"]
     plain = CliRunner().invoke(main, ["index", str(tmp_path / "bestaat-niet")], env={"SCHAKEL_EMBEDDER": EMB})
-    assert plain.exit_code == 2 and plain.stdout == "" and "does not exist" in plain.stderr
+    assert plain.exit_code == 2 and plain.stdout == "" and "bestaat niet" in plain.stderr

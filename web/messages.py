@@ -68,8 +68,6 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
                                                     "een langere zin van een paar woorden."),
     (r"^RETENTION_DAYS='?([^':]*)'?: give a whole number", "RETENTION_DAYS={0}: geef een heel aantal dagen, minstens 1."),
     (r"^PURGE_INTERVAL_HOURS='?([^' ]*)'? is not a number", "PURGE_INTERVAL_HOURS={0} is geen getal."),
-    (r"^the (\w+) holds (?:a byte that is not UTF-8|an invalid character)",
-     "In de tekst staat een teken dat niet gelezen kan worden. Typ of plak de tekst opnieuw."),
     (r"^no index in (\S+)", "Er is nog geen index in {0}. Voer eerst `schakel index` uit."),
     # installation (package data) and `schakel eval` (matcher.knobs, schakel.eval_cmd, matcher.evaluate)
     (r"^the built-in thesaurus (\S+) is missing", "De ingebouwde thesaurus {0} ontbreekt: deze installatie van "
@@ -133,7 +131,32 @@ def _write_failed(m: re.Match) -> str:
 
 
 #: messages whose Dutch form depends on what they say (a function of the match)
+def _unreadable_character(m: re.Match) -> str:
+    field, byte, char = m.groups()
+    which = f"de byte {byte}, geen UTF-8" if byte else f"{char}, een half tekenpaar"
+    return (f"In {FIELD_NAMES.get(field, repr(field))} staat een teken dat niet gelezen kan worden ({which}). "
+            "Typ of plak de tekst opnieuw.")
+
+
+def _empty_corpus(m: re.Match) -> str:
+    folders, skipped = m.groups()
+    extra = f" ({skipped} overgeslagen: verborgen of onbekende extensie)" if skipped else ""
+    return (f"Niets te indexeren: in {folders} staan geen bestanden om te indexeren{extra}. Voeg .md-, .txt-, .pdf-, "
+            ".html-, .docx- of .csv-bestanden toe (zie CORPUS_FORMAT.md); de index in gebruik blijft ongewijzigd.")
+
+
+def _all_broken(m: re.Match) -> str:
+    folders, count, listed = m.groups()
+    return (f"Niets te indexeren: elk bestand in {folders} heeft een probleem ({count}): {listed}. "
+            "De index in gebruik blijft ongewijzigd.")
+
+
 FUNCTIONS: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"^the (\w+) holds (?:a byte that is not UTF-8 \((0x[0-9A-Fa-f]+)\)|an invalid character "
+                r"\((U\+[0-9A-Fa-f]+))"), _unreadable_character),
+    (re.compile(r"^nothing to index: (.+?) holds no files to index(?: \((\d+) skipped[^)]*\))?\."), _empty_corpus),
+    (re.compile(r"^nothing to index: every file in (.+?) has a problem \((\d+)\): (.*)\. The index in use is "
+                r"unchanged\.", re.S), _all_broken),
     (re.compile(r"^could not write the new index in (\S+): (.*?)\. Nothing was published; (?:the index in use "
                 r"\((\S+)\) is unchanged|there is no published index yet)\. (Free disk space and )?", re.S),
      _write_failed),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from corpus_files import write
 
 from indexer import build_index
 from indexer.corpus import read_corpus
@@ -24,14 +25,6 @@ from schakel.cli import main
 EMB = "hash:256"
 
 
-def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, "utf-8")
-    return path
 
 
 def good_corpus(root: Path) -> Path:
