@@ -31,6 +31,11 @@ def _md(fields: dict, body: str) -> str:
     return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---\n\n" + body + "\n"
 
 
+DISTINCT = ["pen-en-gatverbindingen met de beitel", "zwaluwstaarten zagen voor laden",
+            "lijmen en klemmen van massief eiken", "vingerlassen frezen op de tafel", "deuvels boren met een mal",
+            "halfhoutse verbindingen in vakwerk"]
+
+
 @pytest.fixture(scope="module")
 def xss_home(tmp_path_factory):
     from indexer import build_index
@@ -46,7 +51,9 @@ def xss_home(tmp_path_factory):
     for i, url in enumerate(BAD_URLS[1:], start=1):
         (root / "literatuur" / f"xss-{i}.md").write_text(_md({
             "id": f"lit-xss-{i}", "title": f"{IMG} {WORD} deel {i}", "authors": [SCRIPT], "year": 2020, "url": url,
-            "publisher": "<script>alert(6)</script>"}, f"Over {WORD} en houtverbindingen, deel {i}."), "utf-8")
+            "publisher": "<script>alert(6)</script>"},
+            # distinct bodies: near-identical documents would be collapsed into one record (indexer.dedupe)
+            f"Over {WORD} en houtverbindingen, deel {i}: {DISTINCT[i % len(DISTINCT)]}"), "utf-8")
     (root / "themagroepen" / "xss.md").write_text(_md({
         "id": "tg-xss", "name": f"<img src=x onerror=alert(7)> {WORD}", "focus": SCRIPT, "url": "vbscript:x",
         "contact": "<script>alert(8)</script>", "status": "actief"}, f"Een groep over {WORD}."), "utf-8")
@@ -125,7 +132,9 @@ def _ask(client, question: str, step: str = "answered", **extra):
 # --- XSS ---------------------------------------------------------------------------
 
 def test_payloads_in_corpus_render_inert_on_results(xss_client):
-    resp = _ask(xss_client, f"Wie weet iets van {WORD} en houtverbindingen?")
+    # every word of this question is in the tiny corpus's vocabulary: with the hash test embedder, a question
+    # the vocabulary does not know would be left to dense noise (retrieval.vocabulary_coverage)
+    resp = _ask(xss_client, f"Een groep over {WORD} en houtverbindingen")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "Zwaluw Expert" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, "the records must be shown"
