@@ -138,12 +138,6 @@ SETTINGS: list[Setting] = [
     Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
             "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
             _int),
-    Setting("purge_interval_hours", 24, "Hours between the server's own retention purges, the first at start-up; "
-            "0 switches them off (then run `schakel purge` from cron or a systemd timer).", _count),
-    Setting("session_idle_seconds", 8 * 3600, "A signed-in session ends after this many seconds without a "
-            "request.", _int),
-    Setting("session_absolute_seconds", 12 * 3600, "A signed-in session ends this many seconds after login, "
-            "however active.", _int),
     Setting("privacy_contact", "", "Where participants ask for access to or deletion of their stored data "
             "(an e-mail address or web address), shown on the privacy page."),
     Setting("followup_days", 5, "Working days within which a connector answers a follow-up request "
@@ -187,6 +181,7 @@ SETTINGS: list[Setting] = [
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}
+assert len(BY_NAME) == len(SETTINGS), "a setting is defined twice in SETTINGS"
 
 #: Account roles of the web app: a connector (schakelaar) sees the intake inbox, the tussenring the coverage
 #: dashboard, an admin everything. Defined here, the one module every layer imports, so `schakel user`
