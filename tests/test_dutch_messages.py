@@ -46,7 +46,8 @@ def test_pages_and_error_pages_are_dutch(web_app, login):
     pages = {"/": index, "/privacy": client.get("/privacy").get_data(as_text=True),
              "/login": client.get("/login").get_data(as_text=True),
              "404": client.get("/bestaat-niet").get_data(as_text=True),
-             "405": client.get("/vraag").get_data(as_text=True),
+             "405": client.get("/feedback").get_data(as_text=True),
+             "vraag opnieuw": client.get("/vraag").get_data(as_text=True),
              "400 csrf": client.post("/vraag", data={"question": "x"}).get_data(as_text=True),
              "lege vraag": client.post("/vraag", data={"csrf_token": token, "question": " "}).get_data(as_text=True),
              "lange vraag": client.post("/vraag", data={"csrf_token": token, "question": "woord " * 500}

@@ -103,3 +103,8 @@ def test_pages_have_no_inline_script_or_style(web_client, web_app, login):
         assert not re.search(r"\son[a-z]+=", html), f"inline event handler on {path}"
         for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", html, re.S):
             assert 'name="csrf_token"' in form, f"a POST form without csrf_token on {path}"
+
+
+def test_opening_the_results_address_directly_returns_to_the_question_form(client):
+    resp = client.get("/vraag")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from indexer.errors import InvalidInput, NotFound
 from indexer.querytext import normalise_question
@@ -114,6 +114,17 @@ def _clarifications(result, answers: dict[str, str]) -> list[Clarification]:
 @bp.get("/")
 def index():
     return render_template("index.html", question="", retention=_retention())
+
+
+@bp.get("/vraag")
+def ask_again():
+    """Opening the results address directly (a bookmark, or history after the page expired): the question is
+    not stored, so there is nothing to show again; back to the question form (303 See Other)."""
+    target = url_for("pages.index")
+    resp = redirect(target, 303)
+    resp.set_data(f'<!doctype html><html lang="nl"><title>Schakel</title><p>Stel je vraag opnieuw op '
+                  f'<a href="{target}">de vraagpagina</a>.</p></html>')
+    return resp
 
 
 @bp.post("/vraag")
