@@ -17,7 +17,7 @@
 # Environment:
 #   SHARED     the shared folder with tools/ and the worlds (default: ../shared or ../../shared)
 #   OUT        work and output folder (default: /tmp/schakel-eval-worlds)
-#   DEPS_FROM  a venv that already has the dependencies (e.g. /work/main/.venv): the fresh venv uses
+#   DEPS_FROM  a venv that already has the dependencies (e.g. the checkout's .venv): the fresh venv uses
 #              its site-packages read-only and offline; without it pip fetches them from the index
 #   KEEP_HOMES 1: keep each world's index home between runs (incremental, fast); default: fresh homes,
 #              as acceptance does (every passage embedded again)

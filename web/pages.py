@@ -21,7 +21,7 @@ from matcher.clarify import FACETS, OPTIONS, QUESTIONS
 from matcher.results import Clarification
 
 from . import results_view
-from .intakes import question_concepts, store_intake
+from .intakes import result_concepts, store_intake
 from .messages import dutch_message
 from .notify import reference
 from .services import services
@@ -162,7 +162,7 @@ def feedback():
     if record_id in services().engine.index().records:
         # the question itself is kept only with consent; otherwise only its concepts
         services().store.add_feedback(result.question, record_id, request.form.get("useful") == "ja",
-                                      concepts=question_concepts(result.question), consent=state.consent)
+                                      concepts=result_concepts(result), consent=state.consent)
     return render_results(result, state, thanked=record_id)
 
 
