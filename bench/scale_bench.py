@@ -295,6 +295,7 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
             passages.append(Passage(record_id=rid, ordinal=p, text=text, heading=None, page=None))
         records.append(Record(id=rid, kind=kind, title=title, source=f"synth/{rid}.md", body="\n\n".join(texts),
                               url=None, tags=[], fields=fields))
+    n_links = add_links(records, rng)
     text_s = time.perf_counter() - t0
     # vectors: the passages of one record are near each other in their record's topic
     t = time.perf_counter()
@@ -342,8 +343,36 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
         build = home_obj.publish(tmp)
         timings["manifest_publish_s"] = round(time.perf_counter() - t, 1)
     size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
-    return {"records": len(records), "passages": len(passages), "concepts": len(concepts), "vocabulary": len(vocab),
+    return {"records": len(records), "passages": len(passages), "links": n_links, "concepts": len(concepts),
+            "vocabulary": len(vocab),
             "build": build.name, "index_mb_on_disk": round(size / 2**20, 1), "timings": timings}
+
+
+def add_links(records: list, rng: np.random.Generator) -> int:
+    """Links as the indexer makes them from a national network's fields (``indexer.fields``,
+    ``indexer.kennisrotonde``, ``indexer.linking``): each expert member of 1-2 theme groups, author of 0-4
+    and named in 0-3 documents; each theme group makes 0-4 products (which name it as maker) and has a
+    contact expert; each Kennisrotonde answer cites 0-3 literature records. Returns the number of links."""
+    ids: dict[str, list[str]] = {}
+    for r in records:
+        ids.setdefault(r.kind, []).append(r.id)
+    by_id = {r.id: r for r in records}
+    pick = lambda kind, k: [ids[kind][i] for i in rng.integers(0, len(ids[kind]), k)] if ids.get(kind) else []  # noqa: E731
+    docs = ids.get("literature", []) + ids.get("report", []) + ids.get("product", [])
+    for e in ids.get("expert", []):
+        rec = by_id[e]
+        rec.links += [(g, "member_of") for g in dict.fromkeys(pick("themegroup", int(rng.integers(1, 3))))]
+        if docs:
+            rec.links += [(docs[i], "author_of") for i in dict.fromkeys(rng.integers(0, len(docs), rng.integers(0, 5)))]
+            rec.links += [(docs[i], "mentioned_in") for i in dict.fromkeys(rng.integers(0, len(docs), rng.integers(0, 4)))]
+    for g in ids.get("themegroup", []):
+        made = list(dict.fromkeys(pick("product", int(rng.integers(0, 5)))))
+        by_id[g].links += [(p, "made") for p in made] + [(c, "contact") for c in pick("expert", 1)]
+        for p in made:
+            by_id[p].links.append((g, "made_by"))
+    for a in ids.get("kennisrotonde", []):
+        by_id[a].links += [(lit, "cites") for lit in dict.fromkeys(pick("literature", int(rng.integers(0, 4))))]
+    return sum(len(r.links) for r in records)
 
 
 SERVE = r"""

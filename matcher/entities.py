@@ -11,6 +11,8 @@ of the same work.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from .knobs import K, relation_weights
@@ -69,7 +71,12 @@ def document_prior(index: LoadedIndex) -> np.ndarray:
     prior = min(1, (doc_prior_span * median concepts per record / the record's concepts) ** 0.5); a
     long report touching eighty thesaurus concepts in a corpus whose median record has seven gets
     about 0.4. The prior weighs what a record lends to linked people and groups, not its own rank.
+    Computed once per index and value of the knob (``_memo``).
     """
+    return _memo(index, ("document_prior", K.doc_prior_span), lambda: _document_prior(index))
+
+
+def _document_prior(index: LoadedIndex) -> np.ndarray:
     counts = np.array([len(index.record_concepts(r.id)) for r in index.record_list], np.float32)
     if not len(counts):
         return counts
@@ -77,9 +84,48 @@ def document_prior(index: LoadedIndex) -> np.ndarray:
     return np.minimum(1.0, np.sqrt(typical / np.maximum(counts, 1.0))).astype(np.float32)
 
 
-def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, dict[str, list[str]]]:
+def _memo(index: LoadedIndex, key: tuple, make):
+    """``make()`` computed once per loaded index and KEY (which names the knob values it depends on), kept
+    on the index object itself, so a new build starts afresh. Concurrent first calls may both compute;
+    the results are equal."""
+    memo = index.__dict__.setdefault("_entities_memo", {})
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = make()
+    return value
+
+
+class LinkTable:
+    """``weighted_links`` as flat arrays, one entry per (record, neighbour): ``rows`` (record row),
+    ``others`` (neighbour row), ``weights`` (float64 association) and ``order_key`` (per record row,
+    int64: the rank of its id among all ids, to order equal contributions as a sort of (score, id)
+    tuples does)."""
+
+    def __init__(self, index: LoadedIndex):
+        rows, others, weights = [], [], []
+        for row, edges in weighted_links(index):
+            for o, w, _ in edges:
+                rows.append(row)
+                others.append(o)
+                weights.append(w)
+        self.rows = np.array(rows, np.int64)
+        self.others = np.array(others, np.int64)
+        self.weights = np.array(weights, np.float64)
+        ids = [r.id for r in index.record_list]
+        self.order_key = np.empty(len(ids), np.int64)
+        self.order_key[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+        self.ids = ids
+
+
+def link_table(index: LoadedIndex) -> LinkTable:
+    """The index's ``LinkTable`` for the current link knobs, built once per index and knob values."""
+    key = ("links", tuple(sorted(relation_weights().items())), K.link_spread_power)
+    return _memo(index, key, lambda: LinkTable(index))
+
+
+def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, "Via"]:
     """Model 2 evidence from linked records: (final score per record row, shape (n records,);
-    record id -> ids of the linked records that added to it).
+    record id -> ids of the linked records that added to it, a read-only mapping).
 
     score(e) = own(e) + strength * sum_i 0.5**i * c_i over the four largest contributions
     c = min(link_doc_cap, a(d, e) * p(d) * own(d)) of linked records d (``weighted_links``,
@@ -87,19 +133,54 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     document from carrying a candidate on its own; the halving keeps many weak links from beating
     one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
     in enterprise corpora, SIGIR (Model 2, document-centric).
+
+    Vectorised over the links whose document scores above 0 (``LinkTable``): the contributions are
+    sorted per record as (score, id) tuples would be, and summed per record in that order
+    (``np.bincount``), so the result equals a Python loop over the links.
     """
     final = own.copy()
-    via: dict[str, list[str]] = {}
+    table = link_table(index)
     prior = document_prior(index)
-    for row, edges in weighted_links(index):
-        contrib = [(min(K.link_doc_cap, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges if own[o] > 0]
-        if not contrib:
-            continue
-        contrib.sort(reverse=True)
-        add = sum(c * (K.link_decay ** i) for i, (c, _) in enumerate(contrib[:K.link_max]))
-        final[row] += strength * add
-        via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
-    return final, via
+    own_linked = own[table.others]
+    live = own_linked > 0
+    rows, others = table.rows[live], table.others[live]
+    contrib = np.minimum(K.link_doc_cap, table.weights[live] * prior[others].astype(np.float64)
+                         * own_linked[live].astype(np.float64))
+    order = np.lexsort((-table.order_key[others], -contrib, rows))
+    rows, others, contrib = rows[order], others[order], contrib[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, np.int64)
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    top = rank < K.link_max
+    add = np.bincount(rows[top], weights=contrib[top] * K.link_decay ** rank[top].astype(np.float64),
+                      minlength=len(own))
+    linked = rows[starts]
+    final[linked] += (strength * add[linked]).astype(final.dtype)
+    return final, Via(table.ids, index.records, rows[rank < 3], others[rank < 3], contrib[rank < 3])
+
+
+class Via(Mapping):
+    """Record id -> ids of at most three linked records that added more than 0.05 to its score (best
+    first), for every record that gained from a link (possibly []). Built per question from
+    ``propagate``'s sorted contributions; a record's list is made when asked for."""
+
+    def __init__(self, ids: list[str], records: dict, rows: np.ndarray, others: np.ndarray, contrib: np.ndarray):
+        self._ids, self._records = ids, records
+        self._rows, self._others, self._contrib = rows, others, contrib
+
+    def __getitem__(self, rid: str) -> list[str]:
+        rec = self._records.get(rid)
+        if rec is None:
+            raise KeyError(rid)
+        lo, hi = np.searchsorted(self._rows, [rec.row, rec.row + 1])
+        if lo == hi:
+            raise KeyError(rid)
+        return [self._ids[o] for o, c in zip(self._others[lo:hi], self._contrib[lo:hi]) if c > 0.05]
+
+    def __iter__(self):
+        return iter([self._ids[r] for r in np.unique(self._rows)])
+
+    def __len__(self) -> int:
+        return len(np.unique(self._rows))
 
 
 def availability(index: LoadedIndex, scores: np.ndarray) -> np.ndarray:
@@ -130,7 +211,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     out = np.zeros_like(scores)
     if strength <= 0 or not len(scores):
         return out
-    docs = np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0]
+    docs = _memo(index, ("docs",), lambda: np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0])
     if not len(docs):
         return out
     top = docs[np.argsort(-scores[docs])[:K.support_doc_depth]]
@@ -143,7 +224,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
             profile += float(scores[d]) * index.record_concept_vector(int(d))
     if not profile.any():
         return out
-    supported = np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0]
+    supported = _memo(index, ("supported",), lambda: np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0])
     if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
         supported = supported[np.argsort(-scores[supported])[:K.support_candidates]]
     if not len(supported):

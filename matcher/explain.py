@@ -57,11 +57,14 @@ def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
     marks = Marks.of(index, q)
     out: dict[str, list[Match]] = {k: [] for k in KINDS}
     for kind in KINDS:
-        rows = np.nonzero(index.kinds == kind)[0]
-        if not len(rows):
+        rows = index.kind_rows.get(kind)
+        if rows is None or not len(rows):
             continue
+        scores = q.final[rows].astype(np.float64)
+        best = float(scores.max())
+        # only the rows the loop below can reach, in the same (stable) order
+        rows = rows[(scores > 0) & (scores >= opts.min_absolute) & (scores >= opts.min_relative * best)]
         order = rows[np.argsort(-q.final[rows], kind="stable")]
-        best = float(q.final[order[0]])
         for row in order:
             rec = index.record_list[int(row)]
             score = float(q.final[row])

@@ -109,13 +109,17 @@ class LoadedIndex:
         return spans
 
     def record_has_stem(self, rid: str, st: str) -> bool:
-        """Whether any passage of the record contains the stem: read from the BM25 postings."""
+        """Whether any passage of the record contains the stem: read from the BM25 postings (passage rows
+        per stem, ascending)."""
         col = self.bm25.vocab_dict.get(st)
         if col is None:
             return False
         scores = self.bm25.scores
         rows = scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
         mine = self.records[rid].passages
+        if mine and mine[-1] - mine[0] + 1 == len(mine):  # consecutive rows (as a build writes them): one search
+            lo, hi = rows.searchsorted([mine[0], mine[-1] + 1])
+            return bool(hi > lo)
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
 
@@ -203,6 +207,35 @@ class LoadedIndex:
             if edges:
                 out.append((rec.row, edges))
         return out
+
+    @cached_property
+    def kind_rows(self) -> dict[str, np.ndarray]:
+        """Kind -> rows (int64, ascending) of the records of that kind."""
+        return {str(k): np.nonzero(self.kinds == k)[0] for k in np.unique(self.kinds)}
+
+    @cached_property
+    def _passage_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(first passage row of each run of passages of one record, that record's row) when the passages of
+        each record are consecutive rows (as a build writes them); None otherwise."""
+        owner = self.passage_record
+        if not len(owner):
+            return None
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        if len(np.unique(owner)) != len(starts):
+            return None
+        return starts, owner[starts].astype(np.int64)
+
+    def max_per_record(self, values: np.ndarray) -> np.ndarray:
+        """Per record (shape (n records,), float32), the maximum of VALUES (shape (n passages,)) over its
+        passages; -inf for a record without passages. One ``np.maximum.reduceat`` over the runs of
+        consecutive passages, else ``np.maximum.at``; both give the same maxima."""
+        best = np.full(len(self.record_list), -np.inf, np.float32)
+        runs = self._passage_runs
+        if runs is None:
+            np.maximum.at(best, self.passage_record, values)
+        else:
+            best[runs[1]] = np.maximum.reduceat(values, runs[0])
+        return best
 
     @cached_property
     def inactive_rows(self) -> np.ndarray:

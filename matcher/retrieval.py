@@ -61,14 +61,6 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
     return out
 
 
-def _max_per_record(values: np.ndarray, owner: np.ndarray, n_records: int) -> np.ndarray:
-    """Per record (n_records,), the maximum of VALUES over its passages (OWNER: record row per passage);
-    -inf for a record without passages."""
-    best = np.full(n_records, -np.inf, np.float32)
-    np.maximum.at(best, owner, values)
-    return best
-
-
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
@@ -77,16 +69,15 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens)
     p_dense = dense_passages(index, qv) if qv is not None else np.zeros(len(owner), np.float32)
-    lex = _max_per_record(p_lex, owner, n_rec) if len(owner) else np.zeros(n_rec, np.float32)
-    dense = _max_per_record(p_dense, owner, n_rec) if len(owner) else np.zeros(n_rec, np.float32)
+    lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
+    dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
     lex[~np.isfinite(lex)] = 0
     dense[~np.isfinite(dense)] = 0
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
     # best passage per record: normalised lexical + dense evidence
     p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
-    best_val = np.full(n_rec, -np.inf, np.float32)
-    np.maximum.at(best_val, owner, p_comb)
+    best_val = index.max_per_record(p_comb)
     best_passage = np.full(n_rec, -1, np.int64)
     hit = p_comb == best_val[owner]
     best_passage[owner[hit]] = np.nonzero(hit)[0]
