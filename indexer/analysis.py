@@ -68,7 +68,9 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    # the combining marks among the text's distinct characters, deleted in one pass (str.translate)
+    marks = {ord(c): None for c in set(text) if unicodedata.combining(c)}
+    return text.translate(marks) if marks else text
 
 
 @lru_cache(maxsize=200_000)
@@ -122,6 +124,7 @@ class Analyzer:
     def __init__(self, vocabulary: Iterable[str] = ()):
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
         self._splits: dict[str, list[str]] = {}
+        self._span_cache: dict[str, tuple[str, ...]] = {}
 
     @staticmethod
     def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -160,14 +163,23 @@ class Analyzer:
         """(start, end, stem) of each content word in the original text, for highlighting."""
         spans = []
         for m in _WORD.finditer(text):
-            start, end, word = m.start(), m.end(), m.group(0)
-            for st in _word_spans(word):
+            start, end = m.span()
+            for st in self._span_stems(m.group(0)):
                 spans.append((start, end, st))
+        return spans
+
+    def _span_stems(self, word: str) -> tuple[str, ...]:
+        """The stems ``token_spans`` gives one word: its own (``_word_spans``), then those of the parts of a
+        known compound. Kept per word (this vocabulary decides the compounds)."""
+        stems = self._span_cache.get(word)
+        if stems is None:
+            stems = _word_spans(word)
             folded = fold(word)
             if len(folded) >= 7 and folded.isalpha():
-                for sub in self.split_compound(folded):
-                    spans.append((start, end, stem(sub)))
-        return spans
+                stems += tuple(stem(sub) for sub in self.split_compound(folded))
+            if len(self._span_cache) < 500_000:
+                self._span_cache[word] = stems
+        return stems
 
 
 _LINKS = ("", "s", "e", "en")

@@ -12,6 +12,7 @@ from indexer.conceptterms import ConceptTerms
 from indexer.thesaurus import Concept
 
 from .knobs import K
+from .topk import top_k
 
 if TYPE_CHECKING:  # loaded.py builds the ConceptMatcher: no import at run time
     from .loaded import LoadedIndex
@@ -95,7 +96,7 @@ def concept_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, floa
     almost everywhere are damped."""
     if not len(scores):
         return {}
-    top = np.argsort(-scores)[:K.feedback_depth]
+    top = top_k(scores, K.feedback_depth)
     weights = np.clip(scores[top], 0, None)
     total = float(weights.sum())
     if total <= 0:

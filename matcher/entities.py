@@ -17,6 +17,7 @@ import numpy as np
 
 from .knobs import K, relation_weights
 from .loaded import LoadedIndex
+from .topk import top_k
 
 # p(d|e): how much a linked record's score says about this one, by (kind, relation): the knobs link_*.
 
@@ -214,7 +215,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     docs = _memo(index, ("docs",), lambda: np.nonzero(~np.isin(index.kinds, PEOPLE_KINDS))[0])
     if not len(docs):
         return out
-    top = docs[np.argsort(-scores[docs])[:K.support_doc_depth]]
+    top = docs[top_k(scores[docs], K.support_doc_depth)]
     best = float(scores[top[0]])
     if best <= 0:
         return out
@@ -226,7 +227,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
         return out
     supported = _memo(index, ("supported",), lambda: np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0])
     if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
-        supported = supported[np.argsort(-scores[supported])[:K.support_candidates]]
+        supported = supported[top_k(scores[supported], K.support_candidates)]
     if not len(supported):
         return out
     matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])

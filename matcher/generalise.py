@@ -19,6 +19,7 @@ from .concepts import ConceptHit
 from .knobs import K
 from .loaded import LoadedIndex
 from .results import ConceptRef, General
+from .topk import top_k
 
 LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
@@ -193,6 +194,6 @@ def similar_questions(index: LoadedIndex, qv: np.ndarray | None, question: str, 
     if qv is None or not rows:
         return []
     sims = matrix @ qv
-    order = np.argsort(-sims)[:limit]
+    order = top_k(sims, limit)
     return [{"id": rows[i].id, "question": rows[i].fields.get("question", rows[i].title), "source": "kennisrotonde",
              "score": round(float(sims[i]), 3)} for i in order if sims[i] >= min_score]

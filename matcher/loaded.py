@@ -118,8 +118,8 @@ class LoadedIndex:
         rows = scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
         mine = self.records[rid].passages
         if mine and mine[-1] - mine[0] + 1 == len(mine):  # consecutive rows (as a build writes them): one search
-            lo, hi = rows.searchsorted([mine[0], mine[-1] + 1])
-            return bool(hi > lo)
+            lo = int(rows.searchsorted(mine[0]))
+            return lo < len(rows) and int(rows[lo]) <= mine[-1]
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
 
