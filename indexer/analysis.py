@@ -68,9 +68,14 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
-    # the combining marks among the text's distinct characters, deleted in one pass (str.translate)
-    marks = {ord(c): None for c in set(text) if unicodedata.combining(c)}
-    return text.translate(marks) if marks else text
+    # the combining marks among the text's distinct characters, deleted in one regex pass
+    marks = "".join(sorted(c for c in set(text) if unicodedata.combining(c)))
+    return _marks_pattern(marks).sub("", text) if marks else text
+
+
+@lru_cache(maxsize=1024)
+def _marks_pattern(marks: str) -> re.Pattern:
+    return re.compile("[" + re.escape(marks) + "]")
 
 
 @lru_cache(maxsize=200_000)
@@ -86,9 +91,12 @@ def _word_spans(word: str) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """Folded word tokens; hyphenated words give the whole and the parts."""
+    folded = fold(text).replace("’", "'")
+    found = _WORD.findall(folded)
+    if "-" not in folded and "'" not in folded:  # nothing hyphenated: the tokens as found
+        return found
     out = []
-    for w in _WORD.findall(fold(text)):
-        w = w.replace("’", "'")
+    for w in found:
         if "-" in w or "'" in w:
             parts = [p for p in re.split(r"[-']", w) if p]
             joined = "".join(parts)
@@ -125,6 +133,7 @@ class Analyzer:
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
         self._splits: dict[str, list[str]] = {}
         self._span_cache: dict[str, tuple[str, ...]] = {}
+        self._token_cache: dict[str, tuple[str, ...]] = {}
 
     @staticmethod
     def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -153,11 +162,17 @@ class Analyzer:
         parts of a known compound ('toetsbeleid' -> 'toetsbeleid', 'toets', 'beleid')."""
         out = []
         for w in content_words(text):
-            out.append(stem(w))
-            for part in self.split_compound(w):
-                if part not in STOPWORDS:
-                    out.append(stem(part))
+            out.extend(self._word_tokens(w))
         return out
+
+    def _word_tokens(self, word: str) -> tuple[str, ...]:
+        """``tokens`` of one content word, kept per word (this vocabulary decides the compounds)."""
+        toks = self._token_cache.get(word)
+        if toks is None:
+            toks = (stem(word),) + tuple(stem(p) for p in self.split_compound(word) if p not in STOPWORDS)
+            if len(self._token_cache) < 500_000:
+                self._token_cache[word] = toks
+        return toks
 
     def token_spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, stem) of each content word in the original text, for highlighting."""

@@ -9,6 +9,7 @@ found in every record; the matcher uses the same class on questions.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 
 from .analysis import Analyzer, content_words, stem
@@ -25,7 +26,7 @@ class ConceptTerms:
         self.concepts = concepts
         self.analyzer = analyzer
         self.by_id = {c.id: i for i, c in enumerate(concepts)}
-        self._terms: dict[str, list[tuple[int, tuple[str, ...], str, bool]]] = defaultdict(list)
+        terms: dict[str, list[tuple[int, tuple[str, ...], str, bool]]] = defaultdict(list)
         df: dict[str, int] = defaultdict(int)
         for i, c in enumerate(concepts):
             seen = set()
@@ -38,26 +39,40 @@ class ConceptTerms:
                 seen.add(stems)
                 for s in set(stems):
                     df[s] += 1
-                self._terms[stems[0]].append((i, stems, term, j == 0))
+                terms[stems[0]].append((i, stems, term, j == 0))
         # terms are keyed by their rarest stem so lookups stay cheap
         rekeyed: dict[str, list] = defaultdict(list)
-        for entries in self._terms.values():
+        for entries in terms.values():
             for entry in entries:
                 key = min(entry[1], key=lambda s: df[s])
                 rekeyed[key].append(entry)
-        self._terms = rekeyed
         self._df = df
         self._n = max(1, len(concepts))
+        # rarest stem -> [(concept index, stems, term, is label, score)]: the score (label or synonym,
+        # length, rarity) depends on the thesaurus only, so it is computed here once
+        self._terms: dict[str, list[tuple[int, tuple[str, ...], str, bool, float]]] = {
+            key: [entry + (self._term_score(entry[1], entry[3]),) for entry in entries]
+            for key, entries in rekeyed.items()}
+        self._stems_cache: dict[str, tuple[str, ...]] = {}
 
     def positions(self, text: str) -> dict[str, list[int]]:
         """Word positions of TEXT by stem (content words, and the parts of known compounds at the compound's
         position)."""
         pos: dict[str, list[int]] = defaultdict(list)
         for i, w in enumerate(content_words(text)):
-            pos[stem(w)].append(i)
-            for part in self.analyzer.split_compound(w):
-                pos[stem(part)].append(i)
+            for st in self._word_stems(w):
+                pos[st].append(i)
         return pos
+
+    def _word_stems(self, word: str) -> tuple[str, ...]:
+        """The stems ``positions`` files a content word under: its own, then those of its compound parts;
+        kept per word (the analyzer's vocabulary decides the compounds)."""
+        stems = self._stems_cache.get(word)
+        if stems is None:
+            stems = (stem(word),) + tuple(stem(part) for part in self.analyzer.split_compound(word))
+            if len(self._stems_cache) < 500_000:
+                self._stems_cache[word] = stems
+        return stems
 
     def lexical(self, text: str, pos: dict[str, list[int]] | None = None) -> dict[int, tuple[float, list[str]]]:
         """Concepts whose label or a synonym occurs in TEXT, all its words within a few positions of each
@@ -67,19 +82,23 @@ class ConceptTerms:
         pos = pos if pos is not None else self.positions(text)
         found: dict[int, tuple[float, list[str]]] = {}
         for key in pos:
-            for idx, stems, term, is_label in self._terms.get(key, ()):
+            for idx, stems, term, _, score in self._terms.get(key, ()):
                 if not _near(stems, pos):
                     continue
-                weight = (1.0 if is_label else 0.9) * (1.0 + 0.15 * (len(stems) - 1))
-                rarity = min(1.0, 0.55 + 0.45 * math.log(1 + self._n / (1 + min(self._df[s] for s in stems)))
-                             / math.log(1 + self._n))
-                score = weight * rarity
                 old = found.get(idx)
                 if old is None:
                     found[idx] = (score, [term])
                 else:
                     found[idx] = (max(old[0], score), old[1] + [term])
         return found
+
+    def _term_score(self, stems: tuple[str, ...], is_label: bool) -> float:
+        """A term's score when found: 1 for a label or 0.9 for a synonym, +15% per extra word, times the
+        rarity factor 0.55..1 of its rarest stem among the concept terms."""
+        weight = (1.0 if is_label else 0.9) * (1.0 + 0.15 * (len(stems) - 1))
+        rarity = min(1.0, 0.55 + 0.45 * math.log(1 + self._n / (1 + min(self._df[s] for s in stems)))
+                     / math.log(1 + self._n))
+        return weight * rarity
 
 
 def _near(stems: tuple[str, ...], pos: dict[str, list[int]], slack: int = 3) -> bool:
@@ -90,6 +109,12 @@ def _near(stems: tuple[str, ...], pos: dict[str, list[int]], slack: int = 3) -> 
     window = len(stems) + slack
     first = pos[stems[0]]
     for p in first:
-        if all(any(abs(q - p) <= window for q in pos[s]) for s in stems[1:]):
+        if all(_within(pos[s], p, window) for s in stems[1:]):
             return True
     return False
+
+
+def _within(positions: list[int], p: int, window: int) -> bool:
+    """Whether some position (ascending, as ``positions`` files them) lies within WINDOW of P."""
+    i = bisect_left(positions, p - window)
+    return i < len(positions) and positions[i] <= p + window

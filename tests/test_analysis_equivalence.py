@@ -46,3 +46,71 @@ def test_token_spans_equal_the_plain_definition_twice():
         text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
         assert analyzer.token_spans(text) == _plain_spans(analyzer, text)
         assert analyzer.token_spans(text) == _plain_spans(analyzer, text)   # from the per-word cache
+
+
+def _plain_words(text: str) -> list[str]:
+    import re
+
+    out = []
+    for w in _WORD.findall(_plain_fold(text)):
+        w = w.replace("’", "'")
+        if "-" in w or "'" in w:
+            parts = [p for p in re.split(r"[-']", w) if p]
+            joined = "".join(parts)
+            out.append(joined)
+            out.extend(p for p in parts if p != joined)
+        else:
+            out.append(w)
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=LETTERS + "－＇﹣", max_size=60))
+def test_words_equal_the_plain_definition(text):
+    from indexer.analysis import words
+
+    assert words(text) == _plain_words(text)
+
+
+def test_concept_positions_and_nearness_equal_the_plain_definitions():
+    from collections import defaultdict
+
+    from indexer import conceptterms
+    from indexer.analysis import content_words
+    from indexer.conceptterms import ConceptTerms
+
+    analyzer = Analyzer(["kennis", "clips", "leer", "platform", "toets", "beleid", "werk", "plek"])
+    terms = ConceptTerms([], analyzer)
+    rng = random.Random(3)
+    vocab = ["kennisclips", "leerplatform", "toetsbeleid", "werkplek", "toets", "beleid", "leren", "platform",
+             "feedback", "peer", "de", "clips"]
+    for _ in range(300):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 40)))
+        plain = defaultdict(list)
+        for i, w in enumerate(content_words(text)):
+            plain[stem(w)].append(i)
+            for part in analyzer.split_compound(w):
+                plain[stem(part)].append(i)
+        pos = terms.positions(text)
+        assert pos == plain
+        stems = tuple(rng.sample(sorted(pos) or ["x"], min(len(pos), rng.randint(1, 3)))) if pos else ("x",)
+        window = len(stems) + 3
+        near = all(s in pos for s in stems) and (len(stems) == 1 or any(
+            all(any(abs(q - p) <= window for q in pos[s]) for s in stems[1:]) for p in pos[stems[0]]))
+        assert conceptterms._near(stems, pos) == near
+
+
+def test_tokens_equal_the_plain_definition_twice():
+    from indexer.analysis import STOPWORDS, content_words
+
+    analyzer = Analyzer(["kennis", "clips", "leer", "platform", "toets", "beleid", "werk", "plek", "over"])
+    rng = random.Random(11)
+    vocab = ["kennisclips", "leerplatform", "toetsbeleid", "werkplek", "overwerk", "Café", "de", "toets-beleid"]
+    for _ in range(200):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 15)))
+        plain = []
+        for w in content_words(text):
+            plain.append(stem(w))
+            plain += [stem(p) for p in analyzer.split_compound(w) if p not in STOPWORDS]
+        assert analyzer.tokens(text) == plain
+        assert analyzer.tokens(text) == plain
