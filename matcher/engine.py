@@ -177,8 +177,10 @@ class Engine:
             first = fuse(score_records(index, q.vector, [(q.tokens, 1.0)]), index.kinds, opts.method,
                          opts.dense_weight)
             q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=concept_feedback(index, first))
-            null = self.null_range(index) if q.vector is not None else None
-            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.vector, null)
+            # words or concepts settle it; only a question without either needs the null range (24
+            # embeddings, once per build), so the first answer after start-up does not wait for it
+            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, None, None) or (
+                q.vector is not None and topic_mod.has_topic(index, q.tokens, q.hits, q.vector, self.null_range(index)))
             if not q.topic:
                 q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)

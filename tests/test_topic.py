@@ -48,3 +48,12 @@ def test_null_range_is_calibrated_once_per_build(engine):
 def test_nonsense_queries_are_fixed():
     assert nonsense_queries() == nonsense_queries()
     assert len(set(nonsense_queries())) > len(nonsense_queries()) // 2
+
+
+def test_a_question_with_corpus_words_is_answered_without_calibrating(demo_home):
+    fresh = Engine(demo_home, embedder=TEST_EMBEDDER)
+    res = fresh.match("Hoe zet ik blended leren in om de zelfregulatie van studenten te versterken?")
+    assert res.matches["expert"]
+    assert fresh._null == (None, None)           # the first answer did not wait for 24 nonsense embeddings
+    assert fresh.match("asdfgh qwerty zxcvbn").notices == [NO_TOPIC_NOTICE]
+    assert fresh._null[1] is not None            # a question without known words calibrates it

@@ -22,8 +22,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from indexer.thesaurus import Concept
 
@@ -138,6 +136,10 @@ def merge(n_concepts: int, members: list[int], demand: ConceptDemand, sources: l
     unasked = [i for i in members if not qsets[i]]
     edges = _asked_edges(asked_about, set(members), qsets, links)
     edges += _unasked_edges(unasked, set(asked_about), sources, links)
+    # imported here: scipy's graph module costs a third of a second, which a server's start-up need not pay
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     a, b = (np.array(x, dtype=np.int64) for x in zip(*edges)) if edges else (np.zeros(0, np.int64),) * 2
     graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_concepts, n_concepts))
     _, label = connected_components(graph, directed=False)
