@@ -97,10 +97,9 @@ def _memo(index: LoadedIndex, key: tuple, make):
 
 
 class LinkTable:
-    """``weighted_links`` as flat arrays, one entry per (record, neighbour): ``rows`` (record row),
-    ``others`` (neighbour row), ``weights`` (float64 association) and ``order_key`` (per record row,
-    int64: the rank of its id among all ids, to order equal contributions as a sort of (score, id)
-    tuples does)."""
+    """``weighted_links`` as flat arrays, one entry per (record, neighbour), grouped by record: ``rows``
+    (record row, ascending), ``others`` (neighbour row), ``weights`` (float64 association); per group
+    ``starts`` (first entry) and ``group_rows`` (its record row), per entry ``group`` (its group)."""
 
     def __init__(self, index: LoadedIndex):
         rows, others, weights = [], [], []
@@ -109,13 +108,15 @@ class LinkTable:
                 rows.append(row)
                 others.append(o)
                 weights.append(w)
-        self.rows = np.array(rows, np.int64)
-        self.others = np.array(others, np.int64)
-        self.weights = np.array(weights, np.float64)
-        ids = [r.id for r in index.record_list]
-        self.order_key = np.empty(len(ids), np.int64)
-        self.order_key[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
-        self.ids = ids
+        order = np.argsort(np.array(rows, np.int64), kind="stable")
+        self.rows = np.array(rows, np.int64)[order]
+        self.others = np.array(others, np.int64)[order]
+        self.weights = np.array(weights, np.float64)[order]
+        self.starts = np.flatnonzero(np.r_[True, self.rows[1:] != self.rows[:-1]]) if len(rows) \
+            else np.zeros(0, np.int64)
+        self.group_rows = self.rows[self.starts]
+        self.group = np.repeat(np.arange(len(self.starts)), np.diff(np.r_[self.starts, len(rows)]))
+        self.ids = [r.id for r in index.record_list]
 
 
 def link_table(index: LoadedIndex) -> LinkTable:
@@ -135,53 +136,77 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
     in enterprise corpora, SIGIR (Model 2, document-centric).
 
-    Vectorised over the links whose document scores above 0 (``LinkTable``): the contributions are
-    sorted per record as (score, id) tuples would be, and summed per record in that order
-    (``np.bincount``), so the result equals a Python loop over the links.
+    Vectorised over all links at once (``LinkTable``): round i takes each record's largest remaining
+    contribution (``np.maximum.reduceat`` over its group) and adds it times decay**i, which is the
+    sum over the sorted contributions, term by term, that a loop per record makes.
     """
     final = own.copy()
     table = link_table(index)
+    if not len(table.rows):
+        return final, Via(table, np.zeros(0), index.records)
     prior = document_prior(index)
     own_linked = own[table.others]
-    live = own_linked > 0
-    rows, others = table.rows[live], table.others[live]
-    contrib = np.minimum(K.link_doc_cap, table.weights[live] * prior[others].astype(np.float64)
-                         * own_linked[live].astype(np.float64))
-    order = np.lexsort((-table.order_key[others], -contrib, rows))
-    rows, others, contrib = rows[order], others[order], contrib[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, np.int64)
-    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-    top = rank < K.link_max
-    add = np.bincount(rows[top], weights=contrib[top] * K.link_decay ** rank[top].astype(np.float64),
-                      minlength=len(own))
-    linked = rows[starts]
-    final[linked] += (strength * add[linked]).astype(final.dtype)
-    return final, Via(table.ids, index.records, rows[rank < 3], others[rank < 3], contrib[rank < 3])
+    contrib = np.minimum(K.link_doc_cap, table.weights * prior[table.others].astype(np.float64)
+                         * own_linked.astype(np.float64))
+    contrib[~(own_linked > 0)] = -np.inf          # a linked record without evidence adds nothing
+    add = np.zeros(len(table.starts), np.float64)
+    left = contrib.copy()
+    for i in range(K.link_max):
+        best = np.maximum.reduceat(left, table.starts)
+        has = best > -np.inf
+        if not has.any():
+            break
+        add[has] += best[has] * K.link_decay ** i
+        # take one entry per group out: the first that holds its group's maximum
+        taken = np.flatnonzero((left == best[table.group]) & has[table.group])
+        taken = taken[np.r_[True, table.group[taken[1:]] != table.group[taken[:-1]]]]
+        left[taken] = -np.inf
+    linked = np.maximum.reduceat(contrib, table.starts) > -np.inf
+    rows = table.group_rows[linked]
+    final[rows] += (strength * add[linked]).astype(final.dtype)
+    return final, Via(table, contrib, index.records)
 
 
 class Via(Mapping):
     """Record id -> ids of at most three linked records that added more than 0.05 to its score (best
-    first), for every record that gained from a link (possibly []). Built per question from
-    ``propagate``'s sorted contributions; a record's list is made when asked for."""
+    first; equal contributions by id, last first), for every record with a linked record that has
+    evidence (possibly []). Made per record when asked for, from ``propagate``'s contributions
+    (-inf: no evidence), so a question pays only for the records it shows."""
 
-    def __init__(self, ids: list[str], records: dict, rows: np.ndarray, others: np.ndarray, contrib: np.ndarray):
-        self._ids, self._records = ids, records
-        self._rows, self._others, self._contrib = rows, others, contrib
+    def __init__(self, table: LinkTable, contrib: np.ndarray, records: dict):
+        self._table, self._contrib, self._records = table, contrib, records
+
+    def _group(self, row: int) -> tuple[int, int] | None:
+        t = self._table
+        g = int(np.searchsorted(t.group_rows, row))
+        if g >= len(t.group_rows) or t.group_rows[g] != row:
+            return None
+        return int(t.starts[g]), int(t.starts[g + 1]) if g + 1 < len(t.starts) else len(t.rows)
 
     def __getitem__(self, rid: str) -> list[str]:
         rec = self._records.get(rid)
-        if rec is None:
+        span = self._group(rec.row) if rec is not None else None
+        if span is None:
             raise KeyError(rid)
-        lo, hi = np.searchsorted(self._rows, [rec.row, rec.row + 1])
-        if lo == hi:
+        t = self._table
+        found = [(float(self._contrib[e]), t.ids[t.others[e]]) for e in range(*span) if self._contrib[e] > -np.inf]
+        if not found:
             raise KeyError(rid)
-        return [self._ids[o] for o, c in zip(self._others[lo:hi], self._contrib[lo:hi]) if c > 0.05]
+        found.sort(reverse=True)
+        return [other for c, other in found[:3] if c > 0.05]
+
+    def _keys(self) -> list[str]:
+        t = self._table
+        if not len(self._contrib):
+            return []
+        live = np.maximum.reduceat(self._contrib, t.starts) > -np.inf
+        return [t.ids[r] for r in t.group_rows[live]]
 
     def __iter__(self):
-        return iter([self._ids[r] for r in np.unique(self._rows)])
+        return iter(self._keys())
 
     def __len__(self) -> int:
-        return len(np.unique(self._rows))
+        return len(self._keys())
 
 
 def availability(index: LoadedIndex, scores: np.ndarray) -> np.ndarray:

@@ -94,3 +94,51 @@ def test_the_reason_of_an_unavailable_expert_says_it_was_ranked_lower():
     assert "lager gezet" in why(busy, ["peerfeedback"], [], [], [], busy.status)
     free = _rec("exp-free", "expert", 1)
     assert "lager" not in why(free, ["peerfeedback"], [], [], [], free.status)
+
+
+def _loop_propagate(index, own, strength=1.0):
+    """Model 2 propagation as a plain loop over the links (the definition ``propagate`` vectorises)."""
+    final = own.copy()
+    via = {}
+    prior = entities.document_prior(index)
+    for row, edges in entities.weighted_links(index):
+        contrib = [(min(K.link_doc_cap, w * float(prior[o]) * float(own[o])), other) for o, w, other in edges
+                   if own[o] > 0]
+        if not contrib:
+            continue
+        contrib.sort(reverse=True)
+        add = sum(c * (K.link_decay ** i) for i, (c, _) in enumerate(contrib[:K.link_max]))
+        final[row] += strength * add
+        via[index.record_list[row].id] = [other for c, other in contrib[:3] if c > 0.05]
+    return final, via
+
+
+def test_vectorised_propagation_equals_the_loop_on_a_random_network():
+    rng = np.random.default_rng(21)
+    kinds = ["expert"] * 30 + ["themegroup"] * 8 + ["product"] * 12 + ["literature"] * 25 + ["kennisrotonde"] * 15
+    records = [_rec(f"{k[:3]}-{i:03d}", k, i) for i, k in enumerate(kinds)]
+    by_kind = {}
+    for r in records:
+        by_kind.setdefault(r.kind, []).append(r.id)
+    pick = lambda kind: by_kind[kind][rng.integers(len(by_kind[kind]))]  # noqa: E731
+    links = set()
+    for e in by_kind["expert"]:
+        for _ in range(rng.integers(0, 4)):
+            links.add((e, "member_of", pick("themegroup"), "has_member"))
+        for _ in range(rng.integers(0, 6)):
+            links.add((e, "mentioned_in", pick("literature"), "mentions"))
+    for g in by_kind["themegroup"]:
+        for _ in range(rng.integers(0, 4)):
+            links.add((g, "made", pick("product"), "made_by"))
+    for a in by_kind["kennisrotonde"]:
+        for _ in range(rng.integers(0, 4)):
+            links.add((a, "cites", pick("literature"), "cited_by"))
+    index = _index(records, sorted(links), {r.id: int(rng.integers(1, 40)) for r in records})
+    for trial in range(20):
+        own = rng.choice([0.0, 0.3, 0.5, 0.8, 1.2], len(records)).astype(np.float32) if trial % 2 else \
+            np.clip(rng.normal(0.3, 0.4, len(records)), 0, None).astype(np.float32)
+        final, via = entities.propagate(index, own, strength=0.7)
+        want_final, want_via = _loop_propagate(index, own, strength=0.7)
+        assert final.tobytes() == want_final.tobytes()
+        assert dict(via) == want_via
+        assert all(via.get(r.id, []) == want_via.get(r.id, []) for r in records)
