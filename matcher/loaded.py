@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,9 @@ INVERSE_RELATIONS = {
     "made_by": "made", "cites": "cited_by", "author_of": "has_author", "mentioned_in": "mentions",
 }
 
+
+#: Passages whose word spans (``LoadedIndex.passage_spans``) are kept, most recently shown first.
+SPAN_CACHE = 4096
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -82,7 +86,8 @@ class LoadedIndex:
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
-        self._spans: dict[int, list] = {}
+        self._spans: OrderedDict[int, list] = OrderedDict()
+        self._spans_lock = threading.Lock()
         self._concept_idf: np.ndarray | None = None
         from .concepts import ConceptMatcher
 
@@ -102,10 +107,18 @@ class LoadedIndex:
         return CoverageCache()
 
     def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
-        """(start, end, stem) of the words of a passage; computed once per passage."""
-        spans = self._spans.get(row)
-        if spans is None:
-            spans = self._spans[row] = self.analyzer.token_spans(self.passage_text[row])
+        """(start, end, stem) of the words of a passage; the last ``SPAN_CACHE`` passages' are kept (a
+        long-running server of 10^5 passages would otherwise keep a list per passage it ever showed)."""
+        with self._spans_lock:
+            spans = self._spans.get(row)
+            if spans is not None:
+                self._spans.move_to_end(row)
+                return spans
+        spans = self.analyzer.token_spans(self.passage_text[row])
+        with self._spans_lock:
+            self._spans[row] = spans
+            if len(self._spans) > SPAN_CACHE:
+                self._spans.popitem(last=False)
         return spans
 
     def record_has_stem(self, rid: str, st: str) -> bool:
@@ -214,27 +227,29 @@ class LoadedIndex:
         return {str(k): np.nonzero(self.kinds == k)[0] for k in np.unique(self.kinds)}
 
     @cached_property
-    def _passage_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(first passage row of each run of passages of one record, that record's row) when the passages of
-        each record are consecutive rows (as a build writes them); None otherwise."""
-        owner = self.passage_record
-        if not len(owner):
-            return None
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        if len(np.unique(owner)) != len(starts):
-            return None
-        return starts, owner[starts].astype(np.int64)
+    def _has_passages(self) -> np.ndarray:
+        """Per record, whether it has passages (bool, shape (n records,))."""
+        mask = np.zeros(len(self.record_list), bool)
+        mask[self.passage_record] = True
+        return mask
 
     def max_per_record(self, values: np.ndarray) -> np.ndarray:
         """Per record (shape (n records,), float32), the maximum of VALUES (shape (n passages,)) over its
-        passages; -inf for a record without passages. One ``np.maximum.reduceat`` over the runs of
-        consecutive passages, else ``np.maximum.at``; both give the same maxima."""
+        passages; -inf for a record without passages (``np.maximum.at``).
+
+        When most passages share the lowest value (dense scores outside the vector search's top k get
+        one floor value; most passages have no BM25 score), only the others are scattered: a record's
+        maximum is the lowest value or the largest of its others, which is the same number."""
         best = np.full(len(self.record_list), -np.inf, np.float32)
-        runs = self._passage_runs
-        if runs is None:
-            np.maximum.at(best, self.passage_record, values)
+        if not len(values):
+            return best
+        low = values.min()
+        above = np.flatnonzero(values > low) if not np.isnan(low) else None
+        if above is not None and 4 * len(above) < len(values):
+            best[self._has_passages] = low
+            np.maximum.at(best, self.passage_record[above], values[above])
         else:
-            best[runs[1]] = np.maximum.reduceat(values, runs[0])
+            np.maximum.at(best, self.passage_record, values)
         return best
 
     @cached_property

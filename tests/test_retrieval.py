@@ -62,3 +62,35 @@ def test_vocabulary_coverage_is_low_for_words_the_corpus_does_not_know():
     assert vocabulary_coverage(index, ["nursing", "simulation"]) == 0.0
     assert 0.0 < vocabulary_coverage(index, ["toets", "nursing"]) < 0.5
     assert vocabulary_coverage(index, []) == 0.0
+
+
+def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_records():
+    from types import SimpleNamespace
+
+    from matcher.loaded import LoadedIndex
+
+    rng = np.random.default_rng(4)
+    owner = np.sort(rng.integers(0, 300, 2000)).astype(np.int32)      # some records get no passage
+    index = SimpleNamespace(record_list=[None] * 300, passage_record=owner)
+    index._has_passages = LoadedIndex._has_passages.func(index)
+    for values in (rng.random(2000).astype(np.float32),                                  # dense everywhere
+                   np.where(rng.random(2000) < 0.05, rng.random(2000), 0.0).astype(np.float32),   # mostly zero
+                   np.where(rng.random(2000) < 0.1, rng.random(2000), -0.3).astype(np.float32),   # a floor
+                   np.zeros(2000, np.float32),
+                   np.where(rng.random(2000) < 0.1, np.nan, 0.0).astype(np.float32)):
+        want = np.full(300, -np.inf, np.float32)
+        with np.errstate(invalid="ignore"):   # the NaN case
+            np.maximum.at(want, owner, values)
+            got = LoadedIndex.max_per_record(index, values)
+        assert got.tobytes() == want.tobytes()
+
+
+def test_passage_spans_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
+    from matcher import loaded
+
+    index = demo_engine.index()
+    monkeypatch.setattr(loaded, "SPAN_CACHE", 3)
+    rows = list(range(min(8, len(index.passage_text))))
+    for row in rows + rows:
+        assert index.passage_spans(row) == index.analyzer.token_spans(index.passage_text[row])
+        assert len(index._spans) <= 3
