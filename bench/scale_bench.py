@@ -449,7 +449,7 @@ def py_spy_summary(raw: Path, top: int = 12) -> dict:
             incl[f] = incl.get(f, 0) + n
     share = lambda d: [(f, round(100.0 * c / max(total, 1), 1)) for f, c in sorted(d.items(), key=lambda kv: -kv[1])]  # noqa: E731
     return {"samples": total, "own_percent": share(own)[:top],
-            "inclusive_percent_matcher": [x for x in share(incl) if "/matcher/" in x[0] or "/indexer/" in x[0]][:top]}
+            "inclusive_percent_matcher": [x for x in share(incl) if re.search(r"[(/](matcher|indexer)/", x[0])][:top]}
 
 
 def _start_py_spy(pid: int, out: Path):

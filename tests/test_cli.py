@@ -237,3 +237,15 @@ def test_readme_documents_every_command_and_setting():
         if s.env not in text:
             missing.append(f"setting {s.name} ({s.env})")
     assert not missing, "README.md does not mention: " + ", ".join(missing)
+
+
+def test_serve_puts_numpy_blas_on_one_thread():
+    """schakel serve limits OpenBLAS to one thread (a question-sized product waits on two threads)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from schakel import cli
+
+    with threadpool_limits(limits=None, user_api="blas"):   # restores the test process' limits afterwards
+        cli._one_blas_thread()
+        blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+        assert blas and all(i["num_threads"] == 1 for i in blas)
