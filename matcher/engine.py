@@ -121,6 +121,13 @@ class Engine:
             self._null = (str(index.build), null)
         return null
 
+    def question_null(self, index: LoadedIndex, q: Query) -> topic_mod.NullRange | None:
+        """``q.null``: the index's null range for a question with a query vector (None without one),
+        calibrated when a question first needs it."""
+        if q.vector is not None and q.null is None:
+            q.null = self.null_range(index)
+        return q.null
+
     # --- matching ----------------------------------------------------------
     def validate(self, question, answers=None) -> tuple[str, dict[str, str]]:
         """The question and answers checked and normalised as ``match`` does (``query.checked_input``);
@@ -174,13 +181,14 @@ class Engine:
         opts = q.options
         if opts.use_general:
             # pass 1: the question as asked; its best records tell which concepts it is about
-            first = fuse(score_records(index, q.vector, [(q.tokens, 1.0)]), index.kinds, opts.method,
-                         opts.dense_weight)
+            q.asked = score_records(index, q.vector, [(q.tokens, 1.0)])
+            first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
             q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=concept_feedback(index, first))
             # words or concepts settle it; only a question without either needs the null range (24
             # embeddings, once per build), so the first answer after start-up does not wait for it
             q.topic = topic_mod.has_topic(index, q.tokens, q.hits, None, None) or (
-                q.vector is not None and topic_mod.has_topic(index, q.tokens, q.hits, q.vector, self.null_range(index)))
+                q.vector is not None and topic_mod.has_topic(index, q.tokens, q.hits, q.vector,
+                                                             self.question_null(index, q)))
             if not q.topic:
                 q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)
@@ -211,7 +219,11 @@ class Engine:
             q.final = q.final + concept_support(index, q.own, opts.concept_support)
         if opts.entity_strength:
             q.final = availability(index, q.final)
-        if not q.topic:  # nothing to go on: no match is presented as a recommendation
+        if q.topic and opts.use_general and K.evidence_gate:
+            # BM25 evidence settles it without the null range (``has_evidence`` checks it first)
+            q.grounded = bool(np.any(q.scores.lexical > 0)) or \
+                topic_mod.has_evidence(q.scores, q.asked, self.question_null(index, q))
+        if not q.topic or not q.grounded:  # nothing to go on: no match is presented as a recommendation
             q.final = np.zeros_like(q.final)
 
     def explain(self, index: LoadedIndex, q: Query) -> MatchResult:
@@ -220,8 +232,12 @@ class Engine:
         if q.uncovered:
             matches["expert"] = []
         result = MatchResult(question=q.question, matches=matches, general=q.general, level=q.chosen_level)
-        result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered) if q.topic \
-            else [topic_mod.NO_TOPIC_NOTICE]
+        if not q.topic:
+            result.notices = [topic_mod.NO_TOPIC_NOTICE]
+        elif not q.grounded:
+            result.notices = [topic_mod.no_evidence_notice([h.concept.label for h in q.hits[:2]])]
+        else:
+            result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered)
         return result
 
     def ranked_ids(self, question: str, options: Options, depth: int = 10) -> dict[str, list[str]]:
