@@ -544,7 +544,9 @@ def reusable(home: Path, passages: int) -> bool:
 
     try:
         manifest = read_manifest(Home(home).current(), verify=False)
-    except Exception:  # noqa: BLE001 - no home, no build or an unreadable one: fabricate afresh
+    except Exception as exc:  # noqa: BLE001 - no home, no build or an unreadable one: fabricate afresh
+        print(f"[server] {home} cannot be reused ({exc.__class__.__name__}: {str(exc)[:200]}); fabricating",
+              flush=True)
         return False
     return manifest.get("fingerprint") == "synthetic" and manifest["counts"]["passages"] == passages
 
