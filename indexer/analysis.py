@@ -213,10 +213,15 @@ class Analyzer:
     def token_spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, stem) of each content word in the original text, for highlighting."""
         spans = []
+        cache = self._span_cache
         for m in _WORD.finditer(text):
-            start, end = m.span()
-            for st in self._span_stems(m.group(0)):
-                spans.append((start, end, st))
+            stems = cache.get(m.group(0))
+            if stems is None:
+                stems = self._span_stems(m.group(0))
+            if stems:  # stop words have none
+                start, end = m.span()
+                for st in stems:
+                    spans.append((start, end, st))
         return spans
 
     def _span_stems(self, word: str) -> tuple[str, ...]:
