@@ -174,9 +174,10 @@ class Engine:
         opts = q.options
         if opts.use_general:
             # pass 1: the question as asked; its best records tell which concepts it is about
-            first = fuse(score_records(index, q.vector, [(q.tokens, 1.0)]), index.kinds, opts.method,
-                         opts.dense_weight)
-            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=concept_feedback(index, first))
+            evidence = score_records(index, q.vector, [(q.tokens, 1.0)])
+            first = fuse(evidence, index.kinds, opts.method, opts.dense_weight)
+            feedback = concept_feedback(index, first, evidence if q.vector is not None else None)
+            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
             null = self.null_range(index) if q.vector is not None else None
             q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.vector, null)
             if not q.topic:

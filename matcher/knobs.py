@@ -108,6 +108,20 @@ KNOBS: tuple[Knob, ...] = (
     Knob("concept_prf_unconfirmed", 0.5, "... and with this factor otherwise", "concepts"),
     Knob("unconfirmed_dense", 0.7, "factor for a concept found by embedding alone, unconfirmed by words or records; "
          "measured on both dev halves: equal or better, fewer stray concepts", "concepts"),
+    Knob("concept_passage_share", 0.5, "share of passage-level feedback (concepts named in the question's best "
+         "passages) against record-level feedback (concepts of the best records) in concept detection. Swept "
+         "0/0.5/1 on both dev worlds: 0.5 raises concept hit@3 on both, 1 costs theme-group top 3", "concepts"),
+    Knob("concept_passage_depth", 5, "best first-pass passages whose concepts feed concept detection; 0 = records only",
+         "concepts"),
+    Knob("concept_passage_temp", 0.02, "softmax temperature (cosine units) weighting those passages", "concepts"),
+    Knob("concept_passage_lexical", 0.03, "normalised BM25 added to the cosine when choosing those passages (a "
+         "cosine spread of ~0.05 separates the best passages); 0 vs 0.03 on dev-eval-2: concept hit@3 0.545 -> 0.584",
+         "concepts"),
+    Knob("concept_lexical_z", 1.0, "a concept named by its words counts fully when its embedding z-score is at least "
+         "this ...", "concepts"),
+    Knob("concept_lexical_unconfirmed", 0.5, "... and with this factor otherwise: a word of a long question that "
+         "happens to name a concept ('begeleiding') no longer outranks the concept the question is about. "
+         "1/0.7/0.5 on dev-eval-2: concept hit@3 0.545/0.558/0.571, dev-eval equal", "concepts"),
     Knob("narrower_preference", 0.8, "score factor for a concept whose narrower concept matches the same words",
          "concepts"),
     Knob("max_concepts", 3, "concepts in the general question", "generalise"),
