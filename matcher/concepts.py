@@ -49,7 +49,8 @@ class ConceptMatcher(ConceptTerms):
         """Concepts of a text: its words (labels, synonyms), its embedding, and, when given,
         ``feedback``: how strongly each concept occurs in the best-matching records
         (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus.
-        ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``."""
+        ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``; a hit
+        must pass ``confident``. Returns at most ``top`` hits, best first; [] when none is confident."""
         top = K.concept_top if top is None else top
         min_score = K.concept_min_score if min_score is None else min_score
         lex = self.lexical(text)
@@ -72,9 +73,18 @@ class ConceptMatcher(ConceptTerms):
                 dense_part *= K.unconfirmed_dense
             scores[idx] = lexical + dense_part + prf
         hits = [ConceptHit(i, self.concepts[i], sc, lex.get(i, (0.0, []))[0], float(sims[i]) if len(sims) else 0.0,
-                           lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if sc >= min_score]
+                           lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if confident(sc, i in lex, min_score)]
         hits.sort(key=lambda h: -h.score)
         return _prefer_specific(hits, self)[:top]
+
+
+def confident(score: float, named: bool, min_score: float | None = None) -> bool:
+    """Whether a detection score is a concept of the question (calibrated abstention): at least
+    ``min_score`` (default the knob ``concept_min_score``), and, for a concept the text does not name by
+    its words (found by embedding and feedback only), at least the knob ``concept_min_unnamed``. Below
+    that the engine says it has no concept rather than give the nearest wrong one."""
+    min_score = K.concept_min_score if min_score is None else min_score
+    return score >= min_score and (named or score >= K.concept_min_unnamed)
 
 
 def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[ConceptHit]:
