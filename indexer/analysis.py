@@ -97,12 +97,48 @@ def words(text: str) -> list[str]:
     return out
 
 
+#: Separable-verb particles: 'opgesteld' -> 'opstel', 'ingezet' -> 'inzet' keep Snowball's ge-removal.
+SEPARABLE_PARTICLES = frozenset("""
+aan af bij door in mee na om onder op over samen terug toe uit vast voor voort weg
+""".split())
+
+
+def _classic_stemmer() -> Stemmer.Stemmer:
+    s = getattr(_stemmer_local, "classic", None)
+    if s is None:
+        s = _stemmer_local.classic = Stemmer.Stemmer("dutch_porter")
+    return s
+
+
+def _dropped_inner_ge(word: str, s: str) -> bool:
+    """Whether Snowball Dutch removed a 'ge' inside WORD that is not a participle prefix: at a
+    position i > 0 whose head word[:i] is not a separable particle, the stem S continues as if the
+    'ge' were not there ('begeleiding' -> 'beleid', 'hogeschool' -> 'hoschool')."""
+    for i in range(1, len(word) - 3):
+        if word[i:i + 2] == "ge" and word[:i] not in SEPARABLE_PARTICLES \
+                and s.startswith(word[:i] + word[i + 2:i + 4]) and not s.startswith(word[:i + 2]):
+            return True
+    return False
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Snowball Dutch, with one repair: it strips the final -s of singulars such as 'toets',
-    'kans' or 'plaats' (to 'toet', 'kan', 'plaat') while their plurals keep it ('toetsen' ->
-    'toets'). When the word plus -en stems back to the word itself, the word is its own stem."""
+    """Snowball Dutch (PyStemmer 'dutch', Snowball 3), with two repairs.
+
+    1. Snowball 3's Dutch removes the participle prefix 'ge' also inside words where it is no
+       prefix: 'begeleiding' -> 'beleid' (guidance becomes policy), 'gegevens', 'hogeschool',
+       'management', 'leergemeenschap', 'burgerschap'. Where it drops an inner 'ge' that does not
+       follow a separable particle ('opgesteld' -> 'opstel' stays), the classic Snowball Dutch
+       stemmer ('dutch_porter', which never removes 'ge') stems the word instead, with a doubled
+       end consonant undoubled as Snowball 3 does.
+    2. It strips the final -s of singulars such as 'toets', 'kans' or 'plaats' (to 'toet', 'kan',
+       'plaat') while their plurals keep it ('toetsen' -> 'toets'). When the word plus -en stems
+       back to the word itself, the word is its own stem."""
     s = _stemmer().stemWord(word)
+    if "ge" in word[1:] and _dropped_inner_ge(word, s):
+        s = _classic_stemmer().stemWord(word)
+        # the classic stemmer leaves some doubled end consonants ('gemeenschappen' -> 'gemeenschapp')
+        return s[:-1] if len(s) > 3 and s[-1] == s[-2] and s[-1] not in "aeiouy" else s
     if word.endswith(("ts", "ns")) and s == word[:-1] and len(word) > 3 and _stemmer().stemWord(word + "en") == word:
         return word
     return s

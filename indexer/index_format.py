@@ -31,7 +31,8 @@ from .records import Passage, Problem, Record
 from .thesaurus import Concept
 
 #: Version of the files below; a build of another version is refused with "run schakel index --rebuild".
-FORMAT_VERSION = 2
+#: 3: the stems of the BM25 index changed (``analysis.stem`` no longer drops an inner 'ge').
+FORMAT_VERSION = 3
 
 MANIFEST = "manifest.json"
 RECORDS_DB = "records.db"

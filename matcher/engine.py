@@ -174,12 +174,12 @@ class Engine:
         opts = q.options
         if opts.use_general:
             # pass 1: the question as asked; its best records tell which concepts it is about
-            evidence = score_records(index, q.vector, [(q.tokens, 1.0)])
-            first = fuse(evidence, index.kinds, opts.method, opts.dense_weight)
-            feedback = concept_feedback(index, first, evidence if q.vector is not None else None)
+            q.asked = score_records(index, q.vector, [(q.tokens, 1.0)])
+            first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
+            feedback = concept_feedback(index, first, q.asked if q.vector is not None else None)
             q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
-            null = self.null_range(index) if q.vector is not None else None
-            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.vector, null)
+            q.null = self.null_range(index) if q.vector is not None else None
+            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.vector, q.null)
             if not q.topic:
                 q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)
@@ -210,7 +210,9 @@ class Engine:
             q.final = q.final + concept_support(index, q.own, opts.concept_support)
         if opts.entity_strength:
             q.final = availability(index, q.final)
-        if not q.topic:  # nothing to go on: no match is presented as a recommendation
+        if q.topic and opts.use_general and K.evidence_gate:
+            q.grounded = topic_mod.has_evidence(q.scores, q.asked, q.null)
+        if not q.topic or not q.grounded:  # nothing to go on: no match is presented as a recommendation
             q.final = np.zeros_like(q.final)
 
     def explain(self, index: LoadedIndex, q: Query) -> MatchResult:
@@ -219,8 +221,12 @@ class Engine:
         if q.uncovered:
             matches["expert"] = []
         result = MatchResult(question=q.question, matches=matches, general=q.general, level=q.chosen_level)
-        result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered) if q.topic \
-            else [topic_mod.NO_TOPIC_NOTICE]
+        if not q.topic:
+            result.notices = [topic_mod.NO_TOPIC_NOTICE]
+        elif not q.grounded:
+            result.notices = [topic_mod.no_evidence_notice([h.concept.label for h in q.hits[:2]])]
+        else:
+            result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered)
         return result
 
     def ranked_ids(self, question: str, options: Options, depth: int = 10) -> dict[str, list[str]]:

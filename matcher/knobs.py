@@ -55,6 +55,10 @@ KNOBS: tuple[Knob, ...] = (
          "engine"),
     Knob("concept_support", 4.0, "experts, groups, literature and products gain from top documents sharing their "
          "concepts, without an explicit link", "engine"),
+    Knob("evidence_gate", True, "a question whose topic the corpus does not hold (no record matches its or its "
+         "concepts' words, and its best passage is as close as nonsense queries get) gets no recommended match: "
+         "dense z-scores otherwise turn random closeness into a confident match (bug case 09)", "engine"),
+    Knob("evidence_sd", 3.0, "... where the null range ends: its mean plus this many standard deviations", "topic"),
     Knob("min_relative", 0.12, "drop matches below this share of the best score of their kind", "engine"),
     Knob("min_absolute", 0.05, "drop matches below this fused score", "engine"),
     Knob("core_min_lexical", 0.8, "a concept found by its words at least this strongly is a core concept "

@@ -168,12 +168,19 @@ class LoadedIndex:
 
         return self.stem_is_distinctive(stem(word), max_ratio)
 
+    #: a word in at most this many passages is distinctive on any corpus: on a corpus of a few
+    #: documents a share says nothing (two of three pages naming 'differentiatie' is no noise)
+    DISTINCTIVE_MIN_PASSAGES = 5
+
     def stem_is_distinctive(self, st: str, max_ratio: float = 0.2) -> bool:
-        """Whether stem ST is worth naming as a reason: not a weak word and in at most MAX_RATIO (0..1) of the
-        passages."""
+        """Whether stem ST is worth naming as a reason: not a weak word, and in at most MAX_RATIO (0..1) of the
+        passages or in at most ``DISTINCTIVE_MIN_PASSAGES`` passages."""
         from indexer.analysis import WEAK_STEMS
 
-        return st not in WEAK_STEMS and self._df_ratio.get(st, 0.0) <= max_ratio
+        if st in WEAK_STEMS:
+            return False
+        ratio = self._df_ratio.get(st, 0.0)
+        return ratio <= max_ratio or ratio * len(self.passage_text) <= self.DISTINCTIVE_MIN_PASSAGES
 
     @property
     def embedder_name(self) -> str:

@@ -21,8 +21,9 @@ import numpy as np
 
 from indexer.analysis import STOPWORDS_NL, WEAK_STEMS
 
+from .knobs import K
 from .loaded import LoadedIndex
-from .retrieval import dense_passages
+from .retrieval import RecordScores, dense_passages
 
 NULL_QUERIES = 24     # nonsense queries per index; more gives a steadier range, each costs one embedding
 NULL_SD = 3.0         # a topic lies beyond mean + 3 sd of the null cosines (about 1 in 700 for a normal null)
@@ -31,6 +32,15 @@ NULL_SEED = 20061     # fixed, so a build always gets the same range
 NO_TOPIC_NOTICE = ("Schakel kan deze vraag nog niet plaatsen: er is geen onderwerp in gevonden dat in het "
                    "netwerk voorkomt. Beschrijf je situatie in een paar zinnen: wat speelt er, bij welke "
                    "studenten of collega's, en wat wil je bereiken? Een schakelaar kan ook met je meedenken.")
+
+
+def no_evidence_notice(labels: list[str]) -> str:
+    """The Dutch notice for a question whose topic (concept ``labels``, may be empty) the network's
+    corpus does not hold."""
+    topic = " en ".join(labels) if labels else "dit onderwerp"
+    return (f"Over {topic} is in het netwerk nog niets te vinden: geen document, expert of themagroep sluit "
+            "aan bij je vraag. De tussenring ziet dit als mogelijke blinde vlek; een schakelaar kan met je "
+            "meedenken over wie of wat je verder helpt.")
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,21 @@ def calibrate(index: LoadedIndex, embed: Callable[[str], np.ndarray]) -> NullRan
         return NullRange(1.0, 0.0, 0)
     best = np.array([float(np.max(dense_passages(index, embed(t)))) for t in nonsense_queries()])
     return NullRange(float(best.mean()), float(best.std()), len(best))
+
+
+def has_evidence(scores: RecordScores, asked: RecordScores | None, null: NullRange | None) -> bool:
+    """Whether the corpus holds anything on a question that has a topic: some record matches the
+    question's or its concepts' words (BM25 in ``scores``), or the best passage for the question as
+    asked (``asked``: dense evidence without the concept vectors, which the null range was not
+    calibrated for) lies more than knob ``evidence_sd`` standard deviations above the null mean.
+    False means the thesaurus knows the topic but the corpus does not: every fused score is then
+    a z-score of random closeness (large on a small corpus) and no match may be recommended.
+    Without a null range (no query vector) only BM25 counts."""
+    if bool(np.any(scores.lexical > 0)):
+        return True
+    if null is None or asked is None or not len(asked.dense):
+        return False
+    return float(np.max(asked.dense)) > null.mean + K.evidence_sd * null.sd
 
 
 def has_topic(index: LoadedIndex, tokens: list[str], hits: list, vector: np.ndarray | None,

@@ -49,13 +49,26 @@ HOSTILE = {  # shapes that made the old e-mail pattern quadratic, and phone-numb
 }
 
 
+def _best_time(fn, text: str, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 @pytest.mark.parametrize("shape", HOSTILE)
 def test_scrub_is_linear_on_hostile_text(shape):
+    """Four times the text may take about four times as long, not sixteen (a quadratic pattern): a
+    ratio within one run, so a busy machine does not fail it."""
     from web.store import scrub
 
-    t0 = time.perf_counter()
-    out = scrub(HOSTILE[shape])
-    assert time.perf_counter() - t0 < 1.0, f"scrub took too long on 200 KB of {shape}"
+    text = HOSTILE[shape]
+    quarter = text[:len(text) // 4]
+    ratio = _best_time(scrub, text) / max(_best_time(scrub, quarter), 1e-4)
+    assert ratio < 9, f"scrub of 200 KB of {shape} took {ratio:.1f} x the time of 50 KB: not linear"
+    out = scrub(text)
     assert "12345678" not in out and "jan@school.nl" not in out
 
 

@@ -48,3 +48,43 @@ def test_null_range_is_calibrated_once_per_build(engine):
 def test_nonsense_queries_are_fixed():
     assert nonsense_queries() == nonsense_queries()
     assert len(set(nonsense_queries())) > len(nonsense_queries()) // 2
+
+
+# --- a known topic the corpus does not hold (bug case 09): no recommendation, a blind-spot notice ---
+
+def _scores(lexical, dense):
+    from matcher.retrieval import RecordScores
+
+    lexical, dense = np.asarray(lexical, np.float32), np.asarray(dense, np.float32)
+    return RecordScores(lexical, dense, np.zeros(len(lexical), np.int64), lexical, dense)
+
+
+def test_evidence_needs_words_or_closeness_beyond_the_null_range():
+    from matcher.topic import has_evidence
+
+    null = NullRange(mean=0.80, sd=0.01, n=24)          # evidence_sd 3 -> beyond 0.83
+    none = _scores([0, 0, 0], [0.80, 0.82, 0.79])
+    assert not has_evidence(none, none, null)
+    assert has_evidence(_scores([0, 0.2, 0], [0.8, 0.8, 0.8]), none, null)       # a word (or a concept's word) matches
+    assert has_evidence(none, _scores([0, 0, 0], [0.80, 0.84, 0.79]), null)      # the question as asked is close
+    # closeness after moving towards the concepts does not count: the null range is for the question as asked
+    assert not has_evidence(_scores([0, 0, 0], [0.9, 0.9, 0.9]), none, null)
+    assert not has_evidence(none, None, None)            # BM25-only: words decide
+
+
+def test_a_known_topic_without_corpus_evidence_gets_no_match(demo_home, monkeypatch):
+    from matcher.topic import NullRange as NR
+
+    engine = Engine(demo_home, embedder=TEST_EMBEDDER)
+    question = "Scripties en afstudeeronderzoek?"     # a thesaurus concept the demo corpus has no word of
+    index = engine.index()
+    assert not any(t in index.bm25.vocab_dict for t in index.analyzer.tokens(question))
+    # a null range no passage exceeds: all the corpus offers this question is random closeness
+    monkeypatch.setattr(engine, "null_range", lambda index: NR(mean=1.0, sd=0.0, n=24))
+    res = engine.match(question)
+    assert [h.label for h in res.general.concepts if h.level == 1], "the thesaurus knows the topic"
+    assert not any(res.matches.values())
+    assert len(res.notices) == 1 and "nog niets te vinden" in res.notices[0]
+    assert "afstudeeronderzoek" in res.notices[0]
+    # the same engine with a question the corpus holds keeps its matches
+    assert any(engine.match("Hoe zet ik blended leren in voor zelfregulatie?").matches.values())

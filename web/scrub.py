@@ -42,20 +42,56 @@ MAX_PHONE_MATCHES = 50
 DIGIT_RUN = re.compile(r"\+?\d(?:[\s().-]{0,2}\d){7,14}")
 
 
+#: Characters libphonenumber sees at once: its matcher re-scans the rest of the text per candidate,
+#: so on a wall of digits its work grows with the square of the length (200 KB of digits: seconds).
+WINDOW = 2000
+
+
+def windows(text: str, size: int = WINDOW) -> list[str]:
+    """``text`` cut into pieces of about ``size`` characters, each cut at a space or line break
+    with no digit on either side (so no phone number is cut) when there is one in the second half
+    of the piece; a wall without such a place is cut hard (``DIGIT_RUN`` still finds its numbers)."""
+    out, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        cut = next((p for p in range(end, start + size // 2, -1)
+                    if text[p].isspace() and not text[p - 1].isdigit() and not text[p + 1:p + 2].isdigit()), end)
+        out.append(text[start:cut])
+        start = cut
+    out.append(text[start:])
+    return out
+
+
 def scrub(text: str) -> str:
     """``text`` with e-mail addresses and phone numbers replaced by a Dutch placeholder.
 
-    Linear in ``len(text)`` (see the module docstring); raises nothing for any str.
+    Linear in ``len(text)`` (see the module docstring): libphonenumber runs per ``windows`` piece and
+    parses at most ``MAX_PHONE_MATCHES`` numbers in all; ``DIGIT_RUN`` scrubs what comes after.
+    Raises nothing for any str.
     """
     text = EMAIL.sub(EMAIL_TEXT, text)
-    out, pos, rest = [], 0, None
+    out, budget = [], MAX_PHONE_MATCHES
+    for piece in windows(text):
+        if budget <= 0:
+            out.append(DIGIT_RUN.sub(PHONE_TEXT, piece))
+            continue
+        scrubbed, found = _scrub_phones(piece, budget)
+        out.append(scrubbed)
+        budget -= found
+    return "".join(out)
+
+
+def _scrub_phones(text: str, budget: int) -> tuple[str, int]:
+    """(text with at most ``budget`` numbers found by libphonenumber replaced, and the rest by
+    ``DIGIT_RUN`` once the budget is spent; the numbers libphonenumber found)."""
+    out, pos = [], 0
     matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID,
                                               max_tries=MAX_PHONE_TRIES)
     for n, match in enumerate(matcher):
-        if n == MAX_PHONE_MATCHES:
-            rest = DIGIT_RUN.sub(PHONE_TEXT, text[pos:])
-            break
+        if n == budget:
+            out.append(DIGIT_RUN.sub(PHONE_TEXT, text[pos:]))
+            return "".join(out), n
         out += [text[pos:match.start], PHONE_TEXT]
         pos = match.end
-    out.append(text[pos:] if rest is None else rest)
-    return "".join(out)
+    out.append(text[pos:])
+    return "".join(out), len(out) // 2

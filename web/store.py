@@ -201,7 +201,7 @@ class AppStore:
         """Store one judgement. The (scrubbed) question only with the participant's ``consent``; the record
         id and the question's ``concepts`` always. Callers limit the field lengths before calling."""
         return self.db["feedback"].insert({
-            "question": scrub(question)[:2000] if consent else None, "record_id": record_id[:200],
+            "question": scrub(question[:2100])[:2000] if consent else None, "record_id": record_id[:200],
             "concepts": json.dumps(list(concepts or [])[:20], ensure_ascii=False),
             "useful": int(bool(useful)), "created": now()}).last_pk
 
