@@ -60,6 +60,8 @@ class BuildReport:
     embedded: int = 0                 # passages embedded now (the rest came from the cache)
     concepts_embedded: int = 0        # concept texts embedded now
     concepts_cached: int = 0
+    definitions_embedded: int = 0     # concept definitions embedded now as queries (for detection)
+    definitions_cached: int = 0
     cached: int = 0
     concepts: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -78,6 +80,7 @@ class BuildReport:
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
                 "concepts_embedded": self.concepts_embedded, "concepts_cached": self.concepts_cached,
+                "definitions_embedded": self.definitions_embedded, "definitions_cached": self.definitions_cached,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
@@ -243,11 +246,9 @@ def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, r
                 emb, cache, [p.text for p in passages], rebuild, progress, "passages")
             concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
                 emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten")
-            query_vecs, embedded, cached = _embed_all(
+            query_vecs, report.definitions_embedded, report.definitions_cached = _embed_all(
                 emb, cache, [c.definition_text() for c in concepts], rebuild, progress, "concept-definities",
                 as_query=True)
-            report.concepts_embedded += embedded
-            report.concepts_cached += cached
         finally:
             cache.close()
     except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index

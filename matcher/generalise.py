@@ -84,7 +84,8 @@ def sector(question: str) -> str | None:
 
 
 def choose_concepts(hits: list[ConceptHit]) -> list[ConceptHit]:
-    """Top concepts, without a concept whose narrower concept is already chosen."""
+    """Top concepts (at most the knob ``max_concepts``), without a concept whose narrower concept is
+    already chosen; a further concept needs ``concept_keep_ratio`` of the first one's score."""
     chosen: list[ConceptHit] = []
     for h in hits:
         if len(chosen) >= K.max_concepts:
@@ -182,7 +183,7 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
     if level <= 0 or not hits:
         return []
     chosen = choose_concepts(hits)
-    out = [(h.concept, min(1.0, h.score)) for h in chosen]
+    out = [(h.concept, min(1.0, h.score) * (1.0 if h.lexical > 0 else K.unnamed_expansion)) for h in chosen]
     if level >= 2:
         out += [(c, K.broader_weight) for c in broader_of(index, [h.concept for h in chosen])]
     if level >= 3:

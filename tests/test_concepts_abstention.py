@@ -86,3 +86,19 @@ def test_a_build_stores_detection_vectors_and_an_older_build_still_loads(demo_ho
     (old / fmt.MANIFEST).write_text(json.dumps(manifest))
     loaded = LoadedIndex(old)
     assert np.array_equal(loaded.concept_matcher.vectors, loaded.concept_vectors)
+
+
+def test_a_weakly_detected_concept_adds_less_to_the_query_than_a_named_one(index):
+    from matcher.concepts import ConceptHit
+    from matcher.generalise import expansion_concepts
+    from matcher.retrieval import expansion_tokens
+
+    cs = [c for c in index.concepts if c.definition][:2]
+    named = ConceptHit(index.concept_matcher.by_id[cs[0].id], cs[0], 1.0, 1.0, 0.5, [cs[0].label])
+    unnamed = ConceptHit(index.concept_matcher.by_id[cs[1].id], cs[1], 0.9, 0.0, 0.5, [])
+    with knobs.overridden({"unnamed_expansion": 0.5, "concept_keep_ratio": 0.3}):
+        expansion = expansion_concepts(index, [named, unnamed], 1)
+    assert [(c.id, round(w, 2)) for c, w in expansion] == [(cs[0].id, 1.0), (cs[1].id, 0.45)]
+    parts = expansion_tokens(index, ["vraag"], expansion, 0.4)
+    assert parts[0] == (["vraag"], 1.0)
+    assert [round(w, 2) for _, w in parts[1:]] == [0.4, 0.18]   # each concept's terms at its own weight
