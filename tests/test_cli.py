@@ -207,6 +207,46 @@ def test_every_command_has_help(path, cmd):
             assert param.help and param.help.strip(), f"`schakel {' '.join(path)}` option {param.opts} has no help"
 
 
+#: Words of an English help text (Click's own included: "Show this message and exit.", "Usage:", "[default: ...]",
+#: the type metavars TEXT, INTEGER, DIRECTORY, FILE); none of them is a Dutch word. Option names, setting
+#: names (with "_") and quoted values are not prose and are left out before the check.
+ENGLISH_HELP = {"the", "and", "with", "show", "this", "message", "exit", "usage", "options", "commands", "command",
+                "default", "required", "setting", "settings", "print", "when", "without", "from", "into", "each",
+                "file", "files", "folder", "text", "integer", "float", "range", "directory", "path", "args",
+                "version", "also", "only", "not", "for", "to", "run", "delete", "write", "read", "its", "their",
+                "value", "name", "password", "question", "questions", "env", "var"}
+
+
+def english_in_help(output: str) -> set[str]:
+    """The English words of ``ENGLISH_HELP`` in a help text, after removing option names (``--json``),
+    identifiers with ``_`` (setting names), quoted values and paths."""
+    prose = re.sub(r"'[^']*'|`[^`]*`|\S*/\S*|(?<![\w])-{1,2}[\w-]+|\w*_\w*", " ", output)
+    return {w for w in re.findall(r"[A-Za-z]+", prose) if w.lower() in ENGLISH_HELP}
+
+
+@pytest.mark.parametrize("path", [(), *(p for p, _ in COMMANDS)], ids=["schakel", *(" ".join(p) for p, _ in COMMANDS)])
+def test_help_is_dutch(path):
+    result = CliRunner().invoke(main, [*path, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    found = english_in_help(result.output)
+    assert not found, f"`schakel {' '.join(path)} --help` has English words {sorted(found)}:\n{result.output}"
+    assert result.output.startswith("Gebruik:") and "Opties:" in result.output
+    assert "Toon deze hulp en stop." in result.output
+
+
+def test_english_help_would_be_caught():
+    """The check above is real: Click's own English help and an English option text are found."""
+    assert english_in_help("Usage: x [OPTIONS]\n  -h, --help  Show this message and exit.") >= {"Usage", "Show"}
+    assert english_in_help("  --home DIRECTORY  Folder with the index  [default: 2]") >= {"DIRECTORY", "Folder",
+                                                                                          "with", "default"}
+    assert not english_in_help("  --no-input  Stel geen vragen (instelling max_question_chars, 'full').")
+
+
+def test_version_is_dutch():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "versie" in result.output and "version" not in result.output
+
+
 def test_main_help_lists_every_command():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0

@@ -83,3 +83,36 @@ def test_reason_without_filler_words_and_with_quoted_titles():
     assert "blijft" not in text and "‘vak’" not in text and "‘kennisclips’" in text
     assert "‘Formule werkbezoeken’" in text
     assert rv.reason_text("Gaat over x; met lid Y (gestopt)", "gestopt") == "Gaat over x; met lid Y"
+
+
+def test_teaser_is_the_passage_start_cut_at_a_word_with_its_highlights():
+    text = "Kennisclips helpen eerstejaars om in hun eigen tempo te werken; docenten maken ze samen met de " \
+           "mediatheek en zetten ze in de elo, met vragen erbij voor de les."
+    short, marks = rv.teaser(text, [(0, 11), (150, 155)], limit=60)
+    assert short.endswith("…") and len(short) <= 61 and text.startswith(short[:-1])
+    assert text[len(short) - 1] in " ,;"                         # cut between words, not inside one
+    assert marks == [(0, 11)]                                     # the highlight past the cut is dropped
+    assert rv.teaser("Kort fragment van een bron.", [], limit=60) == ("", [])   # nothing to fold
+
+
+def _results_page(client, anonymous_csrf, question: str) -> str:
+    token = anonymous_csrf(client)
+    res = client.post("/vraag", data={"csrf_token": token, "question": question, "step": "answered"})
+    assert res.status_code == 200
+    return res.get_data(as_text=True)
+
+
+def test_results_page_puts_the_general_question_first_and_folds_passages_for_phones(web_app, anonymous_csrf):
+    html = _results_page(web_app.test_client(), anonymous_csrf, QUESTION)
+    general, first_card = html.find('class="general"'), html.find('<article class="match')
+    assert 0 < general < first_card, "the general question and ladder come before the matches"
+    assert html.find('class="ladder"') < first_card
+    folds = re.findall(r'<blockquote class="passage passage-wide">(.*?)</blockquote>\s*<details class="passage-fold">'
+                       r'\s*<summary><span class="passage-teaser">(.*?)</span>.*?</summary>\s*'
+                       r'<blockquote class="passage">(.*?)</blockquote>', html, re.S)
+    assert folds, "a long passage has a folded version for narrow screens"
+    for wide, teaser, folded in folds:
+        assert folded == wide                                     # the phone loses nothing: the whole passage
+        plain = re.sub(r"</?mark>", "", teaser)
+        assert plain.endswith("…") and re.sub(r"</?mark>", "", wide).startswith(plain[:-1])
+    assert "<script" not in html.split("<main", 1)[1].split("</main>")[0]   # folding needs no JavaScript

@@ -25,6 +25,8 @@ LEVEL_NAMES = {0: "Je vraag", 1: "Het onderwerp", 2: "Breder", 3: "Het thema"}
 _KEYWORDS = re.compile(r"\s*(Trefwoorden|Tags|Keywords)\s*:[^.\n]*\.?", re.I)
 _TYPE = re.compile(r"\s*Type\s*:[^.\n]*\.", re.I)
 EXCERPT_CHARS = 220
+#: The start of a passage a phone shows before "lees verder" (about two lines at 390 px).
+TEASER_CHARS = 90
 
 
 @dataclass
@@ -49,6 +51,10 @@ class Card:
     @property
     def alternative_anchor(self) -> str:
         return anchor(self.alternative.id) if self.alternative else ""
+
+    def teaser(self) -> tuple[str, list[tuple[int, int]]]:
+        """The excerpt's start for a narrow screen (see ``teaser``); ("", []) when the excerpt is short already."""
+        return teaser(self.excerpt, self.highlights)
 
 
 def anchor(record_id: str) -> str:
@@ -138,6 +144,17 @@ def excerpt(m: Match) -> tuple[str, list[tuple[int, int]]]:
     if len(text) < 40:
         return "", []
     return text, marks
+
+
+def teaser(text: str, marks: list[tuple[int, int]], limit: int = TEASER_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """The first ``limit`` characters of an excerpt, cut at a word and ended with "…", with the highlights that lie
+    wholly inside. ("", []) when the text is not more than a quarter longer than ``limit`` (nothing to fold)."""
+    if len(text) <= limit * 1.25:
+        return "", []
+    end = text.rfind(" ", 0, limit)
+    end = end if end > limit // 2 else limit
+    cut = text[:end].rstrip(" ,;:.…")
+    return cut + "…", [(a, b) for a, b in marks if b <= len(cut)]
 
 
 def answer_blocks(index: LoadedIndex, m: Match, skip: str = "") -> list[tuple[str, list[str]]]:

@@ -151,6 +151,15 @@ def test_participant_journey(page, server, shots):
     main = page.locator("main").inner_text()
     assert "Trefwoorden:" not in main and ".md" not in main and "exp-" not in main and "tg-" not in main
     check(page, "03-resultaten", shots)
+    # the general question and ladder come before the matches; a phone shows passages folded to their start
+    assert page.locator("section.general").bounding_box()["y"] < page.locator("section.best").bounding_box()["y"]
+    wide, fold = page.locator("article.match .passage-wide").first, page.locator("details.passage-fold").first
+    if fold.count():
+        assert (wide.is_visible(), fold.is_visible()) == ((False, True) if page.width == "390" else (True, False))
+        if page.width == "390":
+            fold.locator(":scope > summary").click()
+            assert fold.locator("blockquote.passage").is_visible()
+            assert fold.locator("blockquote.passage").inner_text() == wide.inner_text()
     more = page.locator("details.more-matches").first
     if more.count():
         more.locator(":scope > summary").click()
