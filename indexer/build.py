@@ -23,7 +23,7 @@ from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .progress import progress_bar
 from .index_format import (RECORDS_DB, FileEntry, IndexReader, file_key, read_manifest, write_bm25,
-                           write_concept_vectors, write_manifest, write_records_db, write_vectors)
+                           write_concept_query_vectors, write_concept_vectors, write_manifest, write_records_db, write_vectors)
 from .linking import add_group_context, link_people, link_same_as
 from .passages import make_passages
 from .records import Passage, Problem, Record
@@ -60,6 +60,8 @@ class BuildReport:
     embedded: int = 0                 # passages embedded now (the rest came from the cache)
     concepts_embedded: int = 0        # concept texts embedded now
     concepts_cached: int = 0
+    definitions_embedded: int = 0     # concept definitions embedded now as queries (for detection)
+    definitions_cached: int = 0
     cached: int = 0
     concepts: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -78,6 +80,7 @@ class BuildReport:
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
                 "concepts_embedded": self.concepts_embedded, "concepts_cached": self.concepts_cached,
+                "definitions_embedded": self.definitions_embedded, "definitions_cached": self.definitions_cached,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
                 "seconds": round(self.seconds, 2), "embedder": self.embedder}
@@ -231,9 +234,11 @@ def _unchanged(home: Home, fingerprint: str, report: BuildReport) -> bool:
 
 
 def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, rebuild: bool, progress,
-           report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors of the passages (passages, dim) and of the concepts (concepts, dim), through the
-    embedding cache; counts go into REPORT. Raises IndexWriteFailed when the cache cannot be written."""
+           report: BuildReport) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Vectors of the passages (passages, dim) and two of the concepts (each (concepts, dim)): their
+    ``embed_text`` as passages (query expansion, coverage) and their ``definition_text`` as queries
+    (detection in questions), through the embedding cache; counts go into REPORT. Raises
+    IndexWriteFailed when the cache cannot be written."""
     try:
         cache = EmbeddingCache(home.cache_dir / "embeddings.db", emb.name, emb.dim)
         try:
@@ -241,15 +246,19 @@ def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, r
                 emb, cache, [p.text for p in passages], rebuild, progress, "passages")
             concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
                 emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten")
+            query_vecs, report.definitions_embedded, report.definitions_cached = _embed_all(
+                emb, cache, [c.definition_text() for c in concepts], rebuild, progress, "concept-definities",
+                as_query=True)
         finally:
             cache.close()
     except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
         raise _write_failed(home, exc) from exc
-    return vectors, concept_vecs
+    return vectors, (concept_vecs, query_vecs)
 
 
 def _write_build(tmp: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],
-                 concepts: list, vectors: np.ndarray, concept_vecs: np.ndarray, report: BuildReport,
+                 concepts: list, vectors: np.ndarray, concept_vecs: tuple[np.ndarray, np.ndarray],
+                 report: BuildReport,
                  embedder: dict, exact_search_limit: int) -> None:
     """Write every file of a build into TMP (manifest last). EMBEDDER holds name, dim and fingerprint;
     below EXACT_SEARCH_LIMIT passages the vector index is exact (``ann.build``)."""
@@ -258,7 +267,8 @@ def _write_build(tmp: Path, records: list[Record], passages: list[Passage], read
     _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
     index = ann.build(vectors, exact_search_limit)
     write_vectors(tmp, index)
-    write_concept_vectors(tmp, concept_vecs)
+    write_concept_vectors(tmp, concept_vecs[0])
+    write_concept_query_vectors(tmp, concept_vecs[1])
     write_manifest(tmp, {
         "name": "schakel-index", "schakel_version": __version__,
         "embedder": {"name": embedder["name"], "dim": embedder["dim"], "normalised": True},
@@ -331,8 +341,12 @@ def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str
     }
 
 
-def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str):
-    keys = [cache.key(t) for t in texts]
+def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str,
+               as_query: bool = False):
+    """Vectors of TEXTS (len(texts), dim) as passages or, with AS_QUERY, as queries (cached under
+    their e5 input 'query: ...', apart from the same text as a passage), and how many were embedded
+    now and taken from the cache."""
+    keys = [cache.key("query: " + t if as_query else t) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
     todo = [i for i, k in enumerate(keys) if k not in found]
     todo_unique = list(dict.fromkeys(keys[i] for i in todo))
@@ -340,7 +354,8 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
     with progress_bar(len(todo_unique), desc, progress) as bar:
         for start in range(0, len(todo_unique), BATCH):
             batch = todo_unique[start:start + BATCH]
-            vecs = emb.embed_passages([text_of[k] for k in batch])
+            embed = emb.embed_queries if as_query else emb.embed_passages
+            vecs = embed([text_of[k] for k in batch])
             cache.put_many(list(zip(batch, vecs)))
             found.update(zip(batch, vecs))
             bar.update(len(batch))

@@ -38,10 +38,11 @@ MANIFEST = "manifest.json"
 RECORDS_DB = "records.db"
 VECTORS = "vectors.faiss"
 CONCEPT_VECTORS = "concepts.npy"
+CONCEPT_QUERY_VECTORS = "concept_queries.npy"
 VOCABULARY = "vocabulary.json"
 BM25_DIR = "bm25"
 #: Files whose size and SHA-256 the manifest records and ``read_manifest(verify=True)`` checks.
-CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
+CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, CONCEPT_QUERY_VECTORS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
                f"{BM25_DIR}/indices.csc.index.npy", f"{BM25_DIR}/indptr.csc.index.npy", f"{BM25_DIR}/vocab.index.json")
 
 #: Tables of records.db: (name, {column: type}, primary key). JSON columns hold lists or objects as text.
@@ -182,6 +183,12 @@ def write_concept_vectors(build: Path, vectors: np.ndarray) -> None:
     np.save(build / CONCEPT_VECTORS, vectors, allow_pickle=False)
 
 
+def write_concept_query_vectors(build: Path, vectors: np.ndarray) -> None:
+    """Write the concepts' detection vectors (``Concept.definition_text`` embedded as queries), float32 of shape
+    (concepts, dim), to ``concept_queries.npy`` (no pickle). Raises OSError."""
+    np.save(build / CONCEPT_QUERY_VECTORS, vectors, allow_pickle=False)
+
+
 def write_bm25(build: Path, retriever, vocabulary: list[str]) -> None:
     """Save a ``bm25s.BM25`` retriever to ``bm25/`` and its stem vocabulary to ``vocabulary.json``."""
     retriever.save(str(build / BM25_DIR), show_progress=False)
@@ -198,6 +205,13 @@ def read_vectors(build: Path):
 def read_concept_vectors(build: Path) -> np.ndarray:
     """Concept vectors of BUILD, float32 of shape (concepts, dim)."""
     return np.load(build / CONCEPT_VECTORS, allow_pickle=False)
+
+
+def read_concept_query_vectors(build: Path) -> np.ndarray | None:
+    """Detection vectors of BUILD, float32 of shape (concepts, dim); None for a build made before they were
+    stored (format 2 builds of Schakel up to 0.x; the concept vectors stand in for them then)."""
+    path = build / CONCEPT_QUERY_VECTORS
+    return np.load(path, allow_pickle=False) if path.exists() else None
 
 
 def read_bm25(build: Path):

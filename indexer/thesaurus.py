@@ -43,6 +43,11 @@ class Concept:
         """The label and the synonyms: the words that name the concept in text."""
         return [self.label] + self.synonyms
 
+    def definition_text(self) -> str:
+        """The text that a question is compared with to detect the concept: label and definition, embedded as a
+        query (e5's 'query: ' on both sides suits symmetric text-to-text similarity, Wang et al. 2022)."""
+        return f"{self.label}. {self.definition}".strip()
+
     def embed_text(self) -> str:
         """The text whose embedding represents the concept: label, definition and up to eight synonyms."""
         syn = ", ".join(self.synonyms[:8])

@@ -16,6 +16,7 @@ from .topk import top_k
 
 if TYPE_CHECKING:  # loaded.py builds the ConceptMatcher: no import at run time
     from .loaded import LoadedIndex
+    from .retrieval import RecordScores
 
 
 @dataclass
@@ -49,7 +50,8 @@ class ConceptMatcher(ConceptTerms):
         """Concepts of a text: its words (labels, synonyms), its embedding, and, when given,
         ``feedback``: how strongly each concept occurs in the best-matching records
         (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus.
-        ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``."""
+        ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``; a hit
+        must pass ``confident``. Returns at most ``top`` hits, best first; [] when none is confident."""
         top = K.concept_top if top is None else top
         min_score = K.concept_min_score if min_score is None else min_score
         lex = self.lexical(text)
@@ -63,6 +65,8 @@ class ConceptMatcher(ConceptTerms):
         candidates = set(lex) | {int(i) for i in np.argsort(-z)[:top * 3]} | set(feedback)
         for idx in candidates:
             lexical = lex[idx][0] if idx in lex else 0.0
+            if lexical and len(z) and float(z[idx]) < K.concept_lexical_z:  # named, but not what the text is about
+                lexical *= K.concept_lexical_unconfirmed
             dense_part = K.concept_dense_factor * max(0.0, float(z[idx]) - K.concept_dense_z) if len(z) else 0.0
             prf = K.concept_prf * feedback.get(idx, 0.0) * (
                 1.0 if lexical or float(z[idx] if len(z) else 0) > K.concept_prf_z else K.concept_prf_unconfirmed)
@@ -70,9 +74,18 @@ class ConceptMatcher(ConceptTerms):
                 dense_part *= K.unconfirmed_dense
             scores[idx] = lexical + dense_part + prf
         hits = [ConceptHit(i, self.concepts[i], sc, lex.get(i, (0.0, []))[0], float(sims[i]) if len(sims) else 0.0,
-                           lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if sc >= min_score]
+                           lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if confident(sc, i in lex, min_score)]
         hits.sort(key=lambda h: -h.score)
         return _prefer_specific(hits, self)[:top]
+
+
+def confident(score: float, named: bool, min_score: float | None = None) -> bool:
+    """Whether a detection score is a concept of the question (calibrated abstention): at least
+    ``min_score`` (default the knob ``concept_min_score``), and, for a concept the text does not name by
+    its words (found by embedding and feedback only), at least the knob ``concept_min_unnamed``. Below
+    that the engine says it has no concept rather than give the nearest wrong one."""
+    min_score = K.concept_min_score if min_score is None else min_score
+    return score >= min_score and (named or score >= K.concept_min_unnamed)
 
 
 def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[ConceptHit]:
@@ -89,11 +102,30 @@ def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[Concept
     return out
 
 
-def concept_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
-    """Pseudo-relevance feedback for ``ConceptMatcher.detect``: concept index -> share (0..1) of the
-    knob ``feedback_depth`` best records, weighted by their score (shape (n records,)), in which the
-    concept occurs, times the concept's idf (``LoadedIndex.concept_idf``), so concepts that occur
-    almost everywhere are damped."""
+def concept_feedback(index: "LoadedIndex", scores: np.ndarray,
+                     passages: "RecordScores | None" = None) -> dict[int, float]:
+    """Pseudo-relevance feedback for ``ConceptMatcher.detect``: concept index -> weight (about 0..1) of the
+    concept in the best first-pass evidence. Two sources, mixed by the knob ``concept_passage_share``:
+    records (``scores``, shape (n records,): the share of the ``feedback_depth`` best records, weighted by
+    score, in which the concept occurs, times the concept's idf (``LoadedIndex.concept_idf``), so concepts
+    that occur almost everywhere are damped) and, when ``passages`` (the first pass's ``RecordScores``) is
+    given, passages (``passage_feedback``; no idf: a passage that names a common concept is about it). Pseudo-relevance feedback after Rocchio (1971); passage-level
+    feedback after Callan (1994), 'Passage-level evidence in document retrieval'."""
+    share = K.concept_passage_share if passages is not None and K.concept_passage_depth > 0 else 0.0
+    out: dict[int, float] = {}
+    if share < 1.0:
+        for i, v in _record_feedback(index, scores).items():
+            out[i] = out.get(i, 0.0) + (1.0 - share) * v
+    idf = index.concept_idf()
+    out = {i: v * float(idf[i]) for i, v in out.items()}
+    if share > 0.0:
+        for i, v in passage_feedback(index, passages.passage_lex, passages.passage_dense).items():
+            out[i] = out.get(i, 0.0) + share * v
+    return out
+
+
+def _record_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
+    """Concept index -> score-weighted share (0..1) of the ``feedback_depth`` best records naming it."""
     if not len(scores):
         return {}
     top = top_k(scores, K.feedback_depth)
@@ -101,9 +133,29 @@ def concept_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, floa
     total = float(weights.sum())
     if total <= 0:
         return {}
-    idf = index.concept_idf()
     out: dict[int, float] = {}
     for row, w in zip(top, weights):
         for i in index.record_concepts(index.record_list[int(row)].id):
             out[i] = out.get(i, 0.0) + float(w) / total
-    return {i: v * float(idf[i]) for i, v in out.items()}
+    return out
+
+
+def passage_feedback(index: "LoadedIndex", lexical: np.ndarray, dense: np.ndarray) -> dict[int, float]:
+    """Concept index -> weight (about 0..1.3) of the concept in the question's best passages: the knob
+    ``concept_passage_depth`` passages with the highest cosine (``dense``, shape (n passages,)) plus
+    ``concept_passage_lexical`` x their max-normalised BM25 (``lexical``, same shape), softmax-weighted
+    with temperature ``concept_passage_temp`` (cosine units), times the concept's word score in the passage
+    (``LoadedIndex.passage_concepts``). A passage is about one thing where a record may be about many, so
+    a paraphrased question finds its concept in the passage that answers it."""
+    if not len(dense):
+        return {}
+    top_lex = float(lexical.max()) if len(lexical) else 0.0
+    score = dense + (K.concept_passage_lexical * lexical / top_lex if top_lex > 0 else 0.0)
+    top = np.argsort(-score)[:K.concept_passage_depth]
+    weights = np.exp((score[top] - score[top[0]]) / max(K.concept_passage_temp, 1e-6))
+    weights /= weights.sum()
+    out: dict[int, float] = {}
+    for row, w in zip(top, weights):
+        for i, sc in index.passage_concepts(int(row)).items():
+            out[i] = out.get(i, 0.0) + float(w) * sc
+    return out

@@ -183,7 +183,8 @@ class Engine:
             # pass 1: the question as asked; its best records tell which concepts it is about
             q.asked = score_records(index, q.vector, [(q.tokens, 1.0)])
             first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
-            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=concept_feedback(index, first))
+            feedback = concept_feedback(index, first, q.asked if q.vector is not None else None)
+            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
             # words or concepts settle it; only a question without either needs the null range (24
             # embeddings, once per build), so the first answer after start-up does not wait for it
             q.topic = topic_mod.has_topic(index, q.tokens, q.hits, None, None) or (

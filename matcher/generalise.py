@@ -23,6 +23,11 @@ from .topk import top_k
 
 LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 
+#: The general question when no thesaurus concept is confident enough (``concepts.confident``): the engine
+#: says so and keeps the asker's words (without specifics) instead of naming the nearest wrong concept.
+NO_CONCEPT = ("De thesaurus heeft geen begrip dat zeker genoeg bij deze vraag past. "
+              "Schakel zoekt daarom met je eigen woorden: ‘{words}’")
+
 
 def intent(question: str) -> str:
     """What the asker wants, from the wording: 'group' (a theme group or network to join), 'who'
@@ -80,7 +85,8 @@ def sector(question: str) -> str | None:
 
 
 def choose_concepts(hits: list[ConceptHit]) -> list[ConceptHit]:
-    """Top concepts, without a concept whose narrower concept is already chosen."""
+    """Top concepts (at most the knob ``max_concepts``), without a concept whose narrower concept is
+    already chosen; a further concept needs ``concept_keep_ratio`` of the first one's score."""
     chosen: list[ConceptHit] = []
     for h in hits:
         if len(chosen) >= K.max_concepts:
@@ -119,8 +125,9 @@ def top_of(index: LoadedIndex, c: Concept) -> Concept:
 def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> General:
     """The abstraction ladder of a question: specifics left out, level 1 its chosen concepts,
     level 2 their broader concepts, level 3 the themes, each as a general question in the
-    question's intent; plus the organisation questions of the concepts. Without concepts the
-    general question is the question with its specifics taken out."""
+    question's intent; plus the organisation questions of the concepts. Without concepts (the
+    engine abstained) the general question says so and keeps the asker's words (``no_concept``),
+    and the ladder has only level 0."""
     concept_words = {fold(w) for h in hits for t in h.concept.terms() for w in t.split()}
     found = specifics.find(question, concept_words)
     dropped = [text for text, _ in found]
@@ -145,7 +152,7 @@ def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> Gen
         q = general_question(labels, kind, ctx)
         if q and q != ladder[-1]["question"]:
             ladder.append({"level": lvl, "name": LEVEL_NAMES[lvl], "question": q, "concepts": labels})
-    general_q = ladder[1]["question"] if len(ladder) > 1 else _fallback(question, found)
+    general_q = ladder[1]["question"] if len(ladder) > 1 else no_concept(question, found)
     organisation = []
     seen_org = set()
     for c in level1 + [h.concept for h in hits[:5] if h.concept.group == "organisatie"]:
@@ -161,12 +168,15 @@ def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> Gen
                    organisation=organisation[:5], similar=[])
 
 
-def _fallback(question: str, found) -> str:
-    """Without any concept: the question with its specifics taken out."""
+def no_concept(question: str, found) -> str:
+    """The general question without any concept (``NO_CONCEPT``): a Dutch statement that the thesaurus
+    has no concept for it, with the question's own words, its specifics (``found``: (text, kind) pairs
+    from ``specifics.find``) taken out."""
     text = question
     for item, _ in found:
         text = re.sub(r"\s*\b(bij|in|met|via|op|van)?\s*" + re.escape(item), "", text)
-    return " ".join(text.split())
+    words = " ".join(text.split()) or question.strip()
+    return NO_CONCEPT.format(words=words)
 
 
 def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -> list[tuple[Concept, float]]:
@@ -174,7 +184,7 @@ def expansion_concepts(index: LoadedIndex, hits: list[ConceptHit], level: int) -
     if level <= 0 or not hits:
         return []
     chosen = choose_concepts(hits)
-    out = [(h.concept, min(1.0, h.score)) for h in chosen]
+    out = [(h.concept, min(1.0, h.score) * (1.0 if h.lexical > 0 else K.unnamed_expansion)) for h in chosen]
     if level >= 2:
         out += [(c, K.broader_weight) for c in broader_of(index, [h.concept for h in chosen])]
     if level >= 3:

@@ -104,6 +104,11 @@ KNOBS: tuple[Knob, ...] = (
     # --- concepts in the question (concepts, generalise) ---
     Knob("concept_min_score", 0.30, "a concept below this detection score is not a concept of the question",
          "concepts"),
+    Knob("concept_min_unnamed", 0.4, "a concept the question does not name by its words (embedding and feedback "
+         "only) needs at least this detection score, else the engine abstains (calibrated on both dev worlds: "
+         "below ~0.45 two of three such top concepts were wrong, as were the off-topic questions' 0.32-0.52). "
+         "Swept 0.3/0.4/0.45/0.5: concept hit@3 dev-eval .825/.850/.800/.775, dev-eval-2 .610/.623/.610/.571, "
+         "nDCG@5 and expert R@5 equal or better from 0.4", "concepts"),
     Knob("concept_top", 8, "concepts kept per question", "concepts"),
     Knob("concept_dense_factor", 0.22, "score per z-unit of embedding similarity above concept_dense_z", "concepts"),
     Knob("concept_dense_z", 1.5, "embedding similarity counts from this z-score up", "concepts"),
@@ -114,11 +119,30 @@ KNOBS: tuple[Knob, ...] = (
     Knob("concept_prf_unconfirmed", 0.5, "... and with this factor otherwise", "concepts"),
     Knob("unconfirmed_dense", 0.7, "factor for a concept found by embedding alone, unconfirmed by words or records; "
          "measured on both dev halves: equal or better, fewer stray concepts", "concepts"),
+    Knob("concept_passage_share", 0.5, "share of passage-level feedback (concepts named in the question's best "
+         "passages) against record-level feedback (concepts of the best records) in concept detection. Swept "
+         "0/0.5/1 on both dev worlds: 0.5 raises concept hit@3 on both, 1 costs theme-group top 3", "concepts"),
+    Knob("concept_passage_depth", 5, "best first-pass passages whose concepts feed concept detection; 0 = records only",
+         "concepts"),
+    Knob("concept_passage_temp", 0.02, "softmax temperature (cosine units) weighting those passages", "concepts"),
+    Knob("concept_passage_lexical", 0.03, "normalised BM25 added to the cosine when choosing those passages (a "
+         "cosine spread of ~0.05 separates the best passages); 0 vs 0.03 on dev-eval-2: concept hit@3 0.545 -> 0.584",
+         "concepts"),
+    Knob("concept_lexical_z", 1.0, "a concept named by its words counts fully when its embedding z-score is at least "
+         "this ...", "concepts"),
+    Knob("concept_lexical_unconfirmed", 0.5, "... and with this factor otherwise: a word of a long question that "
+         "happens to name a concept ('begeleiding') no longer outranks the concept the question is about. "
+         "1/0.7/0.5 on dev-eval-2: concept hit@3 0.545/0.558/0.571, dev-eval equal", "concepts"),
     Knob("narrower_preference", 0.8, "score factor for a concept whose narrower concept matches the same words",
          "concepts"),
     Knob("max_concepts", 3, "concepts in the general question", "generalise"),
-    Knob("concept_keep_ratio", 0.45, "a further concept joins the general question only above this share of the "
-         "first one's score", "generalise"),
+    Knob("concept_keep_ratio", 0.3, "a further concept joins the general question only above this share of the "
+         "first one's score. With calibrated abstention (concept_min_unnamed) weak stray concepts are already "
+         "out; swept 0.45/0.35/0.3/0.25: concept hit@3 dev-eval .850/.850/.875/.875, dev-eval-2 .623/.623/.636/.623, "
+         "nDCG@5 and expert R@5 within noise", "generalise"),
+    Knob("unnamed_expansion", 0.5, "expansion weight factor for a chosen concept the question does not name by its "
+         "words (found by embedding and feedback): its terms and vector add half, so a rare word of the asker still "
+         "leads. 1 vs 0.5 on dev-eval-2: nDCG@5 .787/.786, expert R@5 .663/.671; dev-eval equal", "generalise"),
     Knob("broader_weight", 0.5, "expansion weight of broader concepts (ladder level 2)", "generalise"),
     Knob("theme_weight", 0.4, "expansion weight of the top concept of the tree (ladder level 3)", "generalise"),
     Knob("similar_min_score", 0.85, "cosine from which a Kennisrotonde question is shown as a similar question",

@@ -12,7 +12,7 @@ import numpy as np
 
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
-from indexer.index_format import IndexReader, read_bm25, read_concept_vectors, read_manifest, read_vectors
+from indexer.index_format import IndexReader, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest, read_vectors
 from indexer.records import Record
 from indexer.thesaurus import Concept
 
@@ -89,9 +89,17 @@ class LoadedIndex:
         self._spans: OrderedDict[int, list] = OrderedDict()
         self._spans_lock = threading.Lock()
         self._concept_idf: np.ndarray | None = None
+        self._passage_concepts: dict[int, dict[int, float]] = {}
         from .concepts import ConceptMatcher
 
-        self.concept_matcher = ConceptMatcher(self.concepts, self.concept_vectors, self.analyzer)
+        # detection compares the question with each concept's definition embedded as a query; builds from
+        # before those vectors were stored use the concept vectors (passage-embedded) instead
+        detect_vectors = read_concept_query_vectors(self.build)
+        if detect_vectors is not None and detect_vectors.shape != self.concept_vectors.shape:
+            raise CorruptIndex(f"{self.build}: {detect_vectors.shape[0]} concept detection vectors for "
+                               f"{len(self.concepts)} concepts: run `schakel index --rebuild`")
+        self.concept_matcher = ConceptMatcher(
+            self.concepts, self.concept_vectors if detect_vectors is None else detect_vectors, self.analyzer)
         n = max(1, len(self.passage_text))
         ids = self.bm25.vocab_dict
         # document frequency per stem, from the BM25 matrix (non-zeros per column)
@@ -135,6 +143,15 @@ class LoadedIndex:
             return lo < len(rows) and int(rows[lo]) <= mine[-1]
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
+
+    def passage_concepts(self, row: int) -> dict[int, float]:
+        """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,
+        about 0.5..1.3); computed once per passage, on first use."""
+        found = self._passage_concepts.get(row)
+        if found is None:
+            found = {i: sc for i, (sc, _) in self.concept_matcher.lexical(self.passage_text[row]).items()}
+            self._passage_concepts[row] = found
+        return found
 
     def record_concepts(self, rid: str) -> set[int]:
         """Indexes of the concepts whose terms occur in the record's text (by words; found at index time)."""

@@ -125,12 +125,15 @@ def fuse(rs: RecordScores, kinds: np.ndarray, method: str = "weighted", dense_we
 def expansion_tokens(index: LoadedIndex, tokens: list[str], expansion: list[tuple[Concept, float]],
                      weight: float) -> list[tuple[list[str], float]]:
     """BM25 query parts: the question's own stems at weight 1 and, when concepts expand the
-    question, the stems of their first ``expansion_terms`` (knob) terms (not already in the question) at ``weight``."""
+    question, the stems of their first ``expansion_terms`` (knob) terms (not already in the question) at ``weight``
+    times the concept's own expansion weight (``generalise.expansion_concepts``), so a weakly detected concept
+    adds less than one the question names."""
     weighted = [(tokens, 1.0)]
-    if expansion:
-        extra = [t for concept, _ in expansion for term in concept.terms()[:K.expansion_terms]
+    for concept, concept_weight in expansion:
+        extra = [t for term in concept.terms()[:K.expansion_terms]
                  for t in index.analyzer.tokens(term) if t not in tokens]
-        weighted.append((extra, weight))
+        if extra and concept_weight > 0:
+            weighted.append((extra, weight * concept_weight))
     return weighted
 
 

@@ -179,6 +179,8 @@ def _print_build(report) -> None:
                f"{f.get('unchanged', 0)} ongewijzigd, {f.get('deleted', 0)} verwijderd; "
                f"{len(report.errors)} overgeslagen")
     click.echo(f"  concept-teksten: {report.concepts_embedded} nieuw ge-embed, {report.concepts_cached} uit cache")
+    click.echo(f"  concept-definities: {report.definitions_embedded} nieuw ge-embed, "
+               f"{report.definitions_cached} uit cache")
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
 
 

@@ -239,6 +239,7 @@ def test_warm_rebuild_embeds_no_concept_text(tmp_path, copy_corpus, counting):
     home = tmp_path / "h"
     first = build(corpus, home)
     assert first.concepts_embedded == first.concepts > 0
+    assert first.definitions_embedded == first.concepts   # the detection vectors (definitions as queries)
     counting.reset()
     path = corpus / "experten" / "ecbo.md"
     path.write_text(path.read_text("utf-8") + "\nECBO werkt ook aan leesbevordering in de entree-opleiding.\n", "utf-8")
@@ -247,6 +248,7 @@ def test_warm_rebuild_embeds_no_concept_text(tmp_path, copy_corpus, counting):
     concepts = builtin_concept_texts()
     assert len(concepts) > 100
     assert warm.changed and warm.concepts_embedded == 0 and warm.concepts_cached == warm.concepts
+    assert warm.definitions_embedded == 0 and warm.definitions_cached == warm.concepts
     assert not set(embedded) & concepts and 0 < len(embedded) == warm.embedded
 
     extra = tmp_path / "extra.yaml"                  # one new concept: only its text is embedded

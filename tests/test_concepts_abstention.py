@@ -1,0 +1,104 @@
+"""Concept detection with calibrated abstention: the confidence rule, passage-level feedback, the
+definition vectors a build stores for detection, and the general question when no concept fits."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from indexer import index_format as fmt
+from indexer.store import Home
+from matcher import knobs
+from matcher.concepts import confident, passage_feedback
+from matcher.generalise import NO_CONCEPT, generalise
+from matcher.loaded import LoadedIndex
+
+
+@pytest.fixture(scope="module")
+def index(demo_engine) -> LoadedIndex:
+    return demo_engine.index()
+
+
+def test_a_concept_not_named_by_its_words_needs_the_higher_confidence():
+    with knobs.overridden({"concept_min_score": 0.3, "concept_min_unnamed": 0.4}):
+        assert confident(0.35, named=True)
+        assert not confident(0.35, named=False)
+        assert confident(0.45, named=False)
+        assert not confident(0.2, named=True)
+
+
+def test_detect_abstains_below_the_confidence_for_embedding_only_evidence(index):
+    cm = index.concept_matcher
+    target = next(i for i, c in enumerate(cm.concepts) if c.definition)
+    qv = cm.vectors[target] / np.linalg.norm(cm.vectors[target])
+    with knobs.overridden({"concept_min_unnamed": 0.3}):
+        found = cm.detect("qqq zzz", qv)
+    assert found and found[0].index == target and found[0].lexical == 0
+    with knobs.overridden({"concept_min_unnamed": 50.0}):
+        assert cm.detect("qqq zzz", qv) == []          # the engine abstains: no nearest wrong concept
+        named = cm.detect(cm.concepts[target].label, qv)
+    assert named and named[0].index == target          # a concept named by its words still counts
+
+
+def test_without_a_concept_the_general_question_says_so_and_keeps_the_askers_words(index):
+    question = "Hoe houd ik de koffieautomaat in de docentenkamer schoon?"
+    g = generalise(index, question, [])
+    assert g.question == NO_CONCEPT.format(words=question)
+    assert g.question.startswith("De thesaurus heeft geen begrip")
+    assert [s["level"] for s in g.ladder] == [0] and g.concepts == []
+
+
+def test_when_the_engine_abstains_the_answer_says_so(demo_engine):
+    # the demo runs on the hash test embedder, so the calibrated value is set out of reach here
+    with knobs.overridden({"concept_min_unnamed": 50.0}):
+        res = demo_engine.match("Wat is de hoofdstad van Frankrijk?", clarify=False)
+    assert res.general.question.startswith("De thesaurus heeft geen begrip")
+    assert "‘Wat is de hoofdstad?’" in res.general.question    # its own words, the place left out as a specific
+    assert res.general.concepts == [] and [s["level"] for s in res.general.ladder] == [0]
+
+
+def test_passage_feedback_takes_the_concepts_of_the_best_passage(index):
+    row = next(r for r in range(len(index.passage_text)) if index.passage_concepts(r))
+    dense = np.zeros(len(index.passage_text), np.float32)
+    dense[row] = 1.0
+    fb = passage_feedback(index, np.zeros_like(dense), dense)
+    named = index.passage_concepts(row)
+    assert set(fb) >= set(named)
+    for i, score in named.items():                     # one passage far ahead carries the whole weight
+        assert fb[i] == pytest.approx(score, rel=1e-3)
+
+
+def test_a_build_stores_detection_vectors_and_an_older_build_still_loads(demo_home, tmp_path):
+    build = Home(demo_home).current()
+    queries = fmt.read_concept_query_vectors(build)
+    assert queries is not None and queries.shape == fmt.read_concept_vectors(build).shape
+    assert fmt.CONCEPT_QUERY_VECTORS in json.loads((build / fmt.MANIFEST).read_text())["checksums"]
+    # a build from before the detection vectors: detection falls back to the concept vectors
+    old_home = tmp_path / "old"
+    shutil.copytree(demo_home, old_home)
+    old = Home(old_home).current()
+    (old / fmt.CONCEPT_QUERY_VECTORS).unlink()
+    manifest = json.loads((old / fmt.MANIFEST).read_text())
+    for part in ("checksums", "sizes"):
+        manifest[part].pop(fmt.CONCEPT_QUERY_VECTORS)
+    (old / fmt.MANIFEST).write_text(json.dumps(manifest))
+    loaded = LoadedIndex(old)
+    assert np.array_equal(loaded.concept_matcher.vectors, loaded.concept_vectors)
+
+
+def test_a_weakly_detected_concept_adds_less_to_the_query_than_a_named_one(index):
+    from matcher.concepts import ConceptHit
+    from matcher.generalise import expansion_concepts
+    from matcher.retrieval import expansion_tokens
+
+    cs = [c for c in index.concepts if c.definition][:2]
+    named = ConceptHit(index.concept_matcher.by_id[cs[0].id], cs[0], 1.0, 1.0, 0.5, [cs[0].label])
+    unnamed = ConceptHit(index.concept_matcher.by_id[cs[1].id], cs[1], 0.9, 0.0, 0.5, [])
+    with knobs.overridden({"unnamed_expansion": 0.5, "concept_keep_ratio": 0.3}):
+        expansion = expansion_concepts(index, [named, unnamed], 1)
+    assert [(c.id, round(w, 2)) for c, w in expansion] == [(cs[0].id, 1.0), (cs[1].id, 0.45)]
+    parts = expansion_tokens(index, ["vraag"], expansion, 0.4)
+    assert parts[0] == (["vraag"], 1.0)
+    assert [round(w, 2) for _, w in parts[1:]] == [0.4, 0.18]   # each concept's terms at its own weight
