@@ -125,7 +125,7 @@ class LoadedIndex:
         spans = self.analyzer.token_spans(self.passage_text[row])
         with self._spans_lock:
             self._spans[row] = spans
-            if len(self._spans) > SPAN_CACHE:
+            while len(self._spans) > SPAN_CACHE:   # 'while': the bound may have been lowered meanwhile
                 self._spans.popitem(last=False)
         return spans
 
