@@ -72,7 +72,8 @@ def test_unavailable_expert_ranks_below_an_active_one_with_comparable_evidence()
     stopped = _rec("tg-stopped", "themegroup", 2, status="gestopt")
     running = _rec("tg-running", "themegroup", 3, status="actief")
     index = _index([busy, free, stopped, running], [], {})
-    scores = np.array([1.0, 0.9, 1.0, 0.85], np.float32)
+    # comparable: the unavailable expert has 40% more evidence, the stopped group a third more
+    scores = np.array([1.4, 1.0, 1.3, 0.98], np.float32)
     before = scores.copy()
     out = entities.availability(index, scores)
     assert out[1] > out[0] > 0          # still findable, but below
