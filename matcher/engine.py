@@ -121,12 +121,11 @@ class Engine:
             self._null = (str(index.build), null)
         return null
 
-    def question_null(self, index: LoadedIndex, q: Query) -> topic_mod.NullRange | None:
-        """``q.null``: the index's null range for a question with a query vector (None without one),
-        calibrated when a question first needs it."""
-        if q.vector is not None and q.null is None:
-            q.null = self.null_range(index)
-        return q.null
+    def question_null(self, index: LoadedIndex, q: Query):
+        """A callable giving the index's null range for a question with a query vector (None without
+        one): ``topic`` calls it only when words and concepts do not settle a decision, so the first
+        answer after start-up does not wait for the calibration."""
+        return (lambda: self.null_range(index)) if q.vector is not None else None
 
     # --- matching ----------------------------------------------------------
     def validate(self, question, answers=None) -> tuple[str, dict[str, str]]:
@@ -185,11 +184,8 @@ class Engine:
             first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
             feedback = concept_feedback(index, first, q.asked if q.vector is not None else None)
             q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
-            # words or concepts settle it; only a question without either needs the null range (24
-            # embeddings, once per build), so the first answer after start-up does not wait for it
-            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, None, None) or (
-                q.vector is not None and topic_mod.has_topic(index, q.tokens, q.hits, q.vector,
-                                                             self.question_null(index, q)))
+            q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.asked if q.vector is not None else None,
+                                          self.question_null(index, q))
             if not q.topic:
                 q.hits = []
         q.general = generalise_mod.generalise(index, q.question, q.hits)
@@ -221,9 +217,8 @@ class Engine:
         if opts.entity_strength:
             q.final = availability(index, q.final)
         if q.topic and opts.use_general and K.evidence_gate:
-            # BM25 evidence settles it without the null range (``has_evidence`` checks it first)
-            q.grounded = bool(np.any(q.scores.lexical > 0)) or \
-                topic_mod.has_evidence(q.scores, q.asked, self.question_null(index, q))
+            q.grounded = topic_mod.has_evidence(q.scores, q.asked if q.vector is not None else None,
+                                                self.question_null(index, q))
         if not q.topic or not q.grounded:  # nothing to go on: no match is presented as a recommendation
             q.final = np.zeros_like(q.final)
 

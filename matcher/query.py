@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,9 +15,6 @@ from .knobs import BASELINE_VALUES, knob_field
 from .concepts import ConceptHit
 from .results import General
 from .retrieval import RecordScores
-
-if TYPE_CHECKING:
-    from .topic import NullRange
 
 MAX_ANSWER_CHARS = 200
 
@@ -84,7 +80,6 @@ class Query:
     uncovered: list[Concept] = field(default_factory=list)
     topic: bool = True               # False: nothing in the question is found in this corpus (``topic``)
     grounded: bool = True            # False: the topic is known, but nothing in the corpus is on it (``topic``)
-    null: NullRange | None = None  # the index's null range of dense scores (None: no query vector)
     asked: RecordScores | None = None  # evidence for the question as asked (no concepts), when generalising
     scores: RecordScores | None = None
     own: np.ndarray | None = None

@@ -81,34 +81,46 @@ def calibrate(index: LoadedIndex, embed: Callable[[str], np.ndarray]) -> NullRan
     return NullRange(float(best.mean()), float(best.std()), len(best))
 
 
-def has_evidence(scores: RecordScores, asked: RecordScores | None, null: NullRange | None) -> bool:
+def _resolved(null: NullRange | Callable[[], NullRange | None] | None) -> NullRange | None:
+    """``null`` itself, or what calling it gives: callers pass a callable so that the range (24
+    embeddings, once per build) is calibrated only when a decision needs it."""
+    return null() if callable(null) else null
+
+
+def has_evidence(scores: RecordScores, asked: RecordScores | None,
+                 null: NullRange | Callable[[], NullRange | None] | None) -> bool:
     """Whether the corpus holds anything on a question that has a topic: some record matches the
     question's or its concepts' words (BM25 in ``scores``), or the best passage for the question as
     asked (``asked``: dense evidence without the concept vectors, which the null range was not
     calibrated for) lies more than knob ``evidence_sd`` standard deviations above the null mean.
     False means the thesaurus knows the topic but the corpus does not: every fused score is then
     a z-score of random closeness (large on a small corpus) and no match may be recommended.
-    Without a null range (no query vector) only BM25 counts."""
+    ``null``: the index's null range or a callable giving it (asked only when BM25 does not settle
+    it); None (no query vector): only BM25 counts."""
     if bool(np.any(scores.lexical > 0)):
         return True
-    if null is None or asked is None or not len(asked.dense):
+    if asked is None or not len(asked.passage_dense):
         return False
-    return float(np.max(asked.dense)) > null.mean + K.evidence_sd * null.sd
+    null = _resolved(null)
+    return null is not None and float(np.max(asked.passage_dense)) > null.mean + K.evidence_sd * null.sd
 
 
-def has_topic(index: LoadedIndex, tokens: list[str], hits: list, vector: np.ndarray | None,
-              null: NullRange | None) -> bool:
+def has_topic(index: LoadedIndex, tokens: list[str], hits: list, asked: RecordScores | None,
+              null: NullRange | Callable[[], NullRange | None] | None) -> bool:
     """Whether a question has a topic in this corpus (see the module doc).
 
-    ``tokens``: the question's analysed stems; ``hits``: its ``ConceptHit``s; ``vector``: its
-    unit query vector (None: no dense evidence); ``null``: the index's null range (None: not
-    calibrated, so the dense signal is not used). A question of stop words only has no topic."""
+    ``tokens``: the question's analysed stems; ``hits``: its ``ConceptHit``s; ``asked``: the
+    first-pass evidence of the question as asked (its ``passage_dense`` cosines; None: no dense
+    evidence); ``null``: the index's null range or a callable giving it, asked only when words and
+    concepts do not settle it (None: the dense signal is not used). A question of stop words only
+    has no topic."""
     if not tokens:
         return False
     if any(st in index.bm25.vocab_dict and st not in WEAK_STEMS for st in tokens):
         return True
     if any(h.lexical > 0 for h in hits):
         return True
-    if vector is None or null is None or not len(index.passage_text):
+    if asked is None or not len(asked.passage_dense):
         return False
-    return float(np.max(dense_passages(index, vector))) > null.threshold
+    null = _resolved(null)
+    return null is not None and float(np.max(asked.passage_dense)) > null.threshold
