@@ -56,10 +56,12 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _stemmer_local = threading.local()
 
 
-def _stemmer() -> Stemmer.Stemmer:
-    s = getattr(_stemmer_local, "s", None)
+def _stemmer(algorithm: str = "dutch") -> Stemmer.Stemmer:
+    """This thread's PyStemmer stemmer for ``algorithm`` (a Stemmer object is not thread-safe)."""
+    s = getattr(_stemmer_local, algorithm, None)
     if s is None:
-        s = _stemmer_local.s = Stemmer.Stemmer("dutch")
+        s = Stemmer.Stemmer(algorithm)
+        setattr(_stemmer_local, algorithm, s)
     return s
 
 
@@ -113,13 +115,6 @@ aan af bij door in mee na om onder op over samen terug toe uit vast voor voort w
 """.split())
 
 
-def _classic_stemmer() -> Stemmer.Stemmer:
-    s = getattr(_stemmer_local, "classic", None)
-    if s is None:
-        s = _stemmer_local.classic = Stemmer.Stemmer("dutch_porter")
-    return s
-
-
 def _dropped_inner_ge(word: str, s: str) -> bool:
     """Whether Snowball Dutch removed a 'ge' inside WORD that is not a participle prefix: at a
     position i > 0 whose head word[:i] is not a separable particle, the stem S continues as if the
@@ -146,7 +141,7 @@ def stem(word: str) -> str:
        back to the word itself, the word is its own stem."""
     s = _stemmer().stemWord(word)
     if "ge" in word[1:] and _dropped_inner_ge(word, s):
-        s = _classic_stemmer().stemWord(word)
+        s = _stemmer("dutch_porter").stemWord(word)
         # the classic stemmer leaves some doubled end consonants ('gemeenschappen' -> 'gemeenschapp')
         return s[:-1] if len(s) > 3 and s[-1] == s[-2] and s[-1] not in "aeiouy" else s
     if word.endswith(("ts", "ns")) and s == word[:-1] and len(word) > 3 and _stemmer().stemWord(word + "en") == word:
