@@ -151,7 +151,7 @@ def passage_feedback(index: "LoadedIndex", lexical: np.ndarray, dense: np.ndarra
         return {}
     top_lex = float(lexical.max()) if len(lexical) else 0.0
     score = dense + (K.concept_passage_lexical * lexical / top_lex if top_lex > 0 else 0.0)
-    top = np.argsort(-score)[:K.concept_passage_depth]
+    top = top_k(score, K.concept_passage_depth)
     weights = np.exp((score[top] - score[top[0]]) / max(K.concept_passage_temp, 1e-6))
     weights /= weights.sum()
     out: dict[int, float] = {}
