@@ -35,12 +35,14 @@ def link_same_as(records: list[Record]) -> None:
                 break
 
 
-# A byline names who wrote a document: a Kennisrotonde answer's "Opgesteld door: ...", a note's "Auteur: ...".
-# Only the first lines of a body are read for it, and only when such a line starts with one of these cues.
-BYLINE_CUE = re.compile(r"^\W*(?:(?:opgesteld|geschreven|samengesteld|bewerkt)\s+door\b|written\s+by\b"
-                        r"|(?:auteurs?|door|authors?|by)\s*:)", re.I)
+# A byline or maker statement names who wrote or made a document: a Kennisrotonde answer's "Opgesteld door:
+# ...", a product's "Ontwikkeld door ...", a note's "Auteurs: ...". Only the first lines (paragraphs) of a
+# body are read for it, where credits stand; the names must follow the cue, up to the end of its sentence.
+BYLINE_CUE = re.compile(r"\b(?:(?:opgesteld|geschreven|samengesteld|bewerkt|ontwikkeld|gemaakt|ontworpen)\s+door"
+                        r"|(?:written|developed|made|compiled|created)\s+by)\b\s*:?"
+                        r"|^\W*(?:auteurs?|door|authors?|by)\s*:", re.I | re.M)
+SENTENCE_END = re.compile(r"(?<=[^\sA-Z][.!?])\s|\n")   # not after an initial ("A. Jansen")
 BYLINE_LINES = 4
-BYLINE_MAX_CHARS = 300
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&-]{1,7}")
 
 
@@ -93,16 +95,18 @@ class _NameFinder:
 
 
 def _byline(body: str) -> str:
-    lines = [ln for ln in body.splitlines() if ln.strip()][:BYLINE_LINES]
-    return "\n".join(ln for ln in lines if len(ln) <= BYLINE_MAX_CHARS and BYLINE_CUE.match(ln))
+    """The text after each byline cue in the first ``BYLINE_LINES`` non-empty lines, to its sentence end."""
+    head = "\n".join([ln for ln in body.splitlines() if ln.strip()][:BYLINE_LINES])
+    return "\n".join(SENTENCE_END.split(head[m.end():], maxsplit=1)[0] for m in BYLINE_CUE.finditer(head))
 
 
 def link_people(records: list[Record]) -> None:
     """Associate experts with the documents they wrote or are named in (Model 2's p(d|e), Balog et al.
     2006), and resolve a theme group's free-text contact to an expert of that name.
 
-    An expert is an author of a document that lists them in ``authors`` or names them in a byline among
-    its first lines ("Opgesteld door: ..."); an expert named elsewhere in the body is mentioned in it.
+    An expert is an author of a document that lists them in ``authors`` or names them in a byline or maker
+    statement among its first lines ("Opgesteld door: ...", "Ontwikkeld door ..."); an expert named
+    elsewhere in the body is mentioned in it.
     Names are found by ``expert_aliases`` (also an organisation's acronym or its name without the
     parenthetical), as whole words."""
     experts = [r for r in records if r.kind == "expert" and expert_aliases(str(r.fields.get("name", "")))]

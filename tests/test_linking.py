@@ -62,3 +62,26 @@ def test_aliases_skip_ambiguous_one_word_names_but_keep_acronyms():
     assert expert_aliases("SURF") == ["SURF"]
     assert expert_aliases("Practoraat Digitale Didactiek (ROC Oostervaart)") == [
         "Practoraat Digitale Didactiek (ROC Oostervaart)", "Practoraat Digitale Didactiek"]
+
+
+def test_a_maker_statement_in_the_first_paragraphs_makes_an_author_up_to_its_sentence_end():
+    esra, naima = _expert("exp-e", "Esra Yilmaz"), _expert("exp-n", "Naima Bouzid")
+    product = _doc("prod-1", "Handleiding voor korte video's.\n\nOntwikkeld door Esra Yilmaz (ROC) binnen de "
+                             "themagroep, op basis van eigen clips. Later getest met Naima Bouzid.", kind="product")
+    link_people([esra, naima, product])
+    assert _links(esra) == {("prod-1", "author_of")}
+    assert _links(naima) == {("prod-1", "mentioned_in")}
+
+
+def test_an_author_list_with_initials_is_read_to_its_end():
+    a, b = _expert("exp-a", "Anna Jansen"), _expert("exp-b", "Bert de Vries")
+    note = _doc("rap-1", "Auteurs: A. Jansen, Anna Jansen; B. de Vries en Bert de Vries\n\nTekst.", kind="report")
+    link_people([a, b, note])
+    assert _links(a) == {("rap-1", "author_of")} and _links(b) == {("rap-1", "author_of")}
+
+
+def test_a_sentence_starting_with_door_is_no_byline():
+    gerda = _expert("exp-g", "Gerda Pleiter")
+    report = _doc("rap-1", "Door de krapte op de arbeidsmarkt zoeken scholen hulp, zegt Gerda Pleiter.", kind="report")
+    link_people([gerda, report])
+    assert _links(gerda) == {("rap-1", "mentioned_in")}
