@@ -12,7 +12,7 @@ import pytest
 
 from indexer import thesaurus
 from indexer.analysis import Analyzer, content_words, stem
-from indexer.conceptterms import ConceptTerms
+from indexer.conceptterms import GENERIC, ConceptTerms
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +61,25 @@ def test_no_term_names_two_concepts(concepts):
     assert not shared, f"terms that name more than one concept: {shared}"
 
 
+def test_no_term_is_only_general_words(concepts):
+    """A term whose stems are all general words ("leren leren", "onderwijs voor studenten") escapes the
+    single-word filter of ``ConceptTerms`` and matches almost every question."""
+    general = {stem(g) for g in GENERIC}
+    bad = []
+    for c in concepts:
+        for t in c.terms():
+            st = [stem(w) for w in content_words(t)]
+            if len(st) > 1 and set(st) <= general:
+                bad.append((c.id, t))
+    assert not bad, f"terms made of general or repeated words: {bad}"
+
+
 @pytest.mark.parametrize("word", [
     "teammanager", "leidinggevende", "regio", "gemeente", "lokalen", "video", "filmpjes", "geld", "lesgeven",
     "curriculum", "presenteren", "aanwezigheid", "doorverwijzen", "werkvormen", "training", "cursus", "workshop",
     "onderwijsteam", "randvoorwaarden", "praktijkvoorbeelden", "vragenlijst", "smartphone", "dashboard",
     "Moodle", "itslearning", "networking", "testing", "signaleren", "mobiliteit", "effectiviteit", "kaders",
+    "vraag", "vragen", "weet", "samen in de klas",
 ])
 def test_setting_words_do_not_name_a_concept_on_their_own(terms, word):
     """Each of these words is the setting of many questions (a role, place, medium, intent or a much broader
@@ -82,5 +96,40 @@ def test_setting_words_do_not_name_a_concept_on_their_own(terms, word):
     ("telefoonbeleid", "smartphonegebruik"),
 ])
 def test_specific_phrases_still_name_their_concept(terms, phrase, concept):
+    found = {terms.concepts[i].id for i in terms.lexical(phrase)}
+    assert concept in found, f"'{phrase}' should name {concept}, found {sorted(found)}"
+
+
+@pytest.mark.parametrize("phrase, concept", [
+    ("zelfregulerend leren", "zelfregulatie"),
+    ("adaptieve leermiddelen", "adaptieve-leersystemen"),
+    ("simulatieonderwijs in de zorg", "serious-games-en-simulaties"),
+    ("een instructievideo", "kennisclips"),
+    ("docentprofessionalisering", "professionalisering-van-docenten"),
+    ("de nabespreking na een oefening", "debriefing"),
+    ("videofeedback op lesopnames", "videofeedback"),
+    ("check for understanding", "begripscontrole"),
+    ("privacy in het onderwijs", "privacy-en-avg"),
+    ("digitaal burgerschap", "digitaal-burgerschap"),
+    ("een e-portfolio in de bpv", "digitaal-portfolio"),
+    ("itemanalyse van een toets", "itemanalyse"),
+    ("begeleiding van startende docenten", "startende-docenten"),
+    ("samenwerking school en bedrijf", "samenwerking-met-het-werkveld"),
+    ("digitale vaardigheden van docenten", "ict-bekwaamheid-docenten"),
+    ("studentbetrokkenheid", "motivatie-en-betrokkenheid"),
+    ("flexibel roosteren", "roostering"),
+    ("een kennismakelaar", "kennismakelaardij"),
+    ("kennisinfrastructuur", "kennisinfrastructuur"),
+    ("digitalisering in het mbo", "digitaliseringsbeleid"),
+    ("duurzaamheidscompetenties", "duurzaamheid-in-het-curriculum"),
+    ("auteursrecht op beeldmateriaal", "licenties-en-auteursrecht"),
+    ("informatiebeveiliging en phishing", "informatiebeveiliging"),
+    ("online proctoring", "online-proctoring"),
+    ("afspraken over AI-gebruik", "ai-beleid"),
+    ("beweegmomenten in de les", "bewegend-leren"),
+])
+def test_standard_names_find_their_concept(terms, phrase, concept):
+    """Practitioners' standard names (SKOS altLabels) of concepts, including those added for the domain
+    'leren en ict' in the mbo, lift a question to the concept."""
     found = {terms.concepts[i].id for i in terms.lexical(phrase)}
     assert concept in found, f"'{phrase}' should name {concept}, found {sorted(found)}"
