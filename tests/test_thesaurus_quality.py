@@ -127,6 +127,7 @@ def test_specific_phrases_still_name_their_concept(terms, phrase, concept):
     ("online proctoring", "online-proctoring"),
     ("afspraken over AI-gebruik", "ai-beleid"),
     ("beweegmomenten in de les", "bewegend-leren"),
+    ("werken met tekstgenerators", "generatieve-ai"),
 ])
 def test_standard_names_find_their_concept(terms, phrase, concept):
     """Practitioners' standard names (SKOS altLabels) of concepts, including those added for the domain
