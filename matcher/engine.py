@@ -29,7 +29,7 @@ from . import clarify as clarify_mod
 from . import explain
 from . import generalise as generalise_mod
 from . import topic as topic_mod
-from .concepts import concept_feedback
+from .concepts import concept_feedback, tag_confirmed
 from .entities import availability, concept_support, propagate, uncovered_concepts
 from .knobs import K
 from .loaded import LoadedIndex
@@ -183,7 +183,8 @@ class Engine:
             q.asked = score_records(index, q.vector, [(q.tokens, 1.0)])
             first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
             feedback = concept_feedback(index, first, q.asked if q.vector is not None else None)
-            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
+            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback,
+                                                  confirmed=tag_confirmed(index, first))
             q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.asked if q.vector is not None else None,
                                           self.question_null(index, q))
             if not q.topic:

@@ -153,6 +153,21 @@ class LoadedIndex:
             self._passage_concepts[row] = found
         return found
 
+    @cached_property
+    def _tag_concepts(self) -> dict[int, set[int]]:
+        return {}
+
+    def tag_concepts(self, row: int) -> set[int]:
+        """Indexes of the concepts that a record's tags (its ``tags`` field: the author's own keywords) name by
+        their words (``ConceptTerms.lexical``); computed once per record, on first use."""
+        found = self._tag_concepts.get(row)
+        if found is None:
+            found = set()
+            for tag in self.record_list[row].tags or []:
+                found |= set(self.concept_matcher.lexical(str(tag)))
+            self._tag_concepts[row] = found
+        return found
+
     def record_concepts(self, rid: str) -> set[int]:
         """Indexes of the concepts whose terms occur in the record's text (by words; found at index time)."""
         return self._stored_concepts.get(rid, set())
