@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,9 +26,6 @@ INVERSE_RELATIONS = {
     "made_by": "made", "cites": "cited_by", "author_of": "has_author", "mentioned_in": "mentions",
 }
 
-
-#: Passages whose word spans (``LoadedIndex.passage_spans``) are kept, most recently shown first.
-SPAN_CACHE = 4096
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -86,8 +82,6 @@ class LoadedIndex:
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
-        self._spans: OrderedDict[int, list] = OrderedDict()
-        self._spans_lock = threading.Lock()
         self._concept_idf: np.ndarray | None = None
         self._passage_concepts: dict[int, dict[int, float]] = {}
         from .concepts import ConceptMatcher
@@ -113,21 +107,6 @@ class LoadedIndex:
         from .coverage.cache import CoverageCache
 
         return CoverageCache()
-
-    def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
-        """(start, end, stem) of the words of a passage; the last ``SPAN_CACHE`` passages' are kept (a
-        long-running server of 10^5 passages would otherwise keep a list per passage it ever showed)."""
-        with self._spans_lock:
-            spans = self._spans.get(row)
-            if spans is not None:
-                self._spans.move_to_end(row)
-                return spans
-        spans = self.analyzer.token_spans(self.passage_text[row])
-        with self._spans_lock:
-            self._spans[row] = spans
-            while len(self._spans) > SPAN_CACHE:   # 'while': the bound may have been lowered meanwhile
-                self._spans.popitem(last=False)
-        return spans
 
     def record_has_stem(self, rid: str, st: str) -> bool:
         """Whether any passage of the record contains the stem: read from the BM25 postings (passage rows

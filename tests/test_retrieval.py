@@ -85,13 +85,3 @@ def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_recor
         assert got.tobytes() == want.tobytes()
 
 
-def test_passage_spans_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
-    from matcher import loaded
-
-    index = demo_engine.index()
-    monkeypatch.setattr(loaded, "SPAN_CACHE", 3)
-    index._spans.clear()   # the index is shared by the module's tests: start from what this test shows
-    rows = list(range(min(8, len(index.passage_text))))
-    for row in rows + rows:
-        assert index.passage_spans(row) == index.analyzer.token_spans(index.passage_text[row])
-        assert len(index._spans) <= 3
