@@ -236,15 +236,31 @@ class LoadedIndex:
         mask[self.passage_record] = True
         return mask
 
+    @cached_property
+    def _record_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """When every record's passages are consecutive rows (as a build writes them): per record with
+        passages, its first passage row, its record row and its passage count (int64 arrays, by first
+        row); None for another layout."""
+        owner = self.passage_record
+        if not len(owner) or np.any(owner[1:] < owner[:-1]):
+            return None
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        return starts, owner[starts].astype(np.int64), np.diff(np.r_[starts, len(owner)])
+
     def max_per_record(self, values: np.ndarray) -> np.ndarray:
         """Per record (shape (n records,), float32), the maximum of VALUES (shape (n passages,)) over its
-        passages; -inf for a record without passages (``np.maximum.at``).
+        passages; -inf for a record without passages.
 
-        When most passages share the lowest value (dense scores outside the vector search's top k get
-        one floor value; most passages have no BM25 score), only the others are scattered: a record's
-        maximum is the lowest value or the largest of its others, which is the same number."""
+        With consecutive passages per record (``_record_groups``) one ``np.maximum.reduceat``; otherwise
+        ``np.maximum.at``, where, when most passages share the lowest value (dense scores outside the
+        vector search's top k get one floor value; most passages have no BM25 score), only the others are
+        scattered: a record's maximum is the lowest value or the largest of its others, the same number."""
         best = np.full(len(self.record_list), -np.inf, np.float32)
         if not len(values):
+            return best
+        groups = self._record_groups
+        if groups is not None:
+            best[groups[1]] = np.maximum.reduceat(values, groups[0])
             return best
         low = values.min()
         above = np.flatnonzero(values > low) if not np.isnan(low) else None
@@ -254,6 +270,22 @@ class LoadedIndex:
         else:
             np.maximum.at(best, self.passage_record, values)
         return best
+
+    def best_passage_per_record(self, values: np.ndarray) -> np.ndarray:
+        """Per record (int64, shape (n records,)), the last of its passage rows that holds its maximum of
+        VALUES (shape (n passages,)); -1 for a record without passages (or whose maximum is NaN)."""
+        out = np.full(len(self.record_list), -1, np.int64)
+        if not len(values):
+            return out
+        owner = self.passage_record
+        groups = self._record_groups
+        if groups is not None:
+            hit = values == np.repeat(np.maximum.reduceat(values, groups[0]), groups[2])
+        else:
+            hit = values == self.max_per_record(values)[owner]
+        rows = np.flatnonzero(hit)
+        out[owner[rows]] = rows   # rows ascending: of a record's equal best passages the last is kept
+        return out
 
     @cached_property
     def inactive_rows(self) -> np.ndarray:

@@ -77,10 +77,7 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     lex_n = lex / top if top > 0 else lex
     # best passage per record: normalised lexical + dense evidence
     p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
-    best_val = index.max_per_record(p_comb)
-    best_passage = np.full(n_rec, -1, np.int64)
-    hit = p_comb == best_val[owner]
-    best_passage[owner[hit]] = np.nonzero(hit)[0]
+    best_passage = index.best_passage_per_record(p_comb)
     return RecordScores(lex_n, dense, best_passage, p_lex, p_dense)
 
 

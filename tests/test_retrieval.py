@@ -64,24 +64,68 @@ def test_vocabulary_coverage_is_low_for_words_the_corpus_does_not_know():
     assert vocabulary_coverage(index, []) == 0.0
 
 
-def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_records():
+def _layout_index(owner: np.ndarray, n_records: int):
+    """A stand-in LoadedIndex with only what max_per_record and best_passage_per_record read."""
     from types import SimpleNamespace
 
     from matcher.loaded import LoadedIndex
 
-    rng = np.random.default_rng(4)
-    owner = np.sort(rng.integers(0, 300, 2000)).astype(np.int32)      # some records get no passage
-    index = SimpleNamespace(record_list=[None] * 300, passage_record=owner)
+    index = SimpleNamespace(record_list=[None] * n_records, passage_record=owner)
     index._has_passages = LoadedIndex._has_passages.func(index)
-    for values in (rng.random(2000).astype(np.float32),                                  # dense everywhere
-                   np.where(rng.random(2000) < 0.05, rng.random(2000), 0.0).astype(np.float32),   # mostly zero
-                   np.where(rng.random(2000) < 0.1, rng.random(2000), -0.3).astype(np.float32),   # a floor
-                   np.zeros(2000, np.float32),
-                   np.where(rng.random(2000) < 0.1, np.nan, 0.0).astype(np.float32)):
-        want = np.full(300, -np.inf, np.float32)
-        with np.errstate(invalid="ignore"):   # the NaN case
-            np.maximum.at(want, owner, values)
-            got = LoadedIndex.max_per_record(index, values)
-        assert got.tobytes() == want.tobytes()
+    index._record_groups = LoadedIndex._record_groups.func(index)
+    index.max_per_record = lambda values: LoadedIndex.max_per_record(index, values)
+    return index
+
+
+def _score_arrays(rng, n: int) -> list[np.ndarray]:
+    return [rng.random(n).astype(np.float32),                                          # dense everywhere
+            np.where(rng.random(n) < 0.05, rng.random(n), 0.0).astype(np.float32),     # mostly zero
+            np.where(rng.random(n) < 0.1, rng.random(n), -0.3).astype(np.float32),     # a floor
+            np.round(rng.random(n) * 3).astype(np.float32),                            # many ties
+            np.zeros(n, np.float32),
+            np.where(rng.random(n) < 0.1, np.nan, 0.0).astype(np.float32)]
+
+
+def _layouts(rng):
+    """Consecutive passages per record (as builds write them: the reduceat path) and shuffled (the
+    scatter path); some records get no passage."""
+    owner = np.sort(rng.integers(0, 300, 2000)).astype(np.int32)
+    return [owner, rng.permutation(owner)]
+
+
+def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_records():
+    from matcher.loaded import LoadedIndex
+
+    rng = np.random.default_rng(4)
+    for owner in _layouts(rng):
+        index = _layout_index(owner, 300)
+        assert (index._record_groups is not None) == bool(np.all(np.diff(owner) >= 0))
+        for values in _score_arrays(rng, 2000):
+            want = np.full(300, -np.inf, np.float32)
+            with np.errstate(invalid="ignore"):   # the NaN case
+                np.maximum.at(want, owner, values)
+                got = LoadedIndex.max_per_record(index, values)
+            assert got.tobytes() == want.tobytes()
+
+
+def test_best_passage_per_record_is_the_last_passage_holding_the_maximum():
+    """The reference is score_records' former scatter: the record's maximum, then every passage holding it
+    assigned in row order."""
+    from matcher.loaded import LoadedIndex
+
+    rng = np.random.default_rng(5)
+    for owner in _layouts(rng):
+        index = _layout_index(owner, 300)
+        for values in _score_arrays(rng, 2000):
+            with np.errstate(invalid="ignore"):
+                best = np.full(300, -np.inf, np.float32)
+                np.maximum.at(best, owner, values)
+                hit = values == best[owner]
+                want = np.full(300, -1, np.int64)
+                want[owner[hit]] = np.nonzero(hit)[0]
+                got = LoadedIndex.best_passage_per_record(index, values)
+            assert got.tolist() == want.tolist()
+            picked = got[got >= 0]
+            assert np.all(owner[picked] == np.flatnonzero(got >= 0))
 
 
