@@ -32,12 +32,15 @@ class RecordScores:
     passage_dense: np.ndarray  # per passage
 
 
-def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]]) -> np.ndarray:
+def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]],
+                  first: np.ndarray | None = None) -> np.ndarray:
     """BM25 score per passage, shape (n passages,), float32, >= 0: the weighted sum over the
-    (stems, weight) query parts; stems outside the vocabulary are ignored (bm25s ``get_scores``)."""
+    (stems, weight) query parts; stems outside the vocabulary are ignored (bm25s ``get_scores``).
+    ``first``: this function's result for the first part alone, when already computed (the first
+    pass of the same question): the sum then starts from it, which gives the same numbers."""
     n = len(index.passage_text)
-    total = np.zeros(n, np.float32)
-    for tokens, weight in weighted_tokens:
+    total = np.zeros(n, np.float32) if first is None else first.copy()
+    for tokens, weight in weighted_tokens[0 if first is None else 1:]:
         tokens = [t for t in tokens if t in index.bm25.vocab_dict]
         if tokens and weight:
             total += weight * index.bm25.get_scores(tokens).astype(np.float32)
@@ -53,21 +56,23 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.float32)
     k = min(n, K.dense_k)
     sims, rows = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
-    out = np.full(n, np.nan, np.float32)
     valid = rows[0] >= 0
-    out[rows[0][valid]] = sims[0][valid]
-    floor = float(np.nanmin(out)) if valid.any() else 0.0
-    out[np.isnan(out)] = floor - K.dense_missing_gap
+    found = sims[0][valid].astype(np.float32, copy=False)
+    floor = float(found.min()) if len(found) else 0.0
+    out = np.full(n, floor - K.dense_missing_gap, np.float32)
+    out[rows[0][valid]] = found
     return out
 
 
-def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) -> RecordScores:
+def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
+                  first_lexical: np.ndarray | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
-    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)]."""
+    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
+    ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,))."""
     n_rec = len(index.record_list)
     owner = index.passage_record
-    p_lex = bm25_passages(index, weighted_tokens)
+    p_lex = bm25_passages(index, weighted_tokens, first_lexical)
     p_dense = dense_passages(index, qv) if qv is not None else np.zeros(len(owner), np.float32)
     lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
     dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)

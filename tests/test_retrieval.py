@@ -129,3 +129,40 @@ def test_best_passage_per_record_is_the_last_passage_holding_the_maximum():
             assert np.all(owner[picked] == np.flatnonzero(got >= 0))
 
 
+
+
+def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
+    """Reference: the found cosines at their rows, NaN elsewhere filled with the lowest found minus the knob
+    ``dense_missing_gap``; FAISS' -1 rows (fewer results than k) are skipped."""
+    from types import SimpleNamespace
+
+    from matcher.knobs import K
+    from matcher.retrieval import dense_passages
+
+    rng = np.random.default_rng(8)
+    n = 50
+    for found in (10, 0):
+        sims = np.sort(rng.random(K.dense_k).astype(np.float32))[::-1].copy()
+        rows = np.full(K.dense_k, -1, np.int64)
+        rows[:found] = rng.choice(n, found, replace=False)
+        sims[found:] = -3.4e38
+        index = SimpleNamespace(passage_text=[""] * n, vectors=SimpleNamespace(
+            search=lambda x, k, s=sims, r=rows: (s[None, :k], r[None, :k])))
+        want = np.full(n, np.nan, np.float32)
+        want[rows[:found]] = sims[:found]
+        floor = float(np.nanmin(want)) if found else 0.0
+        want[np.isnan(want)] = floor - K.dense_missing_gap
+        got = dense_passages(index, np.ones(4, np.float32))
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+
+
+def test_bm25_from_the_first_pass_equals_bm25_from_scratch(demo_engine):
+    from matcher.retrieval import bm25_passages, expansion_tokens
+
+    index = demo_engine.index()
+    tokens = index.analyzer.tokens("feedback geven op stage met een rubric")
+    weighted = expansion_tokens(index, tokens, [(c, 0.7) for c in index.concepts[:3]], 0.4)
+    assert len(weighted) > 1
+    first = bm25_passages(index, weighted[:1])
+    assert bm25_passages(index, weighted, first).tobytes() == bm25_passages(index, weighted).tobytes()
+    assert first.tobytes() == bm25_passages(index, weighted[:1]).tobytes()   # not changed in place
