@@ -315,18 +315,28 @@ class LoadedIndex:
         return rows, matrix
 
     @cached_property
-    def _concept_vector_cache(self) -> dict[int, np.ndarray]:
-        return {}
+    def _concept_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """``record_concept_vectors``' store: float32 (n records, n concepts) and a bool per record telling
+        whether its row is filled. Zero pages cost no memory until a row is written."""
+        return (np.zeros((len(self.record_list), len(self.concepts)), np.float32),
+                np.zeros(len(self.record_list), bool))
 
-    def record_concept_vector(self, row: int) -> np.ndarray:
-        """A record's concepts as an idf-weighted unit vector over the thesaurus, shape (n concepts,);
-        all zeros for a record without concepts. Computed once per record."""
-        vec = self._concept_vector_cache.get(row)
-        if vec is None:
+    def record_concept_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The records' concepts as idf-weighted unit vectors over the thesaurus, float32 of shape (len(rows),
+        n concepts) for record ROWS (int array); all zeros for a record without concepts. Each record's
+        vector is computed once (``_concept_matrix``) and then gathered in one indexing step."""
+        matrix, ready = self._concept_matrix
+        rows = np.asarray(rows, np.int64)
+        for row in rows[~ready[rows]].tolist():
             vec = np.zeros(len(self.concepts), np.float32)
             found = list(self.record_concepts(self.record_list[row].id))
             if found:
                 vec[found] = self.concept_idf()[found]
                 vec /= np.linalg.norm(vec)
-            self._concept_vector_cache[row] = vec
-        return vec
+            matrix[row] = vec
+            ready[row] = True
+        return matrix[rows]
+
+    def record_concept_vector(self, row: int) -> np.ndarray:
+        """One record's ``record_concept_vectors``, shape (n concepts,)."""
+        return self.record_concept_vectors(np.array([row]))[0]

@@ -166,3 +166,22 @@ def test_bm25_from_the_first_pass_equals_bm25_from_scratch(demo_engine):
     first = bm25_passages(index, weighted[:1])
     assert bm25_passages(index, weighted, first).tobytes() == bm25_passages(index, weighted).tobytes()
     assert first.tobytes() == bm25_passages(index, weighted[:1]).tobytes()   # not changed in place
+
+
+def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(demo_engine):
+    """Gathered from the per-index matrix (filled on first use, in any order, with repeats) they equal the
+    vector made for one record at a time."""
+    index = demo_engine.index()
+    idf = index.concept_idf()
+    rows = np.r_[np.arange(len(index.record_list))[::-1], [0, 0, 3]]
+    got = index.record_concept_vectors(rows)
+    assert got.shape == (len(rows), len(index.concepts)) and got.dtype == np.float32
+    for row, vec in zip(rows, got):
+        want = np.zeros(len(index.concepts), np.float32)
+        found = list(index.record_concepts(index.record_list[int(row)].id))
+        if found:
+            want[found] = idf[found]
+            want /= np.linalg.norm(want)
+        assert vec.tobytes() == want.tobytes()
+        assert index.record_concept_vector(int(row)).tobytes() == want.tobytes()
+    assert any(v.any() for v in got)
