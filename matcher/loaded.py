@@ -15,6 +15,8 @@ from indexer.index_format import IndexReader, read_bm25, read_concept_query_vect
 from indexer.records import Record
 from indexer.thesaurus import Concept
 
+from .segments import Segments
+
 if TYPE_CHECKING:
     from .coverage.cache import CoverageCache
 
@@ -237,21 +239,21 @@ class LoadedIndex:
         return mask
 
     @cached_property
-    def _record_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """When every record's passages are consecutive rows (as a build writes them): per record with
-        passages, its first passage row, its record row and its passage count (int64 arrays, by first
-        row); None for another layout."""
+    def _record_groups(self) -> tuple[Segments, np.ndarray] | None:
+        """When every record's passages are consecutive rows (as a build writes them): the records'
+        passage segments (``segments.Segments``) and, per segment, its record row (int64); None for
+        another layout."""
         owner = self.passage_record
         if not len(owner) or np.any(owner[1:] < owner[:-1]):
             return None
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        return starts, owner[starts].astype(np.int64), np.diff(np.r_[starts, len(owner)])
+        return Segments(starts, np.diff(np.r_[starts, len(owner)])), owner[starts].astype(np.int64)
 
     def max_per_record(self, values: np.ndarray) -> np.ndarray:
         """Per record (shape (n records,), float32), the maximum of VALUES (shape (n passages,)) over its
         passages; -inf for a record without passages.
 
-        With consecutive passages per record (``_record_groups``) one ``np.maximum.reduceat``; otherwise
+        With consecutive passages per record (``_record_groups``) by ``segments.Segments``; otherwise
         ``np.maximum.at``, where, when most passages share the lowest value (dense scores outside the
         vector search's top k get one floor value; most passages have no BM25 score), only the others are
         scattered: a record's maximum is the lowest value or the largest of its others, the same number."""
@@ -260,7 +262,7 @@ class LoadedIndex:
             return best
         groups = self._record_groups
         if groups is not None:
-            best[groups[1]] = np.maximum.reduceat(values, groups[0])
+            best[groups[1]] = groups[0].maximum(values)
             return best
         low = values.min()
         above = np.flatnonzero(values > low) if not np.isnan(low) else None
@@ -280,7 +282,7 @@ class LoadedIndex:
         owner = self.passage_record
         groups = self._record_groups
         if groups is not None:
-            hit = values == np.repeat(np.maximum.reduceat(values, groups[0]), groups[2])
+            hit = values == groups[0].maximum(values)[groups[0].segment_of]
         else:
             hit = values == self.max_per_record(values)[owner]
         rows = np.flatnonzero(hit)
