@@ -35,12 +35,84 @@ def link_same_as(records: list[Record]) -> None:
                 break
 
 
+# A byline or maker statement names who wrote or made a document: a Kennisrotonde answer's "Opgesteld door:
+# ...", a product's "Ontwikkeld door ...", a note's "Auteurs: ...". Only the first lines (paragraphs) of a
+# body are read for it, where credits stand; the names must follow the cue, up to the end of its sentence.
+BYLINE_CUE = re.compile(r"\b(?:(?:opgesteld|geschreven|samengesteld|bewerkt|ontwikkeld|gemaakt|ontworpen)\s+door"
+                        r"|(?:written|developed|made|compiled|created)\s+by)\b\s*:?"
+                        r"|^\W*(?:auteurs?|door|authors?|by)\s*:", re.I | re.M)
+SENTENCE_END = re.compile(r"(?<=[^\sA-Z][.!?])\s|\n")   # not after an initial ("A. Jansen")
+BYLINE_LINES = 4
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&-]{1,7}")
+
+
+def expert_aliases(name: str) -> list[str]:
+    """The strings that name an expert or organisation in text: the full name, the name without a
+    trailing parenthetical ("Lectoraat X (Hogeschool Y)" -> "Lectoraat X") and an acronym given in one
+    ("Expertisecentrum ... (ELTO)" -> "ELTO"). A name of one word that is not an acronym is too
+    ambiguous to look for and gives [] (an acronym of one word, "SURF", is kept)."""
+    name = " ".join(name.split())
+    out = [name] if len(name.split()) >= 2 or _ACRONYM.fullmatch(name) else []
+    m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
+    if m:
+        head, inner = m.group(1).strip(), m.group(2).strip()
+        if len(head.split()) >= 2:
+            out.append(head)
+        if _ACRONYM.fullmatch(inner):
+            out.append(inner)
+    return out
+
+
+class _NameFinder:
+    """Finds expert names in text in one pass per text: a single regular expression over all aliases
+    (longest first, whole words), so linking costs O(text) per record instead of O(experts) substring
+    searches. Acronyms match case-sensitively, names case-insensitively."""
+
+    def __init__(self, experts: list[Record]):
+        self.owner: dict[str, Record] = {}
+        words, acronyms = [], []
+        for e in experts:
+            for alias in expert_aliases(str(e.fields.get("name", ""))):
+                key = alias if alias.isupper() else alias.lower()
+                if key not in self.owner:
+                    self.owner[key] = e
+                    (acronyms if alias.isupper() else words).append(alias)
+        parts = [re.escape(a) for a in sorted(words, key=len, reverse=True)]
+        parts += [f"(?-i:{re.escape(a)})" for a in sorted(acronyms, key=len, reverse=True)]
+        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.I) if parts else None
+
+    def find(self, text: str) -> list[Record]:
+        """Experts named in TEXT, each once, in order of first mention."""
+        if self.pattern is None:
+            return []
+        found: dict[str, Record] = {}
+        for m in self.pattern.finditer(text):
+            hit = m.group(0)
+            e = self.owner.get(hit if hit.isupper() and hit in self.owner else hit.lower())
+            if e is not None:
+                found.setdefault(e.id, e)
+        return list(found.values())
+
+
+def _byline(body: str) -> str:
+    """The text after each byline cue in the first ``BYLINE_LINES`` non-empty lines, to its sentence end."""
+    head = "\n".join([ln for ln in body.splitlines() if ln.strip()][:BYLINE_LINES])
+    return "\n".join(SENTENCE_END.split(head[m.end():], maxsplit=1)[0] for m in BYLINE_CUE.finditer(head))
+
+
 def link_people(records: list[Record]) -> None:
-    """Associate experts with the documents they wrote or are named in (Model 2's p(d|e)),
-    and resolve a theme group's free-text contact to an expert of that name."""
-    experts = [r for r in records if r.kind == "expert" and len(str(r.fields.get("name", "")).split()) >= 2]
+    """Associate experts with the documents they wrote or are named in (Model 2's p(d|e), Balog et al.
+    2006), and resolve a theme group's free-text contact to an expert of that name.
+
+    An expert is an author of a document that lists them in ``authors`` or names them in a byline or maker
+    statement among its first lines ("Opgesteld door: ...", "Ontwikkeld door ..."); an expert named
+    elsewhere in the body is mentioned in it.
+    Names are found by ``expert_aliases`` (also an organisation's acronym or its name without the
+    parenthetical), as whole words."""
+    experts = [r for r in records if r.kind == "expert" and expert_aliases(str(r.fields.get("name", "")))]
     if not experts:
         return
+    finder = _NameFinder(experts)
     by_name = {str(e.fields["name"]).strip().lower(): e for e in experts}
     ids = {r.id for r in records}
     for r in records:
@@ -50,12 +122,12 @@ def link_people(records: list[Record]) -> None:
                 r.links.append((e.id, "contact"))
         if r.kind == "expert":
             continue
-        authors = {a.strip().lower() for a in r.fields.get("authors", []) if isinstance(a, str)}
-        body = r.body.lower()
-        for name, e in by_name.items():
-            if name in authors:
-                e.links.append((r.id, "author_of"))
-            elif name in body:
+        authors = {e.id: e for a in r.fields.get("authors", []) if isinstance(a, str) for e in finder.find(a)}
+        authors.update((e.id, e) for e in finder.find(_byline(r.body)))
+        for e in authors.values():
+            e.links.append((r.id, "author_of"))
+        for e in finder.find(r.body):
+            if e.id not in authors:
                 e.links.append((r.id, "mentioned_in"))
 
 

@@ -231,7 +231,7 @@ class Engine:
             matches["expert"] = []
         result = MatchResult(question=q.question, matches=matches, general=q.general, level=q.chosen_level)
         if not q.topic:
-            result.notices = [topic_mod.NO_TOPIC_NOTICE]
+            result.notices = [topic_mod.no_topic_notice(q.question)]
         elif not q.grounded:
             result.notices = [topic_mod.no_evidence_notice([h.concept.label for h in q.hits[:2]])]
         else:
