@@ -12,6 +12,7 @@ bm25s; dense search is FAISS inner product over unit e5 vectors (cosine).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -23,13 +24,24 @@ from .loaded import LoadedIndex
 
 @dataclass
 class RecordScores:
-    """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,))."""
+    """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,)).
+
+    ``best_passage`` (int64 per record: the passage row with the best combined evidence, -1: none) may be
+    given as a callable that makes it: it is then made on first use, so a first pass whose passages are
+    never shown does not pay for it."""
 
     lexical: np.ndarray        # per record, max BM25 over its passages (normalised 0..1)
     dense: np.ndarray          # per record, max cosine over its passages
-    best_passage: np.ndarray   # per record, passage row with the best combined evidence (-1: none)
+    _best_passage: "np.ndarray | Callable[[], np.ndarray]"
     passage_lex: np.ndarray    # per passage
     passage_dense: np.ndarray  # per passage
+
+    @property
+    def best_passage(self) -> np.ndarray:
+        """Per record, the passage row with the best combined evidence (-1: none); int64, (n records,)."""
+        if callable(self._best_passage):
+            self._best_passage = self._best_passage()
+        return self._best_passage
 
 
 def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]],
@@ -80,10 +92,13 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
     dense[~np.isfinite(dense)] = 0
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
-    # best passage per record: normalised lexical + dense evidence
+    return RecordScores(lex_n, dense, lambda: _best_passages(index, p_lex, p_dense), p_lex, p_dense)
+
+
+def _best_passages(index: LoadedIndex, p_lex: np.ndarray, p_dense: np.ndarray) -> np.ndarray:
+    """Per record, its passage with the best max-normalised BM25 + knob ``passage_dense_weight`` x cosine."""
     p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
-    best_passage = index.best_passage_per_record(p_comb)
-    return RecordScores(lex_n, dense, best_passage, p_lex, p_dense)
+    return index.best_passage_per_record(p_comb)
 
 
 def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:

@@ -185,3 +185,21 @@ def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(dem
         assert vec.tobytes() == want.tobytes()
         assert index.record_concept_vector(int(row)).tobytes() == want.tobytes()
     assert any(v.any() for v in got)
+
+
+def test_best_passages_are_made_when_first_asked_for_and_are_the_combined_evidence_maxima(demo_engine):
+    from matcher.knobs import K
+    from matcher.retrieval import score_records
+
+    index = demo_engine.index()
+    qv = demo_engine.embed_query("feedback op stageverslagen")
+    rs = score_records(index, qv, [(index.analyzer.tokens("feedback op stageverslagen"), 1.0)])
+    assert callable(rs._best_passage)               # a first pass never pays for it
+    p_comb = rs.passage_lex / rs.passage_lex.max() + K.passage_dense_weight * rs.passage_dense
+    want = np.full(len(index.record_list), -1, np.int64)
+    for rec in index.record_list:
+        if rec.passages:
+            vals = p_comb[rec.passages]
+            want[rec.row] = rec.passages[int(np.flatnonzero(vals == vals.max())[-1])]
+    assert rs.best_passage.tolist() == want.tolist()
+    assert rs.best_passage is rs.best_passage          # made once
