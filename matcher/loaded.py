@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ INVERSE_RELATIONS = {
     "made_by": "made", "cites": "cited_by", "author_of": "has_author", "mentioned_in": "mentions",
 }
 
+
+#: Passages whose concepts (``LoadedIndex.passage_concepts``) are kept, most recently used last.
+PASSAGE_CONCEPT_CACHE = 8192
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -85,7 +89,8 @@ class LoadedIndex:
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
         self._concept_idf: np.ndarray | None = None
-        self._passage_concepts: dict[int, dict[int, float]] = {}
+        self._passage_concepts: OrderedDict[int, dict[int, float]] = OrderedDict()
+        self._passage_concepts_lock = threading.Lock()
         from .concepts import ConceptMatcher
 
         # detection compares the question with each concept's definition embedded as a query; builds from
@@ -127,11 +132,19 @@ class LoadedIndex:
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,
-        about 0.5..1.3); computed once per passage, on first use."""
-        found = self._passage_concepts.get(row)
-        if found is None:
-            found = {i: sc for i, (sc, _) in self.concept_matcher.lexical(self.passage_text[row]).items()}
-            self._passage_concepts[row] = found
+        about 0.5..1.3). The last ``PASSAGE_CONCEPT_CACHE`` passages' are kept, most recently used last: a
+        server of 10^6 passages would otherwise keep a dict per passage it ever looked at (~1 GB)."""
+        cache = self._passage_concepts
+        with self._passage_concepts_lock:
+            found = cache.get(row)
+            if found is not None:
+                cache.move_to_end(row)
+                return found
+        found = {i: sc for i, (sc, _) in self.concept_matcher.lexical(self.passage_text[row]).items()}
+        with self._passage_concepts_lock:
+            cache[row] = found
+            while len(cache) > PASSAGE_CONCEPT_CACHE:   # 'while': the bound may have been lowered meanwhile
+                cache.popitem(last=False)
         return found
 
     def record_concepts(self, rid: str) -> set[int]:

@@ -203,3 +203,17 @@ def test_best_passages_are_made_when_first_asked_for_and_are_the_combined_eviden
             want[rec.row] = rec.passages[int(np.flatnonzero(vals == vals.max())[-1])]
     assert rs.best_passage.tolist() == want.tolist()
     assert rs.best_passage is rs.best_passage          # made once
+
+
+def test_passage_concepts_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
+    from matcher import loaded
+
+    index = demo_engine.index()
+    monkeypatch.setattr(loaded, "PASSAGE_CONCEPT_CACHE", 3)
+    index._passage_concepts.clear()   # the index is shared by the session's tests: start from what this test asks
+    rows = list(range(min(8, len(index.passage_text))))
+    for row in rows + rows:
+        want = {i: sc for i, (sc, _) in index.concept_matcher.lexical(index.passage_text[row]).items()}
+        assert index.passage_concepts(row) == want
+        assert len(index._passage_concepts) <= 3
+    assert list(index._passage_concepts) == rows[-3:]
