@@ -215,7 +215,7 @@ class Engine:
         q.own = fuse(q.scores, index.kinds, opts.method, dense_weight)
         q.final, q.via = propagate(index, q.own, opts.entity_strength) if opts.entity_strength else (q.own, {})
         if opts.concept_support:
-            q.final = q.final + concept_support(index, q.own, opts.concept_support)
+            q.final = q.final + concept_support(index, q.own, opts.concept_support, q.hits)
         if opts.entity_strength:
             q.final = availability(index, q.final)
         if q.topic and opts.use_general and K.evidence_gate:
