@@ -202,7 +202,9 @@ class Engine:
         opts = q.options
         weighted = expansion_tokens(index, q.tokens, q.expansion, opts.expansion_weight)
         vector = expanded_vector(index, q.vector, q.expansion, opts.concept_vector_weight)
-        q.scores = score_records(index, vector, weighted)
+        # the first pass scored the question's own words at weight 1 (weighted[0]) already
+        first = q.asked.passage_lex if q.asked is not None and weighted[0] == (q.tokens, 1.0) else None
+        q.scores = score_records(index, vector, weighted, first)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""

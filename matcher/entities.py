@@ -252,9 +252,9 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     if best <= 0:
         return out
     profile = np.zeros(len(index.concepts), np.float32)
-    for d in top:
+    for d, vec in zip(top, index.record_concept_vectors(top)):
         if scores[d] >= K.support_doc_share * best:
-            profile += float(scores[d]) * index.record_concept_vector(int(d))
+            profile += float(scores[d]) * vec
     if not profile.any():
         return out
     focused = profile
@@ -268,7 +268,7 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
         supported = supported[top_k(scores[supported], K.support_candidates)]
     if not len(supported):
         return out
-    matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])
+    matrix = index.record_concept_vectors(supported)
     people = np.isin(index.kinds[supported], PEOPLE_KINDS)
     out[supported] = strength * np.where(people, matrix @ focused, matrix @ profile) / K.support_doc_depth
     return out

@@ -156,7 +156,8 @@ def _support_world():
         v = np.zeros(5, np.float32)
         v[list(sets[row])] = 1.0
         return v / np.linalg.norm(v)
-    return SimpleNamespace(concepts=concepts, kinds=kinds, record_concept_vector=vector)
+    return SimpleNamespace(concepts=concepts, kinds=kinds, record_concept_vector=vector,
+                           record_concept_vectors=lambda rows: np.stack([vector(int(r)) for r in rows]))
 
 
 def test_concept_support_counts_the_questions_concepts_for_people():
