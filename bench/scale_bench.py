@@ -391,7 +391,8 @@ main(["serve"] + sys.argv[3:], prog_name="schakel")
 
 
 def profile_engine(home: Path, qs: list[str], top: int = 14) -> dict:
-    """Engine.match in-process (synthetic query embedding): wall and CPU time per question, then cProfile
+    """Engine.match in-process (synthetic query embedding, numpy's BLAS on one thread as in the server): wall
+    and CPU time per question, then cProfile
     with a CPU clock (``time.thread_time``, so other jobs on the machine do not count) over the same
     questions: where the matcher spends its time."""
     import cProfile
@@ -400,6 +401,9 @@ def profile_engine(home: Path, qs: list[str], top: int = 14) -> dict:
     from indexer import embedders
     from matcher import Engine
 
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")   # as `schakel serve` runs (schakel.cli._one_blas_thread)
     embedders._CACHE.setdefault(SYNTH_SPEC, SynthEmbedder())
     engine = Engine(home, embedder=SYNTH_SPEC)
     engine.match("opwarmen: feedback geven in een leergemeenschap")

@@ -63,10 +63,17 @@ def expert_aliases(name: str) -> list[str]:
     return out
 
 
+_TOKEN = re.compile(r"\w+")
+
+
 class _NameFinder:
-    """Finds expert names in text in one pass per text: a single regular expression over all aliases
-    (longest first, whole words), so linking costs O(text) per record instead of O(experts) substring
-    searches. Acronyms match case-sensitively, names case-insensitively."""
+    """Finds expert names in text in one pass per text. The reference is a single regular expression over
+    all aliases (longest first, whole words; ``pattern``); acronyms match case-sensitively, names
+    case-insensitively. Python's ``re`` tries an alternation's branches one by one at every word start, so
+    that expression costs O(aliases) per word: with 4,000 experts 8.7 ms per 110-word text, hundreds of
+    seconds for a corpus of 10^5 passages. ``find`` therefore indexes the aliases by their first word
+    and tries, at each word of the text, only the aliases that begin with it, in the expression's order:
+    the same matches (whole words, leftmost, longest first, not overlapping) in O(words) per text."""
 
     def __init__(self, experts: list[Record]):
         self.owner: dict[str, Record] = {}
@@ -77,21 +84,54 @@ class _NameFinder:
                 if key not in self.owner:
                     self.owner[key] = e
                     (acronyms if alias.isupper() else words).append(alias)
-        parts = [re.escape(a) for a in sorted(words, key=len, reverse=True)]
-        parts += [f"(?-i:{re.escape(a)})" for a in sorted(acronyms, key=len, reverse=True)]
+        ordered = sorted(words, key=len, reverse=True) + sorted(acronyms, key=len, reverse=True)
+        parts = [re.escape(a) for a in ordered[:len(words)]] + [f"(?-i:{re.escape(a)})" for a in ordered[len(words):]]
         self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.I) if parts else None
+        # first word (lower case) -> [(alias, alias in lower case, is an acronym)], in the expression's order;
+        # None when an alias does not begin with a word character (then the expression is used)
+        self.by_first: dict[str, list[tuple[str, str, bool]]] | None = {}
+        for i, alias in enumerate(ordered):
+            first = _TOKEN.match(alias)
+            if first is None:
+                self.by_first = None
+                break
+            self.by_first.setdefault(first.group(0).lower(), []).append((alias, alias.lower(), i >= len(words)))
 
     def find(self, text: str) -> list[Record]:
         """Experts named in TEXT, each once, in order of first mention."""
         if self.pattern is None:
             return []
+        hits = self._hits(text) if self.by_first is not None else [m.group(0) for m in self.pattern.finditer(text)]
         found: dict[str, Record] = {}
-        for m in self.pattern.finditer(text):
-            hit = m.group(0)
+        for hit in hits:
             e = self.owner.get(hit if hit.isupper() and hit in self.owner else hit.lower())
             if e is not None:
                 found.setdefault(e.id, e)
         return list(found.values())
+
+    def _hits(self, text: str) -> list[str]:
+        """What ``pattern.finditer(text)`` matches, in order, found through ``by_first``."""
+        index = self.by_first
+        if index.keys().isdisjoint(map(str.lower, _TOKEN.findall(text))):
+            return []
+        hits, end = [], 0
+        for token in _TOKEN.finditer(text):
+            start = token.start()
+            aliases = index.get(token.group(0).lower()) if start >= end else None
+            for alias, lower, acronym in aliases or ():
+                stop = start + len(alias)
+                piece = text[start:stop]
+                if (piece == alias if acronym else piece.lower() == lower) and \
+                        (stop == len(text) or not _word_char(text[stop])):
+                    hits.append(piece)
+                    end = stop
+                    break
+        return hits
+
+
+def _word_char(c: str) -> bool:
+    """Whether C is a word character of ``re``'s ``\\w`` (str patterns): alphanumeric or underscore."""
+    return c.isalnum() or c == "_"
 
 
 def _byline(body: str) -> str:

@@ -46,10 +46,13 @@ class ConceptMatcher(ConceptTerms):
         return self.vectors @ qv
 
     def detect(self, text: str, qv: np.ndarray | None, top: int | None = None, min_score: float | None = None,
-               feedback: dict[int, float] | None = None) -> list[ConceptHit]:
+               feedback: dict[int, float] | None = None, confirmed: set[int] | None = None) -> list[ConceptHit]:
         """Concepts of a text: its words (labels, synonyms), its embedding, and, when given,
         ``feedback``: how strongly each concept occurs in the best-matching records
         (pseudo-relevance feedback, 0..1), which grounds paraphrased questions in the corpus.
+        Feedback for a concept the text does not name counts fully when its embedding confirms it (z above
+        knob ``concept_prf_z``) or when it is in ``confirmed`` (``tag_confirmed``: the best records' tags name
+        it), else at knob ``concept_prf_unconfirmed``.
         ``top`` and ``min_score`` default to the knobs ``concept_top`` and ``concept_min_score``; a hit
         must pass ``confident``. Returns at most ``top`` hits, best first; [] when none is confident."""
         top = K.concept_top if top is None else top
@@ -69,7 +72,8 @@ class ConceptMatcher(ConceptTerms):
                 lexical *= K.concept_lexical_unconfirmed
             dense_part = K.concept_dense_factor * max(0.0, float(z[idx]) - K.concept_dense_z) if len(z) else 0.0
             prf = K.concept_prf * feedback.get(idx, 0.0) * (
-                1.0 if lexical or float(z[idx] if len(z) else 0) > K.concept_prf_z else K.concept_prf_unconfirmed)
+                1.0 if lexical or float(z[idx] if len(z) else 0) > K.concept_prf_z or idx in (confirmed or ())
+                else K.concept_prf_unconfirmed)
             if not lexical and not feedback.get(idx):  # embedding alone, unconfirmed by words or records
                 dense_part *= K.unconfirmed_dense
             scores[idx] = lexical + dense_part + prf
@@ -121,6 +125,30 @@ def concept_feedback(index: "LoadedIndex", scores: np.ndarray,
     if share > 0.0:
         for i, v in passage_feedback(index, passages.passage_lex, passages.passage_dense).items():
             out[i] = out.get(i, 0.0) + share * v
+    return out
+
+
+def tag_confirmed(index: "LoadedIndex", scores: np.ndarray) -> set[int]:
+    """Concept indexes named in the tags (their authors' own keywords, ``LoadedIndex.tag_concepts``) of at
+    least knob ``concept_tag_confirm`` of the ``feedback_depth`` best records by ``scores`` (shape (n records,)),
+    weighted by score: what the best matches say they are about, for ``ConceptMatcher.detect``'s ``confirmed``."""
+    return {i for i, share in tag_shares(index, scores).items() if share >= K.concept_tag_confirm}
+
+
+def tag_shares(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
+    """Concept index -> score-weighted share (0..1) of the ``feedback_depth`` best records whose tags
+    name the concept."""
+    if not len(scores):
+        return {}
+    top = top_k(scores, K.feedback_depth)
+    weights = np.clip(scores[top], 0, None)
+    total = float(weights.sum())
+    if total <= 0:
+        return {}
+    out: dict[int, float] = {}
+    for row, w in zip(top, weights):
+        for i in index.tag_concepts(int(row)):
+            out[i] = out.get(i, 0.0) + float(w) / total
     return out
 
 

@@ -29,7 +29,7 @@ from . import clarify as clarify_mod
 from . import explain
 from . import generalise as generalise_mod
 from . import topic as topic_mod
-from .concepts import concept_feedback
+from .concepts import concept_feedback, tag_confirmed
 from .entities import availability, concept_support, propagate, uncovered_concepts
 from .knobs import K
 from .loaded import LoadedIndex
@@ -183,7 +183,8 @@ class Engine:
             q.asked = score_records(index, q.vector, [(q.tokens, 1.0)])
             first = fuse(q.asked, index.kinds, opts.method, opts.dense_weight)
             feedback = concept_feedback(index, first, q.asked if q.vector is not None else None)
-            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback)
+            q.hits = index.concept_matcher.detect(q.text, q.vector, feedback=feedback,
+                                                  confirmed=tag_confirmed(index, first))
             q.topic = topic_mod.has_topic(index, q.tokens, q.hits, q.asked if q.vector is not None else None,
                                           self.question_null(index, q))
             if not q.topic:
@@ -201,7 +202,9 @@ class Engine:
         opts = q.options
         weighted = expansion_tokens(index, q.tokens, q.expansion, opts.expansion_weight)
         vector = expanded_vector(index, q.vector, q.expansion, opts.concept_vector_weight)
-        q.scores = score_records(index, vector, weighted)
+        # the first pass scored the question's own words at weight 1 (weighted[0]) already
+        first = q.asked.passage_lex if q.asked is not None and weighted[0] == (q.tokens, 1.0) else None
+        q.scores = score_records(index, vector, weighted, first)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""
@@ -213,7 +216,7 @@ class Engine:
         q.own = fuse(q.scores, index.kinds, opts.method, dense_weight)
         q.final, q.via = propagate(index, q.own, opts.entity_strength) if opts.entity_strength else (q.own, {})
         if opts.concept_support:
-            q.final = q.final + concept_support(index, q.own, opts.concept_support)
+            q.final = q.final + concept_support(index, q.own, opts.concept_support, q.hits)
         if opts.entity_strength:
             q.final = availability(index, q.final)
         if q.topic and opts.use_general and K.evidence_gate:
@@ -229,7 +232,7 @@ class Engine:
             matches["expert"] = []
         result = MatchResult(question=q.question, matches=matches, general=q.general, level=q.chosen_level)
         if not q.topic:
-            result.notices = [topic_mod.NO_TOPIC_NOTICE]
+            result.notices = [topic_mod.no_topic_notice(q.question)]
         elif not q.grounded:
             result.notices = [topic_mod.no_evidence_notice([h.concept.label for h in q.hits[:2]])]
         else:

@@ -225,14 +225,21 @@ PEOPLE_KINDS = ("expert", "themegroup")
 SUPPORTED_KINDS = ("expert", "themegroup", "literature", "product")   # measured: kr and reports do not gain
 
 
-def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5) -> np.ndarray:
+def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.5,
+                    hits: list | None = None) -> np.ndarray:
     """Topic-level association: experts, theme groups, literature and products gain from the best
     documents that share their concepts, even without an explicit link (an adviser on learning
     analytics supports a question whose best answer is about early warning from study-progress data).
 
     bonus(e) = strength * sum_d s_d * cos(C(e), C(d)) / support_doc_depth over the top documents d, where s_d
     is the document's own score (so weak documents give little) and cos the idf-weighted cosine of
-    the two concept sets (so a record with many concepts gets no free ride).
+    the two concept sets (so a record with many concepts gets no free ride). ``scores``: own score per
+    record row, shape (n records,); returns the bonus per row, same shape.
+
+    For experts and theme groups, when the question has concepts (``hits``, ``ConceptHit`` best first), the
+    documents' concepts outside the top three and their concept families (``concept_family``) count at knob
+    ``support_focus_floor``: the top documents of a question touch many topics, and a person whose broad
+    profile shares the other ones is not thereby an expert on the question's.
     """
     out = np.zeros_like(scores)
     if strength <= 0 or not len(scores):
@@ -245,19 +252,41 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
     if best <= 0:
         return out
     profile = np.zeros(len(index.concepts), np.float32)
-    for d in top:
+    for d, vec in zip(top, index.record_concept_vectors(top)):
         if scores[d] >= K.support_doc_share * best:
-            profile += float(scores[d]) * index.record_concept_vector(int(d))
+            profile += float(scores[d]) * vec
     if not profile.any():
         return out
+    focused = profile
+    if hits and K.support_focus_floor < 1.0:
+        keep = np.zeros(len(profile), np.float32)
+        for h in hits[:3]:
+            keep[concept_family(index, h.index)] = 1.0
+        focused = profile * np.maximum(keep, np.float32(K.support_focus_floor))
     supported = _memo(index, ("supported",), lambda: np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0])
     if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
         supported = supported[top_k(scores[supported], K.support_candidates)]
     if not len(supported):
         return out
-    matrix = np.stack([index.record_concept_vector(int(r)) for r in supported])
-    out[supported] = strength * (matrix @ profile) / K.support_doc_depth
+    matrix = index.record_concept_vectors(supported)
+    people = np.isin(index.kinds[supported], PEOPLE_KINDS)
+    out[supported] = strength * np.where(people, matrix @ focused, matrix @ profile) / K.support_doc_depth
     return out
+
+
+def concept_family(index: LoadedIndex, i: int) -> np.ndarray:
+    """Indexes (int64) of concept I, its broader concepts and its narrower ones in the thesaurus; the map
+    for all concepts is built once per index."""
+    def build() -> list[np.ndarray]:
+        pos = {c.id: n for n, c in enumerate(index.concepts)}
+        family: list[set[int]] = [{n} for n in range(len(index.concepts))]
+        for n, c in enumerate(index.concepts):
+            for b in c.broader:
+                if b in pos:
+                    family[n].add(pos[b])
+                    family[pos[b]].add(n)
+        return [np.array(sorted(f), np.int64) for f in family]
+    return _memo(index, ("concept_family",), build)[i]
 
 
 def uncovered_concepts(index: LoadedIndex, hits: list) -> list:

@@ -32,6 +32,7 @@ class Marks:
     concept_stems: set[str]         # stems of the terms of the question's best concepts
     mark_stems: set[str]            # stems worth highlighting in a passage
     query_words: dict[str, str]     # stem -> the word as the asker typed it
+    term_words: dict[str, str]      # the query_words a reason may name: 3+ letters, not a number, distinctive
 
     @classmethod
     def of(cls, index: LoadedIndex, q: Query) -> "Marks":
@@ -44,7 +45,10 @@ class Marks:
         query_words: dict[str, str] = {}
         for w in content_words(q.text):
             query_words.setdefault(stem(w), w)
-        return cls(query_stems, concept_stems, mark_stems, query_words)
+        # checked once per question rather than per shown record (stem(w) is st: no second stemming)
+        term_words = {st: w for st, w in query_words.items()
+                      if len(w) >= 3 and not w.isdigit() and index.stem_is_distinctive(st)}
+        return cls(query_stems, concept_stems, mark_stems, query_words, term_words)
 
 
 def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
@@ -87,8 +91,7 @@ def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, scor
         passages.append(PassageHit(text=index.passage_text[prow], source=rec.source, page=index.passage_page[prow],
                                    heading=index.passage_heading[prow],
                                    highlights=highlights(index, prow, marks.mark_stems)))
-    terms = [t for t in matched_terms(index, rec, marks.query_words)
-             if len(t) >= 3 and not t.isdigit() and index.is_distinctive(t)]
+    terms = matched_terms(index, rec, marks.term_words)
     rec_concepts = index.record_concepts(rec.id)
     concepts = [h.concept.label for h in q.hits[:5] if h.index in rec_concepts]
     via = q.via.get(rec.id, [])

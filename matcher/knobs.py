@@ -99,6 +99,10 @@ KNOBS: tuple[Knob, ...] = (
          "before what it lends to linked people and groups drops (sqrt of the ratio)", "entities"),
     Knob("link_doc_cap", 0.5, "most one linked record adds to a candidate before decay (fused scores run "
          "0..~1.5), so one document cannot carry a candidate alone", "entities"),
+    Knob("support_focus_floor", 0.5, "concept support for experts and theme groups counts the top documents' "
+         "concepts outside the question's own (and their broader and narrower ones) at this weight: a broad "
+         "profile shares many concepts with the top documents, few of them what the question is about; "
+         "1 = off. Measured 0.3/0.5/0.7/1 on both worlds", "entities"),
     Knob("support_doc_depth", 8, "top documents whose concepts give concept support", "entities"),
     Knob("support_doc_share", 0.5, "only documents scoring at least this share of the best give support",
          "entities"),
@@ -124,6 +128,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("concept_passage_share", 0.5, "share of passage-level feedback (concepts named in the question's best "
          "passages) against record-level feedback (concepts of the best records) in concept detection. Swept "
          "0/0.5/1 on both dev worlds: 0.5 raises concept hit@3 on both, 1 costs theme-group top 3", "concepts"),
+    Knob("concept_tag_confirm", 0.45, "feedback for a concept the question does not name counts fully (as if "
+         "confirmed by embedding) when at least this score-weighted share of the best first-pass records name it "
+         "in their tags, their authors' own keywords. Measured 0.3/0.4/0.5/0.6 on both worlds", "concepts"),
     Knob("concept_passage_depth", 5, "best first-pass passages whose concepts feed concept detection; 0 = records only",
          "concepts"),
     Knob("concept_passage_temp", 0.02, "softmax temperature (cosine units) weighting those passages", "concepts"),

@@ -16,6 +16,8 @@ from indexer.index_format import IndexReader, read_bm25, read_concept_query_vect
 from indexer.records import Record
 from indexer.thesaurus import Concept
 
+from .segments import Segments
+
 if TYPE_CHECKING:
     from .coverage.cache import CoverageCache
 
@@ -28,8 +30,8 @@ INVERSE_RELATIONS = {
 }
 
 
-#: Passages whose word spans (``LoadedIndex.passage_spans``) are kept, most recently shown first.
-SPAN_CACHE = 4096
+#: Passages whose concepts (``LoadedIndex.passage_concepts``) are kept, most recently used last.
+PASSAGE_CONCEPT_CACHE = 8192
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -86,10 +88,9 @@ class LoadedIndex:
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
         self.dim = int(self.manifest["embedder"]["dim"])
-        self._spans: OrderedDict[int, list] = OrderedDict()
-        self._spans_lock = threading.Lock()
         self._concept_idf: np.ndarray | None = None
-        self._passage_concepts: dict[int, dict[int, float]] = {}
+        self._passage_concepts: OrderedDict[int, dict[int, float]] = OrderedDict()
+        self._passage_concepts_lock = threading.Lock()
         from .concepts import ConceptMatcher
 
         # detection compares the question with each concept's definition embedded as a query; builds from
@@ -114,21 +115,6 @@ class LoadedIndex:
 
         return CoverageCache()
 
-    def passage_spans(self, row: int) -> list[tuple[int, int, str]]:
-        """(start, end, stem) of the words of a passage; the last ``SPAN_CACHE`` passages' are kept (a
-        long-running server of 10^5 passages would otherwise keep a list per passage it ever showed)."""
-        with self._spans_lock:
-            spans = self._spans.get(row)
-            if spans is not None:
-                self._spans.move_to_end(row)
-                return spans
-        spans = self.analyzer.token_spans(self.passage_text[row])
-        with self._spans_lock:
-            self._spans[row] = spans
-            while len(self._spans) > SPAN_CACHE:   # 'while': the bound may have been lowered meanwhile
-                self._spans.popitem(last=False)
-        return spans
-
     def record_has_stem(self, rid: str, st: str) -> bool:
         """Whether any passage of the record contains the stem: read from the BM25 postings (passage rows
         per stem, ascending)."""
@@ -146,11 +132,34 @@ class LoadedIndex:
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,
-        about 0.5..1.3); computed once per passage, on first use."""
-        found = self._passage_concepts.get(row)
+        about 0.5..1.3). The last ``PASSAGE_CONCEPT_CACHE`` passages' are kept, most recently used last: a
+        server of 10^6 passages would otherwise keep a dict per passage it ever looked at (~1 GB)."""
+        cache = self._passage_concepts
+        with self._passage_concepts_lock:
+            found = cache.get(row)
+            if found is not None:
+                cache.move_to_end(row)
+                return found
+        found = {i: sc for i, (sc, _) in self.concept_matcher.lexical(self.passage_text[row]).items()}
+        with self._passage_concepts_lock:
+            cache[row] = found
+            while len(cache) > PASSAGE_CONCEPT_CACHE:   # 'while': the bound may have been lowered meanwhile
+                cache.popitem(last=False)
+        return found
+
+    @cached_property
+    def _tag_concepts(self) -> dict[int, set[int]]:
+        return {}
+
+    def tag_concepts(self, row: int) -> set[int]:
+        """Indexes of the concepts that a record's tags (its ``tags`` field: the author's own keywords) name by
+        their words (``ConceptTerms.lexical``); computed once per record, on first use."""
+        found = self._tag_concepts.get(row)
         if found is None:
-            found = {i: sc for i, (sc, _) in self.concept_matcher.lexical(self.passage_text[row]).items()}
-            self._passage_concepts[row] = found
+            found = set()
+            for tag in self.record_list[row].tags or []:
+                found |= set(self.concept_matcher.lexical(str(tag)))
+            self._tag_concepts[row] = found
         return found
 
     def record_concepts(self, rid: str) -> set[int]:
@@ -257,15 +266,31 @@ class LoadedIndex:
         mask[self.passage_record] = True
         return mask
 
+    @cached_property
+    def _record_groups(self) -> tuple[Segments, np.ndarray] | None:
+        """When every record's passages are consecutive rows (as a build writes them): the records'
+        passage segments (``segments.Segments``) and, per segment, its record row (int64); None for
+        another layout."""
+        owner = self.passage_record
+        if not len(owner) or np.any(owner[1:] < owner[:-1]):
+            return None
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        return Segments(starts, np.diff(np.r_[starts, len(owner)])), owner[starts].astype(np.int64)
+
     def max_per_record(self, values: np.ndarray) -> np.ndarray:
         """Per record (shape (n records,), float32), the maximum of VALUES (shape (n passages,)) over its
-        passages; -inf for a record without passages (``np.maximum.at``).
+        passages; -inf for a record without passages.
 
-        When most passages share the lowest value (dense scores outside the vector search's top k get
-        one floor value; most passages have no BM25 score), only the others are scattered: a record's
-        maximum is the lowest value or the largest of its others, which is the same number."""
+        With consecutive passages per record (``_record_groups``) by ``segments.Segments``; otherwise
+        ``np.maximum.at``, where, when most passages share the lowest value (dense scores outside the
+        vector search's top k get one floor value; most passages have no BM25 score), only the others are
+        scattered: a record's maximum is the lowest value or the largest of its others, the same number."""
         best = np.full(len(self.record_list), -np.inf, np.float32)
         if not len(values):
+            return best
+        groups = self._record_groups
+        if groups is not None:
+            best[groups[1]] = groups[0].maximum(values)
             return best
         low = values.min()
         above = np.flatnonzero(values > low) if not np.isnan(low) else None
@@ -275,6 +300,22 @@ class LoadedIndex:
         else:
             np.maximum.at(best, self.passage_record, values)
         return best
+
+    def best_passage_per_record(self, values: np.ndarray) -> np.ndarray:
+        """Per record (int64, shape (n records,)), the last of its passage rows that holds its maximum of
+        VALUES (shape (n passages,)); -1 for a record without passages (or whose maximum is NaN)."""
+        out = np.full(len(self.record_list), -1, np.int64)
+        if not len(values):
+            return out
+        owner = self.passage_record
+        groups = self._record_groups
+        if groups is not None:
+            hit = values == groups[0].maximum(values)[groups[0].segment_of]
+        else:
+            hit = values == self.max_per_record(values)[owner]
+        rows = np.flatnonzero(hit)
+        out[owner[rows]] = rows   # rows ascending: of a record's equal best passages the last is kept
+        return out
 
     @cached_property
     def inactive_rows(self) -> np.ndarray:
@@ -304,18 +345,28 @@ class LoadedIndex:
         return rows, matrix
 
     @cached_property
-    def _concept_vector_cache(self) -> dict[int, np.ndarray]:
-        return {}
+    def _concept_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """``record_concept_vectors``' store: float32 (n records, n concepts) and a bool per record telling
+        whether its row is filled. Zero pages cost no memory until a row is written."""
+        return (np.zeros((len(self.record_list), len(self.concepts)), np.float32),
+                np.zeros(len(self.record_list), bool))
 
-    def record_concept_vector(self, row: int) -> np.ndarray:
-        """A record's concepts as an idf-weighted unit vector over the thesaurus, shape (n concepts,);
-        all zeros for a record without concepts. Computed once per record."""
-        vec = self._concept_vector_cache.get(row)
-        if vec is None:
+    def record_concept_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The records' concepts as idf-weighted unit vectors over the thesaurus, float32 of shape (len(rows),
+        n concepts) for record ROWS (int array); all zeros for a record without concepts. Each record's
+        vector is computed once (``_concept_matrix``) and then gathered in one indexing step."""
+        matrix, ready = self._concept_matrix
+        rows = np.asarray(rows, np.int64)
+        for row in rows[~ready[rows]].tolist():
             vec = np.zeros(len(self.concepts), np.float32)
             found = list(self.record_concepts(self.record_list[row].id))
             if found:
                 vec[found] = self.concept_idf()[found]
                 vec /= np.linalg.norm(vec)
-            self._concept_vector_cache[row] = vec
-        return vec
+            matrix[row] = vec
+            ready[row] = True
+        return matrix[rows]
+
+    def record_concept_vector(self, row: int) -> np.ndarray:
+        """One record's ``record_concept_vectors``, shape (n concepts,)."""
+        return self.record_concept_vectors(np.array([row]))[0]

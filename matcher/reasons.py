@@ -15,8 +15,9 @@ RELATION_PHRASES = {
 
 
 def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
-    """Merged (start, end) character offsets in the passage of the words whose stems are given."""
-    spans = sorted({(s, e) for s, e, st in index.passage_spans(row) if st in query_stems})
+    """Merged (start, end) character offsets in the passage of the words whose stems are given
+    (``Analyzer.marked_spans``: only the words that carry one of the stems are located)."""
+    spans = index.analyzer.marked_spans(index.passage_text[row], query_stems)
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -12,6 +12,7 @@ bm25s; dense search is FAISS inner product over unit e5 vectors (cosine).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -23,21 +24,35 @@ from .loaded import LoadedIndex
 
 @dataclass
 class RecordScores:
-    """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,))."""
+    """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,)).
+
+    ``best_passage`` (int64 per record: the passage row with the best combined evidence, -1: none) may be
+    given as a callable that makes it: it is then made on first use, so a first pass whose passages are
+    never shown does not pay for it."""
 
     lexical: np.ndarray        # per record, max BM25 over its passages (normalised 0..1)
     dense: np.ndarray          # per record, max cosine over its passages
-    best_passage: np.ndarray   # per record, passage row with the best combined evidence (-1: none)
+    _best_passage: "np.ndarray | Callable[[], np.ndarray]"
     passage_lex: np.ndarray    # per passage
     passage_dense: np.ndarray  # per passage
 
+    @property
+    def best_passage(self) -> np.ndarray:
+        """Per record, the passage row with the best combined evidence (-1: none); int64, (n records,)."""
+        if callable(self._best_passage):
+            self._best_passage = self._best_passage()
+        return self._best_passage
 
-def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]]) -> np.ndarray:
+
+def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]],
+                  first: np.ndarray | None = None) -> np.ndarray:
     """BM25 score per passage, shape (n passages,), float32, >= 0: the weighted sum over the
-    (stems, weight) query parts; stems outside the vocabulary are ignored (bm25s ``get_scores``)."""
+    (stems, weight) query parts; stems outside the vocabulary are ignored (bm25s ``get_scores``).
+    ``first``: this function's result for the first part alone, when already computed (the first
+    pass of the same question): the sum then starts from it, which gives the same numbers."""
     n = len(index.passage_text)
-    total = np.zeros(n, np.float32)
-    for tokens, weight in weighted_tokens:
+    total = np.zeros(n, np.float32) if first is None else first.copy()
+    for tokens, weight in weighted_tokens[0 if first is None else 1:]:
         tokens = [t for t in tokens if t in index.bm25.vocab_dict]
         if tokens and weight:
             total += weight * index.bm25.get_scores(tokens).astype(np.float32)
@@ -53,21 +68,23 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.float32)
     k = min(n, K.dense_k)
     sims, rows = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
-    out = np.full(n, np.nan, np.float32)
     valid = rows[0] >= 0
-    out[rows[0][valid]] = sims[0][valid]
-    floor = float(np.nanmin(out)) if valid.any() else 0.0
-    out[np.isnan(out)] = floor - K.dense_missing_gap
+    found = sims[0][valid].astype(np.float32, copy=False)
+    floor = float(found.min()) if len(found) else 0.0
+    out = np.full(n, floor - K.dense_missing_gap, np.float32)
+    out[rows[0][valid]] = found
     return out
 
 
-def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) -> RecordScores:
+def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
+                  first_lexical: np.ndarray | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
-    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)]."""
+    (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
+    ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,))."""
     n_rec = len(index.record_list)
     owner = index.passage_record
-    p_lex = bm25_passages(index, weighted_tokens)
+    p_lex = bm25_passages(index, weighted_tokens, first_lexical)
     p_dense = dense_passages(index, qv) if qv is not None else np.zeros(len(owner), np.float32)
     lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
     dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
@@ -75,13 +92,13 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens) ->
     dense[~np.isfinite(dense)] = 0
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
-    # best passage per record: normalised lexical + dense evidence
+    return RecordScores(lex_n, dense, lambda: _best_passages(index, p_lex, p_dense), p_lex, p_dense)
+
+
+def _best_passages(index: LoadedIndex, p_lex: np.ndarray, p_dense: np.ndarray) -> np.ndarray:
+    """Per record, its passage with the best max-normalised BM25 + knob ``passage_dense_weight`` x cosine."""
     p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
-    best_val = index.max_per_record(p_comb)
-    best_passage = np.full(n_rec, -1, np.int64)
-    hit = p_comb == best_val[owner]
-    best_passage[owner[hit]] = np.nonzero(hit)[0]
-    return RecordScores(lex_n, dense, best_passage, p_lex, p_dense)
+    return index.best_passage_per_record(p_comb)
 
 
 def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:

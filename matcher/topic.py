@@ -12,6 +12,8 @@ the score-distribution view of query-performance prediction (Cronen-Townsend, Zh
 """
 from __future__ import annotations
 
+import re
+
 import random
 import string
 from dataclasses import dataclass
@@ -32,6 +34,23 @@ NULL_SEED = 20061     # fixed, so a build always gets the same range
 NO_TOPIC_NOTICE = ("Schakel kan deze vraag nog niet plaatsen: er is geen onderwerp in gevonden dat in het "
                    "netwerk voorkomt. Beschrijf je situatie in een paar zinnen: wat speelt er, bij welke "
                    "studenten of collega's, en wat wil je bereiken? Een schakelaar kan ook met je meedenken.")
+
+
+# A question made only of these words is a greeting or a courtesy, not a practice question: it is greeted back.
+GREETING_WORDS = {"hallo", "hoi", "hey", "hi", "hello", "dag", "goedemorgen", "goedemiddag", "goedenavond",
+                  "goeiemorgen", "morgen", "allemaal", "iedereen", "beste", "collega", "collega's", "bedankt",
+                  "dank", "dankjewel", "dankuwel", "je", "jullie", "u", "wel", "alvast", "groeten", "groetjes",
+                  "good", "morning", "afternoon", "evening", "thanks", "thank", "you", "all", "everyone", "there"}
+GREETING_PREFIX = "Hallo! Schakel helpt bij vragen uit je onderwijspraktijk. "
+
+
+def no_topic_notice(question: str) -> str:
+    """The Dutch notice for a question without a topic: ``NO_TOPIC_NOTICE``, after a greeting back when the
+    question is only a greeting or a courtesy ("Hallo, goedemorgen allemaal!")."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", question.lower())
+    if words and all(w in GREETING_WORDS for w in words):
+        return GREETING_PREFIX + NO_TOPIC_NOTICE
+    return NO_TOPIC_NOTICE
 
 
 def no_evidence_notice(labels: list[str]) -> str:

@@ -114,3 +114,35 @@ def test_tokens_equal_the_plain_definition_twice():
             plain += [stem(p) for p in analyzer.split_compound(w) if p not in STOPWORDS]
         assert analyzer.tokens(text) == plain
         assert analyzer.tokens(text) == plain
+
+
+def _plain_marked(analyzer: Analyzer, text: str, stems: set[str]) -> list[tuple[int, int]]:
+    return sorted({(s, e) for s, e, st_ in analyzer.token_spans(text) if st_ in stems})
+
+
+MARK_WORDS = ["kennisclips", "clips", "toets", "toetsbeleid", "café-eigenaar", "eigenaar", "ICT-onderwijs", "ict",
+              "onderwijs", "stagiair’s", "x", "werkplek", "plek", "Feedback", "feedback", "a", "1"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MARK_WORDS) | st.text(alphabet=LETTERS, max_size=8), max_size=14),
+       st.lists(st.sampled_from(["", " ", "-", "'", "’", "--", ". ", "_", "x-", "-1"]), max_size=14),
+       st.sets(st.sampled_from(MARK_WORDS), max_size=5))
+def test_marked_spans_equal_the_token_spans_definition(parts, glue, marked):
+    """Words glued by nothing, joiners, doubled joiners and underscores: the found-and-checked offsets are the
+    regex tokens' offsets (a word inside a longer token or hyphenated word is not marked on its own)."""
+    analyzer = Analyzer(["kennis", "clips", "toets", "beleid", "werk", "plek", "onderwijs"])
+    text = "".join(p + (glue[i] if i < len(glue) else " ") for i, p in enumerate(parts))
+    stems = {s for w in marked for s in analyzer.tokens(w)} | {stem(w) for w in marked}
+    assert analyzer.marked_spans(text, stems) == _plain_marked(analyzer, text, stems)
+
+
+def test_marked_spans_on_the_demo_corpus(demo_engine):
+    """Every passage of the demo index, marked with the stems of other passages' words."""
+    index = demo_engine.index()
+    analyzer = index.analyzer
+    rng = random.Random(3)
+    for row, text in enumerate(index.passage_text):
+        other = index.passage_text[rng.randrange(len(index.passage_text))]
+        stems = set(rng.sample(analyzer.tokens(other), min(6, len(analyzer.tokens(other)))))
+        assert analyzer.marked_spans(text, stems) == _plain_marked(analyzer, text, stems), row

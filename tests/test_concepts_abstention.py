@@ -11,7 +11,7 @@ import pytest
 from indexer import index_format as fmt
 from indexer.store import Home
 from matcher import knobs
-from matcher.concepts import confident, passage_feedback
+from matcher.concepts import confident, passage_feedback, tag_confirmed
 from matcher.generalise import NO_CONCEPT, generalise
 from matcher.loaded import LoadedIndex
 
@@ -102,3 +102,28 @@ def test_a_weakly_detected_concept_adds_less_to_the_query_than_a_named_one(index
     parts = expansion_tokens(index, ["vraag"], expansion, 0.4)
     assert parts[0] == (["vraag"], 1.0)
     assert [round(w, 2) for _, w in parts[1:]] == [0.4, 0.18]   # each concept's terms at its own weight
+
+
+def test_feedback_for_a_concept_the_best_records_name_in_their_tags_counts_fully(index):
+    cm = index.concept_matcher
+    target = next(i for i, c in enumerate(cm.concepts) if c.definition)
+    feedback = {target: 0.6}
+    qv = np.zeros(cm.vectors.shape[1], np.float32)      # no embedding evidence: z = 0 for every concept
+    qv[0] = 1.0
+    with knobs.overridden({"concept_min_unnamed": 0.4, "concept_min_score": 0.3, "concept_prf": 0.8,
+                           "concept_prf_unconfirmed": 0.5, "concept_prf_z": 1.0}):
+        doubtful = cm.detect("qqq zzz", qv, feedback=feedback)
+        confirmed = cm.detect("qqq zzz", qv, feedback=feedback, confirmed={target})
+    assert target not in [h.index for h in doubtful]    # 0.8 * 0.6 * 0.5 = 0.24: abstain
+    hit = next(h for h in confirmed if h.index == target)  # 0.8 * 0.6 = 0.48: the tags confirm it
+    assert hit.score == pytest.approx(0.8 * 0.6, abs=0.01)
+
+
+def test_tag_confirmation_takes_the_concepts_named_in_the_best_records_tags(index):
+    tagged = next(r for r in index.record_list if r.tags and index.tag_concepts(r.row))
+    scores = np.zeros(len(index.record_list), np.float32)
+    scores[tagged.row] = 1.0
+    with knobs.overridden({"concept_tag_confirm": 0.45}):
+        assert tag_confirmed(index, scores) == index.tag_concepts(tagged.row)
+    with knobs.overridden({"concept_tag_confirm": 1.5}):
+        assert tag_confirmed(index, scores) == set()

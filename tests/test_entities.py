@@ -7,7 +7,7 @@ import numpy as np
 
 import pytest
 
-from matcher import entities
+from matcher import entities, knobs
 from matcher.knobs import K, relation_weights
 from matcher.loaded import RecordInfo
 
@@ -143,3 +143,32 @@ def test_vectorised_propagation_equals_the_loop_on_a_random_network():
         assert final.tobytes() == want_final.tobytes()
         assert dict(via) == want_via
         assert all(via.get(r.id, []) == want_via.get(r.id, []) for r in records)
+
+
+def _support_world():
+    """Two top documents about concepts 0 (the question's) and 1..3 (other topics); expert 'broad' shares
+    1..3 with them, expert 'focused' shares only 0; concept 4 is narrower than 0."""
+    concepts = [SimpleNamespace(id=f"c{i}", broader=["c0"] if i == 4 else []) for i in range(5)]
+    sets = {0: {0, 1, 2, 3}, 1: {0, 1, 2, 3}, 2: {1, 2, 3}, 3: {0}, 4: {4}}
+    kinds = np.array(["report", "report", "expert", "expert", "expert"])
+
+    def vector(row):
+        v = np.zeros(5, np.float32)
+        v[list(sets[row])] = 1.0
+        return v / np.linalg.norm(v)
+    return SimpleNamespace(concepts=concepts, kinds=kinds, record_concept_vector=vector,
+                           record_concept_vectors=lambda rows: np.stack([vector(int(r)) for r in rows]))
+
+
+def test_concept_support_counts_the_questions_concepts_for_people():
+    index = _support_world()
+    scores = np.array([1.0, 0.9, 0.0, 0.0, 0.0], np.float32)
+    hit = [SimpleNamespace(index=0)]
+    plain = entities.concept_support(index, scores, 4.0)
+    focused = entities.concept_support(index, scores, 4.0, hit)
+    assert plain[2] > plain[3]                 # without the question's concepts the broad profile wins
+    assert focused[3] > focused[2]             # with them, the expert on the question's topic wins
+    narrower = [SimpleNamespace(index=4)]      # a question on a narrower concept keeps its broader one whole
+    assert entities.concept_support(index, scores, 4.0, narrower)[3] == pytest.approx(plain[3])
+    with knobs.overridden({"support_focus_floor": 1.0}):
+        assert np.allclose(entities.concept_support(index, scores, 4.0, hit), plain)

@@ -85,3 +85,31 @@ def test_a_sentence_starting_with_door_is_no_byline():
     report = _doc("rap-1", "Door de krapte op de arbeidsmarkt zoeken scholen hulp, zegt Gerda Pleiter.", kind="report")
     link_people([gerda, report])
     assert _links(gerda) == {("rap-1", "mentioned_in")}
+
+
+def test_name_finder_finds_what_its_regular_expression_finds():
+    """The first-word index gives the same matches as the alternation over all aliases: leftmost, longest
+    first, whole words, acronyms by case, names in any case; prefixes of other names, hyphens, underscores,
+    digits and diacritics around them."""
+    import random
+
+    from indexer.linking import _NameFinder
+
+    names = ["Anna Jansen", "Anna Jansen-Smit", "Anna Jansen Smit", "Jansen Smit", "Bram de Vries", "Ëlla Çelik",
+             "Expertisecentrum Leren met Technologie Oost (ELTO)", "SURF", "Lectoraat Innovatie (Hogeschool IJsselmond)",
+             "Stichting Kennisnet", "O'Brien Consult", "A.B. Dekker"]
+    experts = [_expert(f"exp-{i}", n) for i, n in enumerate(names)]
+    finder = _NameFinder(experts)
+    assert finder.by_first is not None
+    pieces = ["Anna Jansen", "anna jansen", "ANNA JANSEN", "Anna Jansen-Smit", "Anna Jansen Smit", "Jansen Smit",
+              "Bram de Vries", "bram de vriesje", "ëlla çelik", "ELTO", "elto", "ELTOs", "SURF", "Surf", "_SURF",
+              "SURF2", "Lectoraat Innovatie", "Stichting Kennisnet", "o'brien consult", "A.B. Dekker", "a.b. dekker",
+              "Anna", "Jansen", "de", "-", "_", " ", ", ", ".", "\n", "(", ")", "2", "x"]
+    rng = random.Random(5)
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", " ", "-", "_", ".", "\n"]) for _ in range(rng.randint(0, 9)))
+        want = [m.group(0) for m in finder.pattern.finditer(text)]
+        assert finder._hits(text) == want, text
+        checked += bool(want)
+    assert checked > 1000

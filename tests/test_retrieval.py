@@ -64,34 +64,156 @@ def test_vocabulary_coverage_is_low_for_words_the_corpus_does_not_know():
     assert vocabulary_coverage(index, []) == 0.0
 
 
-def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_records():
+def _layout_index(owner: np.ndarray, n_records: int):
+    """A stand-in LoadedIndex with only what max_per_record and best_passage_per_record read."""
     from types import SimpleNamespace
 
     from matcher.loaded import LoadedIndex
 
-    rng = np.random.default_rng(4)
-    owner = np.sort(rng.integers(0, 300, 2000)).astype(np.int32)      # some records get no passage
-    index = SimpleNamespace(record_list=[None] * 300, passage_record=owner)
+    index = SimpleNamespace(record_list=[None] * n_records, passage_record=owner)
     index._has_passages = LoadedIndex._has_passages.func(index)
-    for values in (rng.random(2000).astype(np.float32),                                  # dense everywhere
-                   np.where(rng.random(2000) < 0.05, rng.random(2000), 0.0).astype(np.float32),   # mostly zero
-                   np.where(rng.random(2000) < 0.1, rng.random(2000), -0.3).astype(np.float32),   # a floor
-                   np.zeros(2000, np.float32),
-                   np.where(rng.random(2000) < 0.1, np.nan, 0.0).astype(np.float32)):
-        want = np.full(300, -np.inf, np.float32)
-        with np.errstate(invalid="ignore"):   # the NaN case
-            np.maximum.at(want, owner, values)
-            got = LoadedIndex.max_per_record(index, values)
-        assert got.tobytes() == want.tobytes()
+    index._record_groups = LoadedIndex._record_groups.func(index)
+    index.max_per_record = lambda values: LoadedIndex.max_per_record(index, values)
+    return index
 
 
-def test_passage_spans_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
+def _score_arrays(rng, n: int) -> list[np.ndarray]:
+    return [rng.random(n).astype(np.float32),                                          # dense everywhere
+            np.where(rng.random(n) < 0.05, rng.random(n), 0.0).astype(np.float32),     # mostly zero
+            np.where(rng.random(n) < 0.1, rng.random(n), -0.3).astype(np.float32),     # a floor
+            np.round(rng.random(n) * 3).astype(np.float32),                            # many ties
+            np.zeros(n, np.float32),
+            np.where(rng.random(n) < 0.1, np.nan, 0.0).astype(np.float32)]
+
+
+def _layouts(rng):
+    """Consecutive passages per record (as builds write them: the reduceat path) and shuffled (the
+    scatter path); some records get no passage."""
+    owner = np.sort(rng.integers(0, 300, 2000)).astype(np.int32)
+    return [owner, rng.permutation(owner)]
+
+
+def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_records():
+    from matcher.loaded import LoadedIndex
+
+    rng = np.random.default_rng(4)
+    for owner in _layouts(rng):
+        index = _layout_index(owner, 300)
+        assert (index._record_groups is not None) == bool(np.all(np.diff(owner) >= 0))
+        for values in _score_arrays(rng, 2000):
+            want = np.full(300, -np.inf, np.float32)
+            with np.errstate(invalid="ignore"):   # the NaN case
+                np.maximum.at(want, owner, values)
+                got = LoadedIndex.max_per_record(index, values)
+            assert got.tobytes() == want.tobytes()
+
+
+def test_best_passage_per_record_is_the_last_passage_holding_the_maximum():
+    """The reference is score_records' former scatter: the record's maximum, then every passage holding it
+    assigned in row order."""
+    from matcher.loaded import LoadedIndex
+
+    rng = np.random.default_rng(5)
+    for owner in _layouts(rng):
+        index = _layout_index(owner, 300)
+        for values in _score_arrays(rng, 2000):
+            with np.errstate(invalid="ignore"):
+                best = np.full(300, -np.inf, np.float32)
+                np.maximum.at(best, owner, values)
+                hit = values == best[owner]
+                want = np.full(300, -1, np.int64)
+                want[owner[hit]] = np.nonzero(hit)[0]
+                got = LoadedIndex.best_passage_per_record(index, values)
+            assert got.tolist() == want.tolist()
+            picked = got[got >= 0]
+            assert np.all(owner[picked] == np.flatnonzero(got >= 0))
+
+
+
+
+def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
+    """Reference: the found cosines at their rows, NaN elsewhere filled with the lowest found minus the knob
+    ``dense_missing_gap``; FAISS' -1 rows (fewer results than k) are skipped."""
+    from types import SimpleNamespace
+
+    from matcher.knobs import K
+    from matcher.retrieval import dense_passages
+
+    rng = np.random.default_rng(8)
+    n = 50
+    for found in (10, 0):
+        sims = np.sort(rng.random(K.dense_k).astype(np.float32))[::-1].copy()
+        rows = np.full(K.dense_k, -1, np.int64)
+        rows[:found] = rng.choice(n, found, replace=False)
+        sims[found:] = -3.4e38
+        index = SimpleNamespace(passage_text=[""] * n, vectors=SimpleNamespace(
+            search=lambda x, k, s=sims, r=rows: (s[None, :k], r[None, :k])))
+        want = np.full(n, np.nan, np.float32)
+        want[rows[:found]] = sims[:found]
+        floor = float(np.nanmin(want)) if found else 0.0
+        want[np.isnan(want)] = floor - K.dense_missing_gap
+        got = dense_passages(index, np.ones(4, np.float32))
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+
+
+def test_bm25_from_the_first_pass_equals_bm25_from_scratch(demo_engine):
+    from matcher.retrieval import bm25_passages, expansion_tokens
+
+    index = demo_engine.index()
+    tokens = index.analyzer.tokens("feedback geven op stage met een rubric")
+    weighted = expansion_tokens(index, tokens, [(c, 0.7) for c in index.concepts[:3]], 0.4)
+    assert len(weighted) > 1
+    first = bm25_passages(index, weighted[:1])
+    assert bm25_passages(index, weighted, first).tobytes() == bm25_passages(index, weighted).tobytes()
+    assert first.tobytes() == bm25_passages(index, weighted[:1]).tobytes()   # not changed in place
+
+
+def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(demo_engine):
+    """Gathered from the per-index matrix (filled on first use, in any order, with repeats) they equal the
+    vector made for one record at a time."""
+    index = demo_engine.index()
+    idf = index.concept_idf()
+    rows = np.r_[np.arange(len(index.record_list))[::-1], [0, 0, 3]]
+    got = index.record_concept_vectors(rows)
+    assert got.shape == (len(rows), len(index.concepts)) and got.dtype == np.float32
+    for row, vec in zip(rows, got):
+        want = np.zeros(len(index.concepts), np.float32)
+        found = list(index.record_concepts(index.record_list[int(row)].id))
+        if found:
+            want[found] = idf[found]
+            want /= np.linalg.norm(want)
+        assert vec.tobytes() == want.tobytes()
+        assert index.record_concept_vector(int(row)).tobytes() == want.tobytes()
+    assert any(v.any() for v in got)
+
+
+def test_best_passages_are_made_when_first_asked_for_and_are_the_combined_evidence_maxima(demo_engine):
+    from matcher.knobs import K
+    from matcher.retrieval import score_records
+
+    index = demo_engine.index()
+    qv = demo_engine.embed_query("feedback op stageverslagen")
+    rs = score_records(index, qv, [(index.analyzer.tokens("feedback op stageverslagen"), 1.0)])
+    assert callable(rs._best_passage)               # a first pass never pays for it
+    p_comb = rs.passage_lex / rs.passage_lex.max() + K.passage_dense_weight * rs.passage_dense
+    want = np.full(len(index.record_list), -1, np.int64)
+    for rec in index.record_list:
+        if rec.passages:
+            vals = p_comb[rec.passages]
+            want[rec.row] = rec.passages[int(np.flatnonzero(vals == vals.max())[-1])]
+    assert rs.best_passage.tolist() == want.tolist()
+    assert rs.best_passage is rs.best_passage          # made once
+
+
+def test_passage_concepts_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
     from matcher import loaded
 
     index = demo_engine.index()
-    monkeypatch.setattr(loaded, "SPAN_CACHE", 3)
-    index._spans.clear()   # the index is shared by the module's tests: start from what this test shows
+    monkeypatch.setattr(loaded, "PASSAGE_CONCEPT_CACHE", 3)
+    index._passage_concepts.clear()   # the index is shared by the session's tests: start from what this test asks
     rows = list(range(min(8, len(index.passage_text))))
     for row in rows + rows:
-        assert index.passage_spans(row) == index.analyzer.token_spans(index.passage_text[row])
-        assert len(index._spans) <= 3
+        want = {i: sc for i, (sc, _) in index.concept_matcher.lexical(index.passage_text[row]).items()}
+        assert index.passage_concepts(row) == want
+        assert len(index._passage_concepts) <= 3
+    assert list(index._passage_concepts) == rows[-3:]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from matcher import Engine
-from matcher.topic import NO_TOPIC_NOTICE, NullRange, nonsense_queries
+from matcher.topic import GREETING_PREFIX, NO_TOPIC_NOTICE, NullRange, no_topic_notice, nonsense_queries
 
 TEST_EMBEDDER = "hash:256"
 
@@ -19,9 +19,17 @@ def engine(demo_home):
 def test_nonsense_and_greetings_get_no_match(engine, question):
     res = engine.match(question)
     assert not any(res.matches.values())
-    assert res.notices == [NO_TOPIC_NOTICE]
+    assert res.notices[0].endswith(NO_TOPIC_NOTICE) and len(res.notices) == 1
+    assert res.notices[0].startswith(GREETING_PREFIX) == question.startswith("Hallo")
     assert res.clarify == []
     assert [c for c in res.general.concepts if c.level == 1] == []
+
+
+def test_a_greeting_is_greeted_back_but_a_question_with_a_greeting_is_not():
+    assert no_topic_notice("Hallo, goedemorgen allemaal!").startswith(GREETING_PREFIX)
+    assert no_topic_notice("Good morning everyone").startswith(GREETING_PREFIX)
+    assert no_topic_notice("Hallo, wat is de hoofdstad van Frankrijk?") == NO_TOPIC_NOTICE
+    assert no_topic_notice("asdfgh") == NO_TOPIC_NOTICE
 
 
 def test_a_practice_question_keeps_its_matches(engine):
