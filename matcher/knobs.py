@@ -99,10 +99,10 @@ KNOBS: tuple[Knob, ...] = (
          "before what it lends to linked people and groups drops (sqrt of the ratio)", "entities"),
     Knob("link_doc_cap", 0.5, "most one linked record adds to a candidate before decay (fused scores run "
          "0..~1.5), so one document cannot carry a candidate alone", "entities"),
-    Knob("support_focus_floor", 0.5, "concept support for experts and theme groups counts the top documents' "
+    Knob("support_focus_floor", 0.85, "concept support for experts and theme groups counts the top documents' "
          "concepts outside the question's own (and their broader and narrower ones) at this weight: a broad "
          "profile shares many concepts with the top documents, few of them what the question is about; "
-         "1 = off. Measured 0.3/0.5/0.7/1 on both worlds", "entities"),
+         "1 = off. Measured 0.5/0.7/0.85/1 on both worlds with the revised thesaurus (0.5 was best before it)", "entities"),
     Knob("support_doc_depth", 8, "top documents whose concepts give concept support", "entities"),
     Knob("support_doc_share", 0.5, "only documents scoring at least this share of the best give support",
          "entities"),
