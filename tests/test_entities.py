@@ -165,9 +165,12 @@ def test_concept_support_counts_the_questions_concepts_for_people():
     scores = np.array([1.0, 0.9, 0.0, 0.0, 0.0], np.float32)
     hit = [SimpleNamespace(index=0)]
     plain = entities.concept_support(index, scores, 4.0)
-    focused = entities.concept_support(index, scores, 4.0, hit)
+    with knobs.overridden({"support_focus_floor": 0.5}):
+        focused = entities.concept_support(index, scores, 4.0, hit)
     assert plain[2] > plain[3]                 # without the question's concepts the broad profile wins
     assert focused[3] > focused[2]             # with them, the expert on the question's topic wins
+    default = entities.concept_support(index, scores, 4.0, hit)
+    assert default[2] < plain[2] and default[3] == pytest.approx(plain[3])  # only other topics count less
     narrower = [SimpleNamespace(index=4)]      # a question on a narrower concept keeps its broader one whole
     assert entities.concept_support(index, scores, 4.0, narrower)[3] == pytest.approx(plain[3])
     with knobs.overridden({"support_focus_floor": 1.0}):
