@@ -204,7 +204,9 @@ class Engine:
         vector = expanded_vector(index, q.vector, q.expansion, opts.concept_vector_weight)
         # the first pass scored the question's own words at weight 1 (weighted[0]) already
         first = q.asked.passage_lex if q.asked is not None and weighted[0] == (q.tokens, 1.0) else None
-        q.scores = score_records(index, vector, weighted, first)
+        # without expansion concepts the vector is the question's own, which the first pass searched with
+        same = q.asked is not None and vector is q.vector and vector is not None
+        q.scores = score_records(index, vector, weighted, first, q.asked.passage_dense if same else None)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""

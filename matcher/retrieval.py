@@ -77,15 +77,19 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
 
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
-                  first_lexical: np.ndarray | None = None) -> RecordScores:
+                  first_lexical: np.ndarray | None = None, first_dense: np.ndarray | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
     (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
-    ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,))."""
+    ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,));
+    ``first_dense``: ``dense_passages`` of this very ``qv``, when a first pass searched with it already."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens, first_lexical)
-    p_dense = dense_passages(index, qv) if qv is not None else np.zeros(len(owner), np.float32)
+    if qv is None:
+        p_dense = np.zeros(len(owner), np.float32)
+    else:
+        p_dense = first_dense if first_dense is not None else dense_passages(index, qv)
     lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
     dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
     lex[~np.isfinite(lex)] = 0

@@ -217,3 +217,25 @@ def test_passage_concepts_are_kept_for_the_last_passages_only(demo_engine, monke
         assert index.passage_concepts(row) == want
         assert len(index._passage_concepts) <= 3
     assert list(index._passage_concepts) == rows[-3:]
+
+
+def test_a_question_without_expansion_searches_the_vectors_once(demo_engine, monkeypatch):
+    """Without expansion concepts the second pass's vector is the question's own: the first pass's cosines
+    are reused, and the scores equal those of a fresh search."""
+    from matcher import retrieval
+    from matcher.query import BASELINES, Query
+
+    calls = []
+    real = retrieval.dense_passages
+    monkeypatch.setattr(retrieval, "dense_passages", lambda index, qv: calls.append(1) or real(index, qv))
+    index = demo_engine.index()
+    q = Query("asdfgh qwerty zxcvbn", {}, 5, None, BASELINES["full"])
+    demo_engine.prepare(index, q)
+    demo_engine.understand(index, q)
+    assert not q.expansion
+    before = len(calls)
+    demo_engine.retrieve(index, q)
+    assert len(calls) == before                 # no second search
+    fresh = retrieval.score_records(index, q.vector, [(q.tokens, 1.0)])
+    assert q.scores.dense.tobytes() == fresh.dense.tobytes()
+    assert q.scores.passage_dense.tobytes() == fresh.passage_dense.tobytes()
