@@ -28,6 +28,10 @@ LEVEL_NAMES = {0: "je vraag", 1: "het onderwerp", 2: "breder", 3: "het thema"}
 NO_CONCEPT = ("De thesaurus heeft geen begrip dat zeker genoeg bij deze vraag past. "
               "Schakel zoekt daarom met je eigen woorden: ‘{words}’")
 
+# The general question of a question without a topic (``matcher.topic.has_topic``): nothing was searched with
+# its words, so it does not claim to.
+NO_TOPIC_GENERAL = "Schakel vond in deze vraag geen onderwerp om algemener te stellen."
+
 
 def intent(question: str) -> str:
     """What the asker wants, from the wording: 'group' (a theme group or network to join), 'who'

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from matcher import Engine
+from matcher.generalise import NO_TOPIC_GENERAL
 from matcher.topic import GREETING_PREFIX, NO_TOPIC_NOTICE, NullRange, no_topic_notice, nonsense_queries
 
 TEST_EMBEDDER = "hash:256"
@@ -23,6 +24,7 @@ def test_nonsense_and_greetings_get_no_match(engine, question):
     assert res.notices[0].startswith(GREETING_PREFIX) == question.startswith("Hallo")
     assert res.clarify == []
     assert [c for c in res.general.concepts if c.level == 1] == []
+    assert res.general.question == NO_TOPIC_GENERAL      # it does not claim to search with the asker's words
 
 
 def test_a_greeting_is_greeted_back_but_a_question_with_a_greeting_is_not():
