@@ -122,7 +122,7 @@ def main(ctx: click.Context, verbose: bool, options: tuple[str, ...]) -> None:
 @click.option("--debounce", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
               help="Bij --watch: zoveel seconden zonder nieuwe wijziging wachten voor het opnieuw indexeren.")
 def index_cmd(paths, home, embedder, strict, rebuild, thesaurus, as_json, watch, debounce):
-    """Indexeer corpusmappen (standaard het democorpus) in de indexmap (--home).
+    """Indexeer corpusmappen in de indexmap (--home); zonder map het democorpus van een broncode-checkout.
 
     Alleen nieuwe en gewijzigde bestanden worden opnieuw verwerkt; verwijderde
     bestanden verdwijnen uit de index. Een draaiende server blijft antwoorden

@@ -34,6 +34,8 @@ CLICK_PATTERNS = [(re.compile(p), t) for p, t in [
      "Ongeldige waarde voor '{0}': '{1}' bestaat niet."),
     (r"^Invalid value for '([^']+)': (?:Directory|File|Path) '([^']*)' is a (?:file|directory)",
      "Ongeldige waarde voor '{0}': '{1}' is van de verkeerde soort (map of bestand)."),
+    (r"^Invalid value for '([^']+)': (\S+) is not in the range (\S+?)\.?$",
+     "Ongeldige waarde voor '{0}': {1} ligt niet in het bereik {2}."),
     (r"^Invalid value for '?([^':]+)'?: (.*)$", "Ongeldige waarde voor '{0}': {1}"),
 ]]
 

@@ -102,7 +102,7 @@ def test_api_messages_are_dutch_and_codes_stable(web_app, body, field):
 
 @pytest.mark.parametrize("args", [["ask"], ["ask", "--top", "veel", "vraag"], ["index", "/bestaat/niet"],
                                   ["bestaatniet"], ["ask", "--onzin", "vraag"], ["ask", "", "--no-input"],
-                                  ["-o", "top=nul", "ask", "vraag"], ["forget"]])
+                                  ["-o", "top=nul", "ask", "vraag"], ["forget"], ["ask", "--level", "5", "vraag"]])
 def test_cli_errors_are_dutch(args, tmp_path):
     from schakel.cli import main
 
@@ -112,3 +112,10 @@ def test_cli_errors_are_dutch(args, tmp_path):
     out = result.output
     assert "Fout:" in out, out
     assert_dutch(out.split("Fout:", 1)[1], f"schakel {' '.join(args)}")
+
+
+def test_a_missing_index_names_the_folder_without_a_stray_colon(tmp_path):
+    from schakel.cli import main
+
+    out = CliRunner().invoke(main, ["ask", "vraag", "--home", str(tmp_path / "leeg")]).output
+    assert f"Er is nog geen index in {tmp_path / 'leeg'}. Voer eerst" in out, out
