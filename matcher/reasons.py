@@ -55,8 +55,9 @@ def _evidence(terms: list[str]) -> list[str]:
 def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[str],
         via: list[tuple[str, str]], status: str | None) -> str:
     """One short Dutch sentence: expertise, concepts or (failing those) telling question words, then at most two
-    linked records with their titles in quotes; the record's own status, if any, in brackets at the end, and for
-    an unavailable expert or a stopped group also that it was ranked lower for that reason."""
+    linked records with their titles in quotes. The record's own status, if any, comes first, as a sentence of
+    its own (so it cannot be read as the status of the last linked record), and for an unavailable expert or a
+    stopped group also that it was ranked lower for that reason."""
     terms = _evidence(terms)
     parts = []
     if expertise:
@@ -72,10 +73,12 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
     if not parts:
         parts.append("inhoudelijk verwant aan de vraag (betekenis, niet dezelfde woorden)")
     text = "; ".join(parts)
+    text = text[0].upper() + text[1:]
     if status:
         # an inactive record is ranked lower on purpose (entities.availability): say so
-        text += f" ({status}; daarom lager gezet)" if not rec.active else f" ({status})"
-    return text[0].upper() + text[1:]
+        lead = f"{status}, daarom lager gezet." if not rec.active else f"{status}."
+        text = lead[0].upper() + lead[1:] + " " + text
+    return text
 
 
 def _join(items: list[str]) -> str:
