@@ -116,3 +116,13 @@ def test_results_page_puts_the_general_question_first_and_folds_passages_for_pho
         plain = re.sub(r"</?mark>", "", teaser)
         assert plain.endswith("…") and re.sub(r"</?mark>", "", wide).startswith(plain[:-1])
     assert "<script" not in html.split("<main", 1)[1].split("</main>")[0]   # folding needs no JavaScript
+
+
+def test_a_question_without_matches_leads_with_the_notice_and_no_empty_sections(web_app, anonymous_csrf):
+    html = _results_page(web_app.test_client(), anonymous_csrf, "Hallo, goedemorgen allemaal!")
+    main = html.split("<main", 1)[1]
+    assert 'class="notice"' in main and "Hallo! Schakel helpt" in main
+    assert 'class="kind-section"' not in main and 'class="jump-links"' not in main
+    assert 'id="opvolging"' in main                   # a connector can still be asked to help
+    full = _results_page(web_app.test_client(), anonymous_csrf, QUESTION)
+    assert 'class="kind-section"' in full and 'class="jump-links"' in full
