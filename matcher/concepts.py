@@ -138,22 +138,17 @@ def tag_confirmed(index: "LoadedIndex", scores: np.ndarray) -> set[int]:
 def tag_shares(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
     """Concept index -> score-weighted share (0..1) of the ``feedback_depth`` best records whose tags
     name the concept."""
-    if not len(scores):
-        return {}
-    top = top_k(scores, K.feedback_depth)
-    weights = np.clip(scores[top], 0, None)
-    total = float(weights.sum())
-    if total <= 0:
-        return {}
-    out: dict[int, float] = {}
-    for row, w in zip(top, weights):
-        for i in index.tag_concepts(int(row)):
-            out[i] = out.get(i, 0.0) + float(w) / total
-    return out
+    return _best_record_shares(scores, index.tag_concepts)
 
 
 def _record_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, float]:
     """Concept index -> score-weighted share (0..1) of the ``feedback_depth`` best records naming it."""
+    return _best_record_shares(scores, lambda row: index.record_concepts(index.record_list[row].id))
+
+
+def _best_record_shares(scores: np.ndarray, concepts_of) -> dict[int, float]:
+    """Concept index -> score-weighted share (0..1) of the ``feedback_depth`` best records (by ``scores``, shape
+    (n records,)) whose ``concepts_of(row)`` holds the concept."""
     if not len(scores):
         return {}
     top = top_k(scores, K.feedback_depth)
@@ -163,7 +158,7 @@ def _record_feedback(index: "LoadedIndex", scores: np.ndarray) -> dict[int, floa
         return {}
     out: dict[int, float] = {}
     for row, w in zip(top, weights):
-        for i in index.record_concepts(index.record_list[int(row)].id):
+        for i in concepts_of(int(row)):
             out[i] = out.get(i, 0.0) + float(w) / total
     return out
 
