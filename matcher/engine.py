@@ -189,9 +189,7 @@ class Engine:
                                           self.question_null(index, q))
             if not q.topic:
                 q.hits = []
-        q.general = generalise_mod.generalise(index, q.question, q.hits)
-        if not q.topic:
-            q.general.question = generalise_mod.NO_TOPIC_GENERAL
+        q.general = generalise_mod.generalise(index, q.question, q.hits, q.topic)
         q.general.similar = generalise_mod.similar_questions(index, q.vector, q.question)
         if opts.use_general:
             q.expansion = generalise_mod.expansion_concepts(index, q.hits, q.chosen_level)

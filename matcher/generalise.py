@@ -126,12 +126,13 @@ def top_of(index: LoadedIndex, c: Concept) -> Concept:
     return c
 
 
-def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> General:
+def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit], topic: bool = True) -> General:
     """The abstraction ladder of a question: specifics left out, level 1 its chosen concepts,
     level 2 their broader concepts, level 3 the themes, each as a general question in the
     question's intent; plus the organisation questions of the concepts. Without concepts (the
     engine abstained) the general question says so and keeps the asker's words (``no_concept``),
-    and the ladder has only level 0."""
+    and the ladder has only level 0. A question without a topic (``topic`` False: nothing is searched with it)
+    gets ``NO_TOPIC_GENERAL`` instead."""
     concept_words = {fold(w) for h in hits for t in h.concept.terms() for w in t.split()}
     found = specifics.find(question, concept_words)
     dropped = [text for text, _ in found]
@@ -156,7 +157,10 @@ def generalise(index: LoadedIndex, question: str, hits: list[ConceptHit]) -> Gen
         q = general_question(labels, kind, ctx)
         if q and q != ladder[-1]["question"]:
             ladder.append({"level": lvl, "name": LEVEL_NAMES[lvl], "question": q, "concepts": labels})
-    general_q = ladder[1]["question"] if len(ladder) > 1 else no_concept(question, found)
+    if len(ladder) > 1:
+        general_q = ladder[1]["question"]
+    else:
+        general_q = no_concept(question, found) if topic else NO_TOPIC_GENERAL
     organisation = []
     seen_org = set()
     for c in level1 + [h.concept for h in hits[:5] if h.concept.group == "organisatie"]:
