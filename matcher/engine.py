@@ -35,7 +35,7 @@ from .knobs import K
 from .loaded import LoadedIndex
 from .query import BASELINES, Options, Query, checked_input
 from .results import MatchResult
-from .retrieval import (adaptive_dense_weight, expanded_vector, expansion_tokens, fuse, score_records,
+from .retrieval import (adaptive_dense_weight, expanded_cosines, expanded_vector, expansion_tokens, fuse, score_records,
                         vocabulary_coverage)
 
 __all__ = ["Engine", "Options", "BASELINES"]
@@ -206,7 +206,10 @@ class Engine:
         first = q.asked.passage_lex if q.asked is not None and weighted[0] == (q.tokens, 1.0) else None
         # without expansion concepts the vector is the question's own, which the first pass searched with
         same = q.asked is not None and vector is q.vector and vector is not None
-        q.scores = score_records(index, vector, weighted, first, q.asked.passage_dense if same else None)
+        # on an exact index the moved vector's cosines follow from the first pass's, without a second scan
+        cosines = None if same or q.asked is None else expanded_cosines(
+            index, q.asked.passage_cosines, q.vector, q.expansion, opts.concept_vector_weight)
+        q.scores = score_records(index, vector, weighted, first, q.asked.passage_dense if same else None, cosines)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""

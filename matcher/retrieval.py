@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from indexer import ann
 from indexer.thesaurus import Concept
 
 from .knobs import K
@@ -34,7 +35,8 @@ class RecordScores:
     dense: np.ndarray          # per record, max cosine over its passages
     _best_passage: "np.ndarray | Callable[[], np.ndarray]"
     passage_lex: np.ndarray    # per passage
-    passage_dense: np.ndarray  # per passage
+    passage_dense: np.ndarray  # per passage (``dense_passages``: the dense_k nearest, a floor for the rest)
+    passage_cosines: np.ndarray | None = None   # per passage, every cosine (exact index only; ``passage_cosines``)
 
     @property
     def best_passage(self) -> np.ndarray:
@@ -59,44 +61,67 @@ def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], flo
     return total
 
 
-def dense_passages(index: LoadedIndex, qv: np.ndarray) -> np.ndarray:
+def passage_cosines(index: LoadedIndex, qv: np.ndarray | None) -> np.ndarray | None:
+    """Every passage's cosine with the unit query vector QV (shape (dim,)): float32 of shape (n passages,), one
+    pass over the exact index's vectors (``ann.inner_products``: the kernel of ``IndexFlatIP.search``, without
+    its heap). None without a query vector or for an HNSW index. The concept-expanded second pass reuses
+    these cosines instead of scanning again (``expanded_cosines``)."""
+    if qv is None or index.passage_matrix is None:
+        return None
+    return ann.inner_products(index.vectors, qv)
+
+
+def dense_passages(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None) -> np.ndarray:
     """Cosine per passage, shape (n passages,), for a unit query vector of shape (dim,): the
-    knob ``dense_k`` nearest from FAISS; every other passage gets the lowest cosine found minus
-    the knob ``dense_missing_gap``."""
+    knob ``dense_k`` nearest; every other passage gets the lowest cosine found minus the knob
+    ``dense_missing_gap``. The nearest come from COSINES (every passage's cosine with QV, when known),
+    else from ``passage_cosines`` on an exact index, else from the FAISS (HNSW) search."""
     n = len(index.passage_text)
     if n == 0:
         return np.zeros(0, np.float32)
     k = min(n, K.dense_k)
-    sims, rows = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
-    valid = rows[0] >= 0
-    found = sims[0][valid].astype(np.float32, copy=False)
+    if cosines is None:
+        cosines = passage_cosines(index, qv)
+    if cosines is not None:
+        rows = np.argpartition(-cosines, k - 1)[:k] if k < n else np.arange(n)
+        found = cosines[rows]
+    else:
+        sims, ids = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
+        valid = ids[0] >= 0
+        rows, found = ids[0][valid], sims[0][valid].astype(np.float32, copy=False)
     floor = float(found.min()) if len(found) else 0.0
     out = np.full(n, floor - K.dense_missing_gap, np.float32)
-    out[rows[0][valid]] = found
+    out[rows] = found
     return out
 
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
-                  first_lexical: np.ndarray | None = None, first_dense: np.ndarray | None = None) -> RecordScores:
+                  first_lexical: np.ndarray | None = None, first_dense: np.ndarray | None = None,
+                  cosines: np.ndarray | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
     (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
     ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,));
-    ``first_dense``: ``dense_passages`` of this very ``qv``, when a first pass searched with it already."""
+    ``first_dense``: ``dense_passages`` of this very ``qv``, when a first pass searched with it already;
+    ``cosines``: every passage's cosine with ``qv``, when known (``expanded_cosines``)."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens, first_lexical)
     if qv is None:
         p_dense = np.zeros(len(owner), np.float32)
+    elif first_dense is not None:
+        p_dense = first_dense
     else:
-        p_dense = first_dense if first_dense is not None else dense_passages(index, qv)
+        if cosines is None:
+            cosines = passage_cosines(index, qv)
+        p_dense = dense_passages(index, qv, cosines)
     lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
     dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
     lex[~np.isfinite(lex)] = 0
     dense[~np.isfinite(dense)] = 0
     top = float(lex.max()) if n_rec else 0.0
     lex_n = lex / top if top > 0 else lex
-    return RecordScores(lex_n, dense, lambda: _best_passages(index, p_lex, p_dense), p_lex, p_dense)
+    return RecordScores(lex_n, dense, lambda: _best_passages(index, p_lex, p_dense), p_lex, p_dense, cosines)
 
 
 def _best_passages(index: LoadedIndex, p_lex: np.ndarray, p_dense: np.ndarray) -> np.ndarray:
@@ -158,6 +183,20 @@ def expansion_tokens(index: LoadedIndex, tokens: list[str], expansion: list[tupl
     return weighted
 
 
+def _expansion_direction(index: LoadedIndex, expansion: list[tuple[Concept, float]]) -> list[tuple[int, float]]:
+    """The expansion as (concept vector row, coefficient) pairs whose sum sum(coef * concept_vectors[row]) is the
+    unit vector c / |c|, c the weighted sum of the concepts' vectors; [] when c is zero."""
+    pairs: dict[int, float] = {}
+    for concept, w in expansion:
+        row = index.concept_matcher.by_id[concept.id]
+        pairs[row] = pairs.get(row, 0.0) + w
+    cv = np.zeros(index.concept_vectors.shape[1], np.float32)
+    for row, w in pairs.items():
+        cv += w * index.concept_vectors[row]
+    norm = float(np.linalg.norm(cv))
+    return [(row, w / norm) for row, w in pairs.items()] if norm > 0 else []
+
+
 def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[tuple[Concept, float]],
                     weight: float) -> np.ndarray | None:
     """The query vector (shape (dim,), unit length) moved towards the expansion concepts' vectors:
@@ -165,15 +204,37 @@ def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[t
     query expansion). Unchanged without expansion, weight or concept vectors."""
     if qv is None or not expansion or not weight or not len(index.concept_vectors):
         return qv
-    cv = np.zeros_like(qv)
-    for concept, w in expansion:
-        cv += w * index.concept_vectors[index.concept_matcher.by_id[concept.id]]
-    norm = np.linalg.norm(cv)
-    if norm <= 0:
+    direction = _expansion_direction(index, expansion)
+    if not direction:
         return qv
-    moved = qv + weight * cv / norm
+    moved = qv.astype(np.float32, copy=True)
+    for row, coef in direction:
+        moved += weight * coef * index.concept_vectors[row]
     return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
+
+def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarray | None,
+                     expansion: list[tuple[Concept, float]], weight: float) -> np.ndarray | None:
+    """Every passage's cosine with ``expanded_vector(index, qv, expansion, weight)``, float32 of shape
+    (n passages,), without another pass over the passage vectors: by linearity of the inner product,
+    X (q + w u) / |q + w u| = (X q + w sum(coef X c_i)) / |q + w u|, from FIRST (= X q, the first pass's
+    ``passage_cosines``) and the concepts' cached cosine rows (``LoadedIndex.concept_passage_cosines``).
+    None when FIRST is None (an HNSW index) or the vector does not move (then FIRST itself applies)."""
+    if first is None or qv is None or not expansion or not weight or not len(index.concept_vectors):
+        return None
+    direction = _expansion_direction(index, expansion)
+    if not direction:
+        return None
+    rows = index.concept_passage_cosines([row for row, _ in direction])
+    if rows is None:
+        return None
+    moved = qv.astype(np.float32, copy=True)
+    total = first.copy()
+    for (row, coef), cos in zip(direction, rows):
+        moved += weight * coef * index.concept_vectors[row]
+        total += np.float32(weight * coef) * cos
+    total /= np.float32(max(float(np.linalg.norm(moved)), 1e-12))
+    return total
 
 
 def vocabulary_coverage(index: LoadedIndex, tokens: list[str]) -> float:

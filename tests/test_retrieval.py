@@ -146,7 +146,7 @@ def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
         rows = np.full(K.dense_k, -1, np.int64)
         rows[:found] = rng.choice(n, found, replace=False)
         sims[found:] = -3.4e38
-        index = SimpleNamespace(passage_text=[""] * n, vectors=SimpleNamespace(
+        index = SimpleNamespace(passage_text=[""] * n, passage_matrix=None, vectors=SimpleNamespace(
             search=lambda x, k, s=sims, r=rows: (s[None, :k], r[None, :k])))
         want = np.full(n, np.nan, np.float32)
         want[rows[:found]] = sims[:found]
@@ -219,23 +219,100 @@ def test_passage_concepts_are_kept_for_the_last_passages_only(demo_engine, monke
     assert list(index._passage_concepts) == rows[-3:]
 
 
+def _count_scans(monkeypatch, index) -> list[int]:
+    """Count the passes over the passage vectors: exact scans (``ann.inner_products``) and FAISS searches."""
+    from indexer import ann
+
+    calls: list[int] = []
+    real_scan, real_search = ann.inner_products, index.vectors.search
+    monkeypatch.setattr(ann, "inner_products", lambda *a: calls.append(1) or real_scan(*a))
+    monkeypatch.setattr(index.vectors, "search", lambda *a, **k: calls.append(1) or real_search(*a, **k))
+    return calls
+
+
 def test_a_question_without_expansion_searches_the_vectors_once(demo_engine, monkeypatch):
     """Without expansion concepts the second pass's vector is the question's own: the first pass's cosines
     are reused, and the scores equal those of a fresh search."""
     from matcher import retrieval
     from matcher.query import BASELINES, Query
 
-    calls = []
-    real = retrieval.dense_passages
-    monkeypatch.setattr(retrieval, "dense_passages", lambda index, qv: calls.append(1) or real(index, qv))
     index = demo_engine.index()
+    calls = _count_scans(monkeypatch, index)
     q = Query("asdfgh qwerty zxcvbn", {}, 5, None, BASELINES["full"])
     demo_engine.prepare(index, q)
     demo_engine.understand(index, q)
     assert not q.expansion
     before = len(calls)
     demo_engine.retrieve(index, q)
-    assert len(calls) == before                 # no second search
+    assert before >= 1 and len(calls) == before                 # no second search
     fresh = retrieval.score_records(index, q.vector, [(q.tokens, 1.0)])
     assert q.scores.dense.tobytes() == fresh.dense.tobytes()
     assert q.scores.passage_dense.tobytes() == fresh.passage_dense.tobytes()
+
+
+def test_the_expanded_pass_derives_its_cosines_from_the_first_pass_without_another_scan(demo_engine, monkeypatch):
+    """On an exact index the concept-expanded vector's cosines come from the first pass's and the concepts'
+    rows (linearity of the inner product): no second pass over the vectors, and the same cosines, nearest
+    passages and record scores as scoring the moved vector from scratch."""
+    from matcher import retrieval
+    from matcher.query import BASELINES, Query
+
+    index = demo_engine.index()
+    assert index.passage_matrix is not None          # the demo index is exact (IndexFlatIP)
+    calls = _count_scans(monkeypatch, index)
+    q = Query("Hoe zet ik kennisclips in zodat studenten in hun eigen tempo leren?", {}, 5, None,
+              BASELINES["full"])
+    demo_engine.prepare(index, q)
+    demo_engine.understand(index, q)
+    assert q.expansion and q.asked.passage_cosines is not None
+    before = len(calls)
+    demo_engine.retrieve(index, q)
+    assert len(calls) == before
+    moved = retrieval.expanded_vector(index, q.vector, q.expansion, q.options.concept_vector_weight)
+    direct = index.passage_matrix @ moved
+    assert np.allclose(q.scores.passage_cosines, direct, atol=1e-6)
+    k = min(len(direct), K.dense_k)
+    assert set(np.flatnonzero(q.scores.passage_dense >= q.scores.passage_dense.min() + K.dense_missing_gap / 2)) \
+        == set(np.argsort(-direct)[:k]) or k == len(direct)
+    fresh = retrieval.score_records(index, moved, retrieval.expansion_tokens(
+        index, q.tokens, q.expansion, q.options.expansion_weight))
+    assert np.allclose(q.scores.dense, fresh.dense, atol=1e-6)
+    assert q.scores.best_passage.tolist() == fresh.best_passage.tolist()
+
+
+def test_exact_scans_equal_the_faiss_search_and_hnsw_has_none():
+    """``ann.inner_products`` gives IndexFlatIP's own scores for every vector; an HNSW index has no stored
+    matrix to scan (``stored_vectors`` None), so retrieval searches its graph."""
+    from indexer import ann
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 16)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    flat = ann.build(X, exact_limit=1000)
+    q = X[7] + 0.1 * rng.standard_normal(16).astype(np.float32)
+    sims, rows = flat.search(q[None].astype(np.float32), 300)
+    got = ann.inner_products(flat, q)
+    assert got.shape == (300,) and np.array_equal(got[rows[0]], sims[0])
+    assert np.array_equal(ann.stored_vectors(flat), X)
+    hnsw = ann.build(X, exact_limit=100)
+    assert ann.stored_vectors(hnsw) is None and ann.inner_products(hnsw, q) is None
+    try:
+        ann.inner_products(flat, q[:8])
+    except ValueError as exc:
+        assert "dimension 16" in str(exc)
+    else:
+        raise AssertionError("a query of the wrong dimension must be refused")
+
+
+def test_concept_rows_beyond_the_budget_are_made_per_call(demo_engine, monkeypatch):
+    """Concept x passage cosine rows that would not fit ``CONCEPT_COSINE_BUDGET`` are computed per call, with
+    the same values as the kept table."""
+    from matcher import loaded
+
+    index = demo_engine.index()
+    kept = index.concept_passage_cosines([3, 0, 3])
+    monkeypatch.setattr(loaded, "CONCEPT_COSINE_BUDGET", 0)
+    monkeypatch.delitem(index.__dict__, "_concept_cosine_rows")
+    assert index._concept_cosine_rows is None
+    assert np.allclose(index.concept_passage_cosines([3, 0, 3]), kept, atol=1e-6)
+    assert np.allclose(kept[1], index.passage_matrix @ index.concept_vectors[0], atol=1e-6)
