@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -72,20 +74,61 @@ def stored_vectors(index) -> np.ndarray | None:
     return f.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
 
 
+#: an exact scan of at least this many vectors is split over ``SCAN_THREADS`` threads (below it the hand-over
+#: to another thread costs more than it saves)
+SCAN_SPLIT_MIN = 20_000
+#: threads an exact scan may use: the calling thread plus a shared pool of SCAN_THREADS - 1
+SCAN_THREADS = max(1, min(2, os.cpu_count() or 1))
+_scan_pool: ThreadPoolExecutor | None = None
+_scan_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _scan_pool
+    with _scan_pool_lock:
+        if _scan_pool is None:
+            _scan_pool = ThreadPoolExecutor(max(1, SCAN_THREADS - 1), thread_name_prefix="schakel-scan")
+        return _scan_pool
+
+
 def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     """Every stored vector's inner product with X (float32, shape (d,)) for an exact index: float32 of shape
-    (ntotal,), computed on the calling thread by faiss's ``fvec_inner_products_ny``, the SIMD kernel that
-    ``IndexFlatIP.search`` itself runs (on one core about 1.4x faster than numpy's BLAS matrix-vector product
-    over the same 10^5 x 384 vectors, and without a heap it keeps every score). None for any other index."""
+    (ntotal,), by faiss's ``fvec_inner_products_ny``, the SIMD kernel that ``IndexFlatIP.search`` itself runs
+    (on one core about 1.4x faster than numpy's BLAS matrix-vector product over the same 10^5 x 384 vectors,
+    and without a heap it keeps every score). None for any other index. Raises ValueError for a vector of
+    another dimension.
+
+    From ``SCAN_SPLIT_MIN`` vectors on, the scan is split in ``SCAN_THREADS`` slices: the calling thread
+    scans the first and a shared pool the others (faiss releases the GIL). A slice the pool has not started
+    when the caller is done is taken back and scanned by the caller, so a busy pool (other questions'
+    scans) never makes a question wait: on an idle 2-core machine a 10^5 x 384 scan takes 6 ms instead of
+    9.5 ms; under load it costs the same CPU as one thread. Plain threads, not OpenMP, whose spin-waiting
+    threads slow a loaded machine down (see ``SEARCH_THREADS``)."""
     f = faiss()
     if not isinstance(index, f.IndexFlat):
         return None
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.shape != (index.d,):
         raise ValueError(f"query vector of shape {x.shape} for an index of dimension {index.d}")
-    out = np.empty(index.ntotal, np.float32)
-    if index.ntotal:
-        f.fvec_inner_products_ny(f.swig_ptr(out), f.swig_ptr(x), index.get_xb(), index.d, index.ntotal)
+    n, d = index.ntotal, index.d
+    out = np.empty(n, np.float32)
+    if not n:
+        return out
+    base = f.rev_swig_ptr(index.get_xb(), n * d).reshape(n, d)
+
+    def scan(lo: int, hi: int) -> None:
+        f.fvec_inner_products_ny(f.swig_ptr(out[lo:hi]), f.swig_ptr(x), f.swig_ptr(base[lo:hi]), d, hi - lo)
+
+    parts = SCAN_THREADS if n >= SCAN_SPLIT_MIN else 1
+    bounds = [n * i // parts for i in range(parts + 1)]
+    pending = [(_pool().submit(scan, lo, hi), lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])] if parts > 1 \
+        else []
+    scan(bounds[0], bounds[1])
+    for future, lo, hi in pending:
+        if future.cancel():
+            scan(lo, hi)
+        else:
+            future.result()
     return out
 
 

@@ -280,9 +280,12 @@ def test_the_expanded_pass_derives_its_cosines_from_the_first_pass_without_anoth
     assert q.scores.best_passage.tolist() == fresh.best_passage.tolist()
 
 
-def test_exact_scans_equal_the_faiss_search_and_hnsw_has_none():
-    """``ann.inner_products`` gives IndexFlatIP's own scores for every vector; an HNSW index has no stored
-    matrix to scan (``stored_vectors`` None), so retrieval searches its graph."""
+def test_exact_scans_equal_the_faiss_search_and_hnsw_has_none(monkeypatch):
+    """``ann.inner_products`` gives IndexFlatIP's own scores for every vector, in one slice or split over
+    threads (also when the pool is busy); an HNSW index has no stored matrix to scan (``stored_vectors``
+    None), so retrieval searches its graph."""
+    import threading
+
     from indexer import ann
 
     rng = np.random.default_rng(3)
@@ -294,6 +297,17 @@ def test_exact_scans_equal_the_faiss_search_and_hnsw_has_none():
     got = ann.inner_products(flat, q)
     assert got.shape == (300,) and np.array_equal(got[rows[0]], sims[0])
     assert np.array_equal(ann.stored_vectors(flat), X)
+    monkeypatch.setattr(ann, "SCAN_SPLIT_MIN", 10)
+    monkeypatch.setattr(ann, "SCAN_THREADS", 3)
+    monkeypatch.setattr(ann, "_scan_pool", None)
+    assert np.array_equal(ann.inner_products(flat, q), got)          # split over three slices
+    release = threading.Event()
+    blocker = ann._pool().submit(release.wait)                      # the pool is busy with another scan
+    try:
+        assert np.array_equal(ann.inner_products(flat, q), got)      # the caller scans the slices itself
+    finally:
+        release.set()
+        blocker.result()
     hnsw = ann.build(X, exact_limit=100)
     assert ann.stored_vectors(hnsw) is None and ann.inner_products(hnsw, q) is None
     try:
