@@ -258,9 +258,9 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
     from indexer import __version__, ann, settings
     from indexer import thesaurus as thesaurus_mod
     from indexer.analysis import Analyzer
-    from indexer.build import _write_bm25, _write_db, record_concepts
+    from indexer.build import _write_bm25, _write_db, passage_concepts, record_concepts
     from indexer.records import Passage, Record
-    from indexer.index_format import write_manifest
+    from indexer.index_format import write_manifest, write_passage_concepts
     from indexer.store import Home
 
     rng = np.random.default_rng(seed)
@@ -319,8 +319,12 @@ def fabricate_index(home: Path, n_records: int, per_record: int, seed: int = 3) 
         vocab = _write_bm25(tmp, passages, concepts)
         timings["bm25_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
-        found = record_concepts(records, passages, concepts, Analyzer(vocab))
+        analyzer = Analyzer(vocab)
+        found = record_concepts(records, passages, concepts, analyzer)
         timings["record_concepts_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        write_passage_concepts(tmp, *passage_concepts(passages, concepts, analyzer))
+        timings["passage_concepts_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         _write_db(tmp / "records.db", records, passages, [], concepts, [], found)
         timings["records_db_s"] = round(time.perf_counter() - t, 1)

@@ -23,7 +23,8 @@ from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
 from .progress import progress_bar
 from .index_format import (RECORDS_DB, FileEntry, IndexReader, file_key, read_manifest, write_bm25,
-                           write_concept_query_vectors, write_concept_vectors, write_manifest, write_records_db, write_vectors)
+                           write_concept_query_vectors, write_concept_vectors, write_manifest, write_passage_concepts,
+                           write_records_db, write_vectors)
 from .linking import add_group_context, link_people, link_same_as
 from .passages import make_passages
 from .records import Passage, Problem, Record
@@ -263,8 +264,10 @@ def _write_build(tmp: Path, records: list[Record], passages: list[Passage], read
     """Write every file of a build into TMP (manifest last). EMBEDDER holds name, dim and fingerprint;
     below EXACT_SEARCH_LIMIT passages the vector index is exact (``ann.build``)."""
     vocab = _write_bm25(tmp, passages, concepts)
-    found = record_concepts(records, passages, concepts, Analyzer(vocab))
+    analyzer = Analyzer(vocab)
+    found = record_concepts(records, passages, concepts, analyzer)
     _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
+    write_passage_concepts(tmp, *passage_concepts(passages, concepts, analyzer))
     index = ann.build(vectors, exact_search_limit)
     write_vectors(tmp, index)
     write_concept_vectors(tmp, concept_vecs[0])
@@ -382,6 +385,24 @@ def record_concepts(records: list[Record], passages: list[Passage], concepts: li
         texts.setdefault(p.record_id, []).append(p.text)
     return {r.id: sorted(concepts[i].id for i in terms.lexical(" ".join(texts.get(r.id, []))))
             for r in records}
+
+
+def passage_concepts(passages: list[Passage], concepts: list,
+                     analyzer: Analyzer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per passage, the concepts whose words occur in it and their word scores (``ConceptTerms.lexical``), as
+    CSR arrays: indptr (int64, n passages + 1), concept indexes (int32) and scores (float64), each passage's
+    in the order ``lexical`` finds them. The matcher's concept feedback reads a question's best passages'
+    concepts here instead of matching their words per question (0.3-0.4 ms per passage)."""
+    terms = ConceptTerms(concepts, analyzer)
+    indptr = np.zeros(len(passages) + 1, np.int64)
+    found_concepts: list[int] = []
+    found_scores: list[float] = []
+    for i, p in enumerate(passages):
+        for c, (score, _) in terms.lexical(p.text).items():
+            found_concepts.append(c)
+            found_scores.append(score)
+        indptr[i + 1] = len(found_concepts)
+    return indptr, np.array(found_concepts, np.int32), np.array(found_scores, np.float64)
 
 
 def _write_bm25(build: Path, passages: list[Passage], concepts: list) -> list[str]:

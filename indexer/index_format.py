@@ -39,10 +39,11 @@ RECORDS_DB = "records.db"
 VECTORS = "vectors.faiss"
 CONCEPT_VECTORS = "concepts.npy"
 CONCEPT_QUERY_VECTORS = "concept_queries.npy"
+PASSAGE_CONCEPTS = "passage_concepts.npz"
 VOCABULARY = "vocabulary.json"
 BM25_DIR = "bm25"
 #: Files whose size and SHA-256 the manifest records and ``read_manifest(verify=True)`` checks.
-CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, CONCEPT_QUERY_VECTORS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
+CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, CONCEPT_QUERY_VECTORS, PASSAGE_CONCEPTS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
                f"{BM25_DIR}/indices.csc.index.npy", f"{BM25_DIR}/indptr.csc.index.npy", f"{BM25_DIR}/vocab.index.json")
 
 #: Tables of records.db: (name, {column: type}, primary key). JSON columns hold lists or objects as text.
@@ -189,6 +190,15 @@ def write_concept_query_vectors(build: Path, vectors: np.ndarray) -> None:
     np.save(build / CONCEPT_QUERY_VECTORS, vectors, allow_pickle=False)
 
 
+def write_passage_concepts(build: Path, indptr: np.ndarray, concepts: np.ndarray, scores: np.ndarray) -> None:
+    """Write the concepts each passage names by their words (``build.passage_concepts``: a sparse row per passage,
+    CSR: passage i's concept indexes are concepts[indptr[i]:indptr[i + 1]] with word scores scores[...]) to
+    ``passage_concepts.npz`` (no pickle). Raises OSError."""
+    with open(build / PASSAGE_CONCEPTS, "wb") as fh:
+        np.savez(fh, indptr=indptr.astype(np.int64), concepts=concepts.astype(np.int32),
+                 scores=scores.astype(np.float64))
+
+
 def write_bm25(build: Path, retriever, vocabulary: list[str]) -> None:
     """Save a ``bm25s.BM25`` retriever to ``bm25/`` and its stem vocabulary to ``vocabulary.json``."""
     retriever.save(str(build / BM25_DIR), show_progress=False)
@@ -212,6 +222,21 @@ def read_concept_query_vectors(build: Path) -> np.ndarray | None:
     stored (format 2 builds of Schakel up to 0.x; the concept vectors stand in for them then)."""
     path = build / CONCEPT_QUERY_VECTORS
     return np.load(path, allow_pickle=False) if path.exists() else None
+
+
+def read_passage_concepts(build: Path, passages: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The (indptr, concepts, scores) arrays of ``write_passage_concepts``; None for a build made before they
+    were stored (then the matcher finds a passage's concepts when it needs them). Raises CorruptIndex when
+    the file does not hold one row per passage of the build (PASSAGES)."""
+    path = build / PASSAGE_CONCEPTS
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        indptr, concepts, scores = data["indptr"], data["concepts"], data["scores"]
+    if len(indptr) != passages + 1 or len(concepts) != len(scores) or (len(indptr) and indptr[-1] != len(concepts)):
+        raise CorruptIndex(f"{path}: passage concepts for {len(indptr) - 1} passages, the build has {passages}: "
+                           "run `schakel index --rebuild`")
+    return indptr, concepts, scores
 
 
 def read_bm25(build: Path):

@@ -13,7 +13,8 @@ import numpy as np
 from indexer import ann
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
-from indexer.index_format import IndexReader, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest, read_vectors
+from indexer.index_format import (IndexReader, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest,
+                                  read_passage_concepts, read_vectors)
 from indexer.records import Record
 from indexer.thesaurus import Concept
 
@@ -94,6 +95,8 @@ class LoadedIndex:
         self.dim = int(self.manifest["embedder"]["dim"])
         self._concept_idf: np.ndarray | None = None
         self._passage_concepts: OrderedDict[int, dict[int, float]] = OrderedDict()
+        #: the concepts each passage names, found by the build (``build.passage_concepts``); None for an older build
+        self._stored_passage_concepts = read_passage_concepts(self.build, len(self.passage_text))
         self._passage_concepts_lock = threading.Lock()
         #: every passage's vector, float32 (n passages, dim): a view of the exact FAISS index's own storage
         #: (``ann.stored_vectors``; self.vectors keeps it alive); None for an HNSW index
@@ -141,8 +144,14 @@ class LoadedIndex:
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,
-        about 0.5..1.3). The last ``PASSAGE_CONCEPT_CACHE`` passages' are kept, most recently used last: a
-        server of 10^6 passages would otherwise keep a dict per passage it ever looked at (~1 GB)."""
+        about 0.5..1.3). Read from what the build found (``build.passage_concepts``); for a build made before
+        that was stored, found now, and the last ``PASSAGE_CONCEPT_CACHE`` passages' are kept, most recently
+        used last: a server of 10^6 passages would otherwise keep a dict per passage it ever looked at (~1 GB)."""
+        stored = self._stored_passage_concepts
+        if stored is not None:
+            indptr, concepts, scores = stored
+            lo, hi = int(indptr[row]), int(indptr[row + 1])
+            return dict(zip(concepts[lo:hi].tolist(), scores[lo:hi].tolist()))
         cache = self._passage_concepts
         with self._passage_concepts_lock:
             found = cache.get(row)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from indexer.store import Home
 from matcher.knobs import K
 from matcher.retrieval import RecordScores, fuse, rrf
 
@@ -205,10 +206,52 @@ def test_best_passages_are_made_when_first_asked_for_and_are_the_combined_eviden
     assert rs.best_passage is rs.best_passage          # made once
 
 
+def test_passage_concepts_are_the_builds_own_and_equal_matching_the_words_now(demo_engine):
+    """The build stores each passage's concepts (``build.passage_concepts``); they equal what matching the
+    passage's words at query time gives, in the same order."""
+    index = demo_engine.index()
+    assert index._stored_passage_concepts is not None
+    named = 0
+    for row, text in enumerate(index.passage_text):
+        want = {i: sc for i, (sc, _) in index.concept_matcher.lexical(text).items()}
+        got = index.passage_concepts(row)
+        assert got == want and list(got) == list(want), row
+        named += bool(got)
+    assert named > len(index.passage_text) // 2
+
+
+def test_a_build_without_stored_passage_concepts_finds_them_per_passage(demo_home, tmp_path):
+    """A build made before passage concepts were stored still loads and gives the same concepts; a file that
+    does not hold one row per passage is refused with the file named."""
+    import shutil
+
+    from indexer.errors import CorruptIndex
+    from indexer.index_format import PASSAGE_CONCEPTS, write_passage_concepts
+    from matcher.loaded import LoadedIndex
+
+    build = tmp_path / "build"
+    shutil.copytree(LoadedIndex(Home(demo_home).current()).build, build)
+    full = LoadedIndex(build, verify=False)
+    (build / PASSAGE_CONCEPTS).unlink()
+    old = LoadedIndex(build, verify=False)
+    assert old._stored_passage_concepts is None
+    for row in range(len(old.passage_text)):
+        assert old.passage_concepts(row) == full.passage_concepts(row)
+    write_passage_concepts(build, np.zeros(3, np.int64), np.zeros(0, np.int32), np.zeros(0))
+    try:
+        LoadedIndex(build, verify=False)
+    except CorruptIndex as exc:
+        assert PASSAGE_CONCEPTS in str(exc) and "rebuild" in str(exc)
+    else:
+        raise AssertionError("passage concepts of another build must be refused")
+
+
 def test_passage_concepts_are_kept_for_the_last_passages_only(demo_engine, monkeypatch):
+    """Without stored passage concepts (an older build) they are found per passage and the last ones kept."""
     from matcher import loaded
 
     index = demo_engine.index()
+    monkeypatch.setattr(index, "_stored_passage_concepts", None)
     monkeypatch.setattr(loaded, "PASSAGE_CONCEPT_CACHE", 3)
     index._passage_concepts.clear()   # the index is shared by the session's tests: start from what this test asks
     rows = list(range(min(8, len(index.passage_text))))
