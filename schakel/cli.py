@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -264,6 +265,9 @@ def _print_result(result) -> None:
     for c in result.clarify:
         click.echo(click.style("Verheldering: ", fg="yellow") + c.question +
                    (f" ({', '.join(c.options[:4])})" if c.options else ""))
+        # without a terminal to ask in, say how to give the answer on the command line
+        example = c.options[0] if c.options else "…"
+        click.echo(f"   beantwoorden: --answer {shlex.quote(f'{c.facet}={example}')}")
     for n in result.notices:
         click.echo(click.style("Let op: ", fg="yellow") + n)
     for kind in KINDS:

@@ -93,6 +93,21 @@ def test_ask_readable_output_groups_by_kind(cli_home):
     assert not any(line.strip() in KINDS for line in lines)
 
 
+def test_ask_without_a_terminal_says_how_to_answer_a_clarifying_question(cli_home):
+    """Without a terminal to ask in, each clarifying question comes with the --answer to give, and that
+    answer is accepted (the facet names are not otherwise shown)."""
+    vague = "Hoe gebruik ik ict?"
+    data = json.loads(run("ask", vague, "--home", str(cli_home), "--json").stdout)
+    assert data["clarify"], "the vague question should get clarifying questions"
+    out = run("ask", vague, "--home", str(cli_home), "--no-input").stdout
+    hints = re.findall(r"beantwoorden: --answer (\S+)", out)
+    assert len(hints) == len(data["clarify"])
+    first = data["clarify"][0]
+    assert hints[0].strip("'").startswith(first["facet"] + "=")
+    answered = run("ask", vague, "--home", str(cli_home), "--no-input", "--answer", hints[0].strip("'"))
+    assert answered.exit_code == 0, answered.output
+
+
 def test_ask_errors_are_messages_not_tracebacks(cli_home, tmp_path):
     empty = run("ask", "   ", "--home", str(cli_home))
     assert empty.exit_code == 1 and "vraag" in empty.output and "Traceback" not in empty.output
