@@ -19,9 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -248,10 +252,12 @@ def read_bm25(build: Path):
     return retriever, vocabulary
 
 
-def _record(row: tuple) -> Record:
+def _record(row: tuple, empty_body: bool = True) -> Record:
+    """A Record from a ``records`` row; a NULL body is "" with EMPTY_BODY, else None (not read)."""
     rid, kind, title, source, url, tags, fields, body, derived_from, concepts = row
     return Record(id=rid, kind=kind, title=title, source=source, url=url, tags=json.loads(tags),
-                  fields=json.loads(fields), body=body or "", derived_from=derived_from,
+                  fields=json.loads(fields), body=body if body is not None or not empty_body else "",
+                  derived_from=derived_from,
                   concepts=json.loads(concepts or "[]"))
 
 
@@ -276,9 +282,20 @@ class IndexReader:
         """Close the database connection."""
         self.db.close()
 
-    def records(self) -> list[Record]:
-        """All records in table order; ``row`` is the position in that list, ``concepts`` the stored concept ids."""
-        out = [_record(row) for row in self.db.execute(_select("records"))]
+    def records(self, body_kinds: Iterable[str] | None = None) -> list[Record]:
+        """All records in table order; ``row`` is the position in that list, ``concepts`` the stored concept ids.
+        With BODY_KINDS, only records of those kinds have their ``body`` read; the others get ``body`` None
+        (``record(id)`` reads it)."""
+        sql = _select("records")
+        args: list[str] = []
+        if body_kinds is not None:
+            kinds = list(body_kinds)
+            marks = ", ".join("?" * len(kinds)) or "NULL"
+            columns = [f"CASE WHEN kind IN ({marks}) THEN coalesce(body, '') END" if c == "body" else c
+                       for c in _COLUMNS["records"]]
+            sql = f"SELECT {', '.join(columns)} FROM records"
+            args = kinds
+        out = [_record(row, body_kinds is None) for row in self.db.execute(sql, args)]
         for i, rec in enumerate(out):
             rec.row = i
         return out
@@ -295,6 +312,12 @@ class IndexReader:
         else:
             rows = self.db.execute(_select("passages", "record_id = ?", "ordinal"), [record_id])
         return [Passage(record_id=rec, ordinal=o, text=t, heading=h, page=pg) for _, rec, o, t, h, pg in rows]
+
+    def passage_meta(self) -> tuple[list[str], list[str | None], list[int | None]]:
+        """(record id, heading, page) of every passage in row order, without the texts (``PassageTexts``
+        reads those when asked)."""
+        rows = self.db.execute("SELECT record_id, heading, page FROM passages ORDER BY row").fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
     def links(self, src: str | None = None) -> list[tuple[str, str, str]]:
         """(src, dst, relation) of every link, or of those starting at SRC."""
@@ -319,3 +342,57 @@ class IndexReader:
                         json.loads(org))
                 for _, cid, label, grp, definition, syn, broader, related, org
                 in self.db.execute(_select("concepts", order="row"))]
+
+
+class PassageTexts(Sequence):
+    """The passage texts of one build by row (a read-only ``Sequence[str]`` of ``count`` items), read from its
+    records.db when asked instead of held in memory: at 10^6 passages the texts are ~0.85 GB of Python
+    strings, and a question shows some thirty of them. The last ``cache`` texts read are kept (most
+    recently used last). One connection, opened read-only and immutable, serves every thread under a
+    lock; it is closed when this object is collected. Raises IndexError for a row out of range and
+    CorruptIndex when records.db lacks a row the build counts."""
+
+    CHUNK = 2000   # rows per query when iterating over all texts
+
+    def __init__(self, build: Path, count: int, cache: int = 4096):
+        self._path = build / RECORDS_DB
+        self._db = sqlite3.connect(f"file:{self._path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        weakref.finalize(self, self._db.close)
+        self._lock = threading.Lock()
+        self._count = count
+        self._size = cache
+        self._cache: OrderedDict[int, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(self._count))]
+        row = int(row)
+        if row < 0:
+            row += self._count
+        if not 0 <= row < self._count:
+            raise IndexError(f"passage row {row} out of range 0..{self._count - 1}")
+        with self._lock:
+            text = self._cache.get(row)
+            if text is not None:
+                self._cache.move_to_end(row)
+                return text
+            found = self._db.execute("SELECT text FROM passages WHERE row = ?", (row,)).fetchone()
+            if found is None:
+                raise CorruptIndex(f"{self._path}: no passage {row}: run `schakel index --rebuild`")
+            self._cache[row] = found[0]
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+            return found[0]
+
+    def __iter__(self) -> Iterator[str]:
+        """Every text in row order, read in chunks of ``CHUNK`` rows (not kept)."""
+        for start in range(0, self._count, self.CHUNK):
+            with self._lock:
+                chunk = self._db.execute("SELECT text FROM passages WHERE row >= ? AND row < ? ORDER BY row",
+                                         (start, start + self.CHUNK)).fetchall()
+            if len(chunk) != min(self.CHUNK, self._count - start):
+                raise CorruptIndex(f"{self._path}: passages missing from row {start}: run `schakel index --rebuild`")
+            yield from (t for (t,) in chunk)

@@ -13,7 +13,7 @@ import numpy as np
 from indexer import ann
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
-from indexer.index_format import (IndexReader, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest,
+from indexer.index_format import (IndexReader, PassageTexts, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest,
                                   read_passage_concepts, read_vectors)
 from indexer.records import Record
 from indexer.thesaurus import Concept
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from .coverage.cache import CoverageCache
 
 log = logging.getLogger(__name__)
+
+#: kinds whose ``body`` a loaded index keeps in memory: shown or analysed whole (directory, coverage, an answer's
+#: full text). Reports and sources are read through their passages; ``LoadedIndex.record_body`` reads theirs.
+BODY_KINDS = ("expert", "themegroup", "product", "kennisrotonde")
 
 #: bytes of concept x passage cosine rows an exact index keeps (``LoadedIndex.concept_passage_cosines``)
 CONCEPT_COSINE_BUDGET = 256 * 2**20
@@ -62,18 +66,18 @@ class LoadedIndex:
 
     def _load(self) -> None:
         with IndexReader(self.build, immutable=True) as db:
-            self.record_list: list[Record] = db.records()
-            passages = db.passages()
+            # bodies of the kinds read whole (profiles, answers); a report's or a source's only when asked
+            self.record_list: list[Record] = db.records(body_kinds=BODY_KINDS)
+            passage_records, self.passage_heading, self.passage_page = db.passage_meta()
             links = db.links()
             self.concepts: list[Concept] = db.concepts()
             self.problems = db.problems()
         self.records: dict[str, Record] = {rec.id: rec for rec in self.record_list}
-        self.passage_text = [p.text for p in passages]
-        self.passage_heading = [p.heading for p in passages]
-        self.passage_page = [p.page for p in passages]
-        self.passage_record = np.array([self.records[p.record_id].row for p in passages], dtype=np.int32)
-        for row, p in enumerate(passages):
-            self.records[p.record_id].passages.append(row)
+        #: passage texts by row, read from records.db when asked (``PassageTexts``)
+        self.passage_text = PassageTexts(self.build, len(passage_records))
+        self.passage_record = np.array([self.records[rid].row for rid in passage_records], dtype=np.int32)
+        for row, rid in enumerate(passage_records):
+            self.records[rid].passages.append(row)
         self.links_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.links_in: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for src, dst, rel in links:
@@ -204,6 +208,16 @@ class LoadedIndex:
                 found |= set(self.concept_matcher.lexical(str(tag)))
             self._tag_concepts[row] = found
         return found
+
+    def record_body(self, rid: str) -> str:
+        """The full text of record RID: kept in memory for ``BODY_KINDS``, read from records.db for the others.
+        Raises KeyError for an unknown id."""
+        rec = self.records[rid]
+        if rec.body is not None:
+            return rec.body
+        with IndexReader(self.build, immutable=True) as db:
+            stored = db.record(rid)
+        return stored.body if stored is not None else ""
 
     def record_concepts(self, rid: str) -> set[int]:
         """Indexes of the concepts whose terms occur in the record's text (by words; found at index time)."""

@@ -373,3 +373,43 @@ def test_concept_rows_beyond_the_budget_are_made_per_call(demo_engine, monkeypat
     assert index._concept_cosine_rows is None
     assert np.allclose(index.concept_passage_cosines([3, 0, 3]), kept, atol=1e-6)
     assert np.allclose(kept[1], index.passage_matrix @ index.concept_vectors[0], atol=1e-6)
+
+
+def test_passage_texts_are_read_from_the_build_when_asked(demo_engine):
+    """``LoadedIndex.passage_text`` reads texts from records.db by row: the same texts as the stored passages,
+    by index, negative index, slice and iteration; a row out of range is an IndexError; only the last
+    ``cache`` texts read are kept."""
+    from indexer.index_format import IndexReader, PassageTexts
+
+    index = demo_engine.index()
+    with IndexReader(index.build, immutable=True) as db:
+        stored = [p.text for p in db.passages()]
+    texts = PassageTexts(index.build, len(stored), cache=3)
+    assert len(texts) == len(index.passage_text) == len(stored)
+    assert list(texts) == stored and list(index.passage_text) == stored
+    assert [texts[i] for i in range(len(stored))] == stored
+    assert texts[-1] == stored[-1] and texts[1:4] == stored[1:4]
+    assert len(texts._cache) == 3
+    for bad in (len(stored), -len(stored) - 1):
+        try:
+            texts[bad]
+        except IndexError as exc:
+            assert "out of range" in str(exc)
+        else:
+            raise AssertionError(f"row {bad} must be refused")
+
+
+def test_a_loaded_index_keeps_the_bodies_it_reads_whole_and_reads_the_others_when_asked(demo_engine):
+    """Profiles, groups, products and answers keep their body in memory; a report's or a source's is None
+    there and ``record_body`` reads it from records.db (the same text the build stored)."""
+    from indexer.index_format import IndexReader
+    from matcher.loaded import BODY_KINDS
+
+    index = demo_engine.index()
+    kinds = {rec.kind for rec in index.record_list}
+    assert {"report", "expert"} <= kinds
+    with IndexReader(index.build, immutable=True) as db:
+        for rec in index.record_list:
+            assert (rec.body is not None) == (rec.kind in BODY_KINDS), rec.id
+            assert index.record_body(rec.id) == db.record(rec.id).body
+    assert any(index.record_body(r.id) for r in index.record_list if r.kind == "report")

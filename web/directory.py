@@ -46,8 +46,8 @@ class Directory:
     regions: list[tuple[str, int]]
 
 
-def _text(rec) -> str:
-    parts = [rec.title, rec.body]
+def _text(index, rec) -> str:
+    parts = [rec.title, index.record_body(rec.id)]
     for key in ("expertise", "focus", "role", "tags"):
         value = rec.fields.get(key) if key != "tags" else rec.tags
         if isinstance(value, list):
@@ -111,7 +111,7 @@ def directory(index) -> Directory:
         if rec.kind not in KINDS or rec.derived_from:
             continue
         e = _entry(index, rec)
-        found = cm.lexical(_text(rec)) if cm is not None else {}
+        found = cm.lexical(_text(index, rec)) if cm is not None else {}
         ranked = sorted(found.items(), key=lambda kv: -kv[1][0])
         e.concepts = [(cm.concepts[i].id, cm.concepts[i].label) for i, _ in ranked[:12]]
         used.update(cid for cid, _ in e.concepts)

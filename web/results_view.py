@@ -161,10 +161,11 @@ def answer_blocks(index: LoadedIndex, m: Match, skip: str = "") -> list[tuple[st
     """The full text of a Kennisrotonde answer from the index as blocks: ``("p", [text])`` for a paragraph line,
     ``("ul", [items])`` for consecutive "- " lines. A paragraph equal to ``skip`` (the short answer) is left out."""
     rec = index.records.get(m.id)
-    if rec is None or not rec.body:
+    body = index.record_body(rec.id) if rec is not None else ""
+    if not body:
         return []
     blocks: list[tuple[str, list[str]]] = []
-    for para in re.split(r"\n\s*\n", rec.body):
+    for para in re.split(r"\n\s*\n", body):
         if not para.strip() or " ".join(para.split()) == " ".join(skip.split()):
             continue
         for line in para.strip().splitlines():

@@ -240,7 +240,7 @@ class _WholeText:
     def __call__(self, rec: Record) -> np.ndarray:
         if rec.id not in self._cache:
             texts = [rec.title, str(rec.fields.get("focus") or ""), " ; ".join(rec.tags)]
-            texts += [self.index.passage_text[p] for p in rec.passages] or [rec.body]
+            texts += [self.index.passage_text[p] for p in rec.passages] or [self.index.record_body(rec.id)]
             best, whole, sure = self.lex.vector(texts)
             self._cache[rec.id] = np.where(whole & sure, best, 0.0).astype(np.float32)
         return self._cache[rec.id]
@@ -277,7 +277,7 @@ def _group_evidence(index: LoadedIndex, groups: list[Record], own: _OwnEvidence,
     g_own = np.zeros((len(groups), n_c), np.float32)
     g_link = np.zeros((len(groups), n_c), np.float32)
     for i, g in enumerate(groups):
-        g_own[i] = own([g.title, str(g.fields.get("focus") or ""), " ; ".join(g.tags)], g.body)
+        g_own[i] = own([g.title, str(g.fields.get("focus") or ""), " ; ".join(g.tags)], index.record_body(g.id))
         for p in _products_of(index, g.id):
             g_link[i] = np.maximum(g_link[i], LINK_PRODUCT * whole_text(p))
     return g_own, g_link
@@ -293,7 +293,7 @@ def _expert_evidence(index: LoadedIndex, experts: list[Record], groups: list[Rec
     for i, e in enumerate(experts):
         f = e.fields
         e_own[i] = own(_as_list(f.get("expertise")) + [own.drop_groups(r) for r in _as_list(f.get("role"))]
-                       + [" ; ".join(e.tags)], own.drop_groups(e.body))
+                       + [" ; ".join(e.tags)], own.drop_groups(index.record_body(e.id)))
         for gid in _linked(index, e.id, ("themegroup",)):
             e_link[i] = np.maximum(e_link[i], LINK_GROUP * g_own[group_row[gid]])
             for p in _products_of(index, gid):
