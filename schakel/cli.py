@@ -338,34 +338,6 @@ def _one_blas_thread() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-#: malloc arenas for ``schakel serve`` (glibc's MALLOC_ARENA_MAX, when the environment does not set it)
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8   # glibc <malloc.h>
-
-
-def _few_malloc_arenas() -> bool:
-    """Limit glibc's malloc to ``MALLOC_ARENAS`` arenas, unless MALLOC_ARENA_MAX is set; True when limited.
-
-    glibc gives threads that contend for the allocator arenas of their own, up to 8 per core, and each keeps
-    the memory freed in it. The server's waitress threads each build per-question arrays of corpus size, so
-    the arenas grow apart: at 10^6 passages RSS rose 565 MB over 100 questions, 375 MB with two arenas
-    (bench/README.md). The usual remedy is the environment variable MALLOC_ARENA_MAX=2, which glibc reads
-    when the process starts; ``mallopt`` sets the same limit at run time, before the server's threads
-    exist. No Python library wraps ``mallopt``, hence ctypes. Other C libraries (musl, macOS) are left
-    alone."""
-    import ctypes
-    import os
-    import platform
-
-    if "MALLOC_ARENA_MAX" in os.environ or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
-    except (OSError, AttributeError):
-        return False
-
-
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -382,7 +354,6 @@ def serve_cmd(home, host, port, threads):
     # work gets its turn sooner (bench/load_test.py)
     sys.setswitchinterval(float(os.environ.get("SCHAKEL_SWITCH_INTERVAL", "0.001")))
     _one_blas_thread()
-    _few_malloc_arenas()
     from waitress import serve
 
     from web import create_app

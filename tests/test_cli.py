@@ -304,15 +304,3 @@ def test_serve_puts_numpy_blas_on_one_thread():
         cli._one_blas_thread()
         blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
         assert blas and all(i["num_threads"] == 1 for i in blas)
-
-
-def test_serve_limits_glibc_malloc_arenas_unless_the_environment_does(monkeypatch):
-    """schakel serve caps glibc's malloc arenas (``mallopt``); a MALLOC_ARENA_MAX in the environment wins."""
-    import platform
-
-    from schakel import cli
-
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert cli._few_malloc_arenas() is False
-    monkeypatch.delenv("MALLOC_ARENA_MAX")
-    assert cli._few_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
