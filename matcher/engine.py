@@ -22,6 +22,7 @@ import numpy as np
 
 from indexer import settings
 from indexer.embedders import Embedder, get_embedder
+from indexer.errors import InvalidInput
 from indexer.records import KINDS
 from indexer.store import Home
 
@@ -134,6 +135,19 @@ class Engine:
         question, answers, _, _ = checked_input(question, answers, None, None, self.config.max_question_chars,
                                                 self.config.top)
         return question, answers
+
+    def embed_ahead(self, question, answers: dict | None = None, options: Options | None = None) -> None:
+        """Make the query embedding that ``match(question, answers=answers, options=options)`` will use, into the
+        query cache (``embed_query``): a caller that must wait before matching (``web.embedgate``'s admission)
+        embeds meanwhile, so the questions waiting there are embedded together in the query gate's batches.
+        Input ``match`` would refuse is left for ``match`` to report; errors of the embedder are raised."""
+        if (options or BASELINES["full"]).method == "bm25":
+            return
+        try:
+            question, answers = self.validate(question, answers)
+        except InvalidInput:
+            return
+        self.embed_query(clarify_mod.with_answers(question, answers))
 
     def match(self, question, top: int | None = None, answers: dict | None = None, level: int | None = None,
               options: Options | None = None, clarify: bool = True) -> MatchResult:

@@ -167,15 +167,19 @@ def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
         asked = [pool.submit(ask, 0)]
         wait_for(lambda: inner.in_flight == 1, "the first question at the embedder")
         asked += [pool.submit(ask, i) for i in range(1, questions)]
-        # one question embedding, the admitted others at the gate, the rest waiting for admission
-        wait_for(lambda: admission._value == 0 and gate._queue.qsize() == (os.cpu_count() or 1) - 1,
-                 "the admitted questions at the gate")
-        time.sleep(1.0)                               # the rest arrive (loopback) and wait for admission
+        # one question embedding, every other one waiting at the gate: they embed before they are admitted
+        # to the matcher (Engine.embed_ahead), so the waiting ones make one batch
+        wait_for(lambda: gate._queue.qsize() == questions - 1, "the other questions at the gate")
+        time.sleep(0.5)
         health = requests.get(f"{url}/healthz", timeout=10)
         page = requests.get(f"{url}/", timeout=10)
         assert inner.in_flight == 1 and inner.most == 1  # the gate was full all along
+        assert admission._value == (os.cpu_count() or 1)   # nobody holds a matcher slot while embedding
         inner.release.set()
         answers = [f.result(timeout=60) for f in asked]
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert page.status_code == 200
     assert [a.status_code for a in answers] == [200] * questions
+    # the first question alone, then the 19 waiting in batches of at most 16; none embedded twice
+    assert inner.batches[0] == 1 and sorted(inner.batches[1:3], reverse=True) == [16, 3]
+    assert sum(inner.batches) == questions

@@ -129,7 +129,9 @@ class QueryGate(Embedder):
 
 def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
     """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``os.cpu_count()``); the others wait
-    on a semaphore. Wraps the instance's ``match`` in place, so every view and page that asks a question is
+    on a semaphore. Each call first makes its query embedding (``Engine.embed_ahead``, when ENGINE has it)
+    outside the bound, so that the embedder's batches are made of every question waiting, not of the few
+    admitted. Wraps the instance's ``match`` in place, so every view and page that asks a question is
     bounded. Returns the semaphore (for tests). Raises ValueError when LIMIT is below 1."""
     limit = limit if limit is not None else (os.cpu_count() or 1)
     if limit < 1:
@@ -138,9 +140,15 @@ def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaph
     match = engine.match
 
     @functools.wraps(match)
-    def admitted(*args, **kwargs):
+    def admitted(question, *args, **kwargs):
+        # embed before waiting for a slot: the questions waiting here are then embedded together, in the
+        # query gate's batches, instead of one or two at a time as slots free up (bench/load_test.py)
+        embed_ahead = getattr(engine, "embed_ahead", None)
+        if embed_ahead is not None:
+            answers = kwargs.get("answers", args[1] if len(args) > 1 else None)
+            embed_ahead(question, answers, kwargs.get("options", args[3] if len(args) > 3 else None))
         with slots:
-            return match(*args, **kwargs)
+            return match(question, *args, **kwargs)
 
     engine.match = admitted
     return slots
