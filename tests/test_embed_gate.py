@@ -183,3 +183,29 @@ def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
     # the first question alone, then the 19 waiting in batches of at most 16; none embedded twice
     assert inner.batches[0] == 1 and sorted(inner.batches[1:3], reverse=True) == [16, 3]
     assert sum(inner.batches) == questions
+
+
+def test_admitted_questions_run_on_threads_of_lower_priority():
+    """The matcher runs on worker threads niced by ``BUSY_NICE`` (Linux: per thread); the asking thread keeps
+    its priority, so a health check served by another thread is scheduled first."""
+    import sys
+
+    from web.embedgate import BUSY_NICE, admit_questions
+
+    seen = []
+
+    class Engine:
+        def match(self, question, top=None):
+            tid = threading.get_native_id()
+            seen.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+            return question
+
+    engine = Engine()
+    admit_questions(engine, limit=2)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert engine.match("vraag") == "vraag"
+    (tid, nice), = seen
+    assert tid != threading.get_native_id()
+    if sys.platform.startswith("linux"):
+        assert nice == min(19, mine + BUSY_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

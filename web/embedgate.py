@@ -14,6 +14,9 @@ The matcher's own work after the embedding is Python and holds the GIL in turns;
 once would make every other request (and waitress' own socket thread) wait its turn behind them.
 ``admit_questions`` therefore lets only K questions (default: the number of cores) through
 ``Engine.match`` at a time; the rest sleep on a semaphore, which costs neither a core nor the GIL.
+A question is embedded before it waits there (``Engine.embed_ahead``), so the gate's batches hold every
+waiting question rather than the K admitted ones. The gate's workers and the K matcher threads run at a
+lower priority (``BUSY_NICE``): with both cores busy, the kernel schedules a health check first.
 
 Measured with ``bench/load_test.py`` (figures in bench/README.md).
 """
@@ -23,7 +26,7 @@ import functools
 import os
 import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -112,6 +115,7 @@ class QueryGate(Embedder):
         return batch
 
     def _work(self) -> None:
+        lower_priority(BUSY_NICE)
         while True:
             batch = self._take()
             texts = [t for item, _ in batch for t in item]
@@ -127,6 +131,26 @@ class QueryGate(Embedder):
                 start += len(item)
 
 
+#: how much lower than the server's other threads the model and the matcher run (a Linux nice increment, per
+#: thread): under load they keep both cores busy, and a health check or a static page should not have to wait
+#: for the kernel to give it a turn beside them
+BUSY_NICE = 5
+
+
+def lower_priority(increment: int) -> bool:
+    """Lower the calling thread's scheduling priority by INCREMENT: ``os.setpriority`` on its thread id, which
+    Linux applies to that thread alone (threads it starts, such as an OpenMP pool, inherit it). True when
+    done; False where threads have no priority of their own or the call is refused."""
+    if increment <= 0 or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+        return True
+    except OSError:
+        return False
+
+
 def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
     """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``os.cpu_count()``); the others wait
     on a semaphore. Each call first makes its query embedding (``Engine.embed_ahead``, when ENGINE has it)
@@ -138,6 +162,9 @@ def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaph
         raise ValueError(f"admit_questions needs limit >= 1 (got {limit})")
     slots = threading.BoundedSemaphore(limit)
     match = engine.match
+    # the admitted questions run on LIMIT threads of lower priority (``BUSY_NICE``); the request thread waits
+    workers = ThreadPoolExecutor(limit, thread_name_prefix="schakel-match", initializer=lower_priority,
+                                 initargs=(BUSY_NICE,))
 
     @functools.wraps(match)
     def admitted(question, *args, **kwargs):
@@ -148,7 +175,7 @@ def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaph
             answers = kwargs.get("answers", args[1] if len(args) > 1 else None)
             embed_ahead(question, answers, kwargs.get("options", args[3] if len(args) > 3 else None))
         with slots:
-            return match(question, *args, **kwargs)
+            return workers.submit(match, question, *args, **kwargs).result()
 
     engine.match = admitted
     return slots
