@@ -209,3 +209,23 @@ def test_admitted_questions_run_on_threads_of_lower_priority():
     if sys.platform.startswith("linux"):
         assert nice == min(19, mine + BUSY_NICE)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+def test_embed_ahead_makes_the_embedding_match_uses(demo_engine, monkeypatch):
+    """``Engine.embed_ahead`` embeds exactly the text ``match`` will (the question with its answers), so
+    ``match`` finds it in the query cache; input ``match`` refuses is left to ``match``, and the BM25-only
+    baseline embeds nothing."""
+    from matcher.query import BASELINES
+
+    calls: list[str] = []
+    real = demo_engine.embedder.embed_query
+    monkeypatch.setattr(demo_engine.embedder, "embed_query", lambda text: calls.append(text) or real(text))
+    question = "Hoe begeleid ik stagiairs op afstand? (embed-ahead test)"
+    answers = {"doelgroep": "eerstejaars"}
+    demo_engine.embed_ahead(question, answers)
+    assert len(calls) == 1
+    demo_engine.match(question, answers=answers)
+    assert len(calls) == 1                              # match used the embedding made ahead
+    demo_engine.embed_ahead("   ")                      # refused by match, not here
+    demo_engine.embed_ahead(question + " bm25", options=BASELINES["bm25"])
+    assert len(calls) == 1
