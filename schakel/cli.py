@@ -264,7 +264,7 @@ def _print_result(result) -> None:
             click.echo(click.style("Organisatievragen: ", bold=True) + "; ".join(o["label"] for o in g.organisation))
     for c in result.clarify:
         click.echo(click.style("Verheldering: ", fg="yellow") + c.question +
-                   (f" ({', '.join(c.options[:4])})" if c.options else ""))
+                   (f" ({', '.join(c.options)})" if c.options else ""))
         # without a terminal to ask in, say how to give the answer on the command line
         example = c.options[0] if c.options else "…"
         click.echo(f"   beantwoorden: --answer {shlex.quote(f'{c.facet}={example}')}")

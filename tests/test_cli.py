@@ -102,6 +102,8 @@ def test_ask_without_a_terminal_says_how_to_answer_a_clarifying_question(cli_hom
     out = run("ask", vague, "--home", str(cli_home), "--no-input").stdout
     hints = re.findall(r"beantwoorden: --answer (\S+)", out)
     assert len(hints) == len(data["clarify"])
+    for c in data["clarify"]:                       # every option is shown, as on the web page
+        assert all(option in out for option in c["options"])
     first = data["clarify"][0]
     assert hints[0].strip("'").startswith(first["facet"] + "=")
     answered = run("ask", vague, "--home", str(cli_home), "--no-input", "--answer", hints[0].strip("'"))
