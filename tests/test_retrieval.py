@@ -413,3 +413,34 @@ def test_a_loaded_index_keeps_the_bodies_it_reads_whole_and_reads_the_others_whe
             assert (rec.body is not None) == (rec.kind in BODY_KINDS), rec.id
             assert index.record_body(rec.id) == db.record(rec.id).body
     assert any(index.record_body(r.id) for r in index.record_list if r.kind == "report")
+
+
+def test_a_concept_found_without_the_questions_words_is_marked_by_its_own_words(demo_engine):
+    """Highlights: a concept the question names marks the question's words; one found by embedding or feedback
+    (no question terms) marks its own label's and synonyms' distinctive words in the passages, so the
+    passage shows why the reason says 'gaat over ...'."""
+    from indexer.analysis import content_words, stem
+    from matcher.concepts import ConceptHit
+    from matcher.explain import Marks
+    from matcher.query import BASELINES, Query
+    from matcher.reasons import highlights
+
+    index = demo_engine.index()
+    concept = index.concept_by_id["kennisclips"]
+    row = index.concept_matcher.by_id["kennisclips"]
+    q = Query("Hoe krijg ik mijn groep zover dat ze thuis de stof doornemen?", {}, 5, None, BASELINES["full"])
+    q.tokens = index.analyzer.tokens(q.text)
+    inferred = [ConceptHit(row, concept, 1.0, 0.0, 0.5, [])]
+    named = [ConceptHit(row, concept, 1.0, 1.0, 0.5, ["kennisclip"])]
+    q.hits = inferred
+    marks = Marks.of(index, q)
+    own = {st for t in concept.terms() for w in content_words(t) if len(w) >= 4 for st in [stem(w)]
+           if index.stem_is_distinctive(st)}
+    assert own and own <= marks.mark_stems
+    q.hits = named                       # named by the question: only the words it used
+    assert stem("weblecture") not in Marks.of(index, q).mark_stems
+    assert stem("weblecture") in own     # (if distinctive in this corpus; else the line above proves nothing)
+    passage = next(r for r, t in enumerate(index.passage_text) if "kennisclip" in t.lower())
+    q.hits = inferred
+    spans = highlights(index, passage, Marks.of(index, q).mark_stems)
+    assert any("kennisclip" in index.passage_text[passage][s:e].lower() for s, e in spans)
