@@ -57,7 +57,7 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
     """One short Dutch sentence: expertise, concepts or (failing those) telling question words, then at most two
     linked records with their titles in quotes. The record's own status, if any, comes first, as a sentence of
     its own (so it cannot be read as the status of the last linked record), and for an unavailable expert or a
-    stopped group also that it was ranked lower for that reason."""
+    stopped group also that its score was lowered for that reason."""
     terms = _evidence(terms)
     parts = []
     if expertise:
@@ -75,8 +75,9 @@ def why(rec: RecordInfo, concepts: list[str], terms: list[str], expertise: list[
     text = "; ".join(parts)
     text = text[0].upper() + text[1:]
     if status:
-        # an inactive record is ranked lower on purpose (entities.availability): say so
-        lead = f"{status}, daarom lager gezet." if not rec.active else f"{status}."
+        # an inactive record's score is lowered on purpose (entities.availability): say so. Not "ranked lower":
+        # with much more evidence than the active ones it can still come first (the demo's kennisclips question)
+        lead = f"{status}: score daarom verlaagd." if not rec.active else f"{status}."
         text = lead[0].upper() + lead[1:] + " " + text
     return text
 

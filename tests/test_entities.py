@@ -93,7 +93,7 @@ def test_the_reason_of_an_unavailable_expert_says_it_was_ranked_lower():
 
     busy = _rec("exp-busy", "expert", 0, available=False)
     reason = why(busy, ["peerfeedback"], [], [], [("Themagroep X", "member_of")], busy.status)
-    assert reason.startswith(busy.status[0].upper() + busy.status[1:] + ", daarom lager gezet. ")
+    assert reason.startswith(busy.status[0].upper() + busy.status[1:] + ": score daarom verlaagd. ")
     assert reason.endswith("‘Themagroep X’")     # the status is not read as the linked group's
     free = _rec("exp-free", "expert", 1)
     assert "lager" not in why(free, ["peerfeedback"], [], [], [], free.status)

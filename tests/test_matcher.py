@@ -145,7 +145,7 @@ def test_unavailable_expert_is_marked(engine):
     r = engine.match("Wie begeleidt groepen studenten en doet iets met toetsen?", top=10)
     cor = [m for m in r.matches["expert"] if m.id == "exp-cor"]
     assert cor and cor[0].status == "niet beschikbaar"
-    assert cor[0].why.startswith("Niet beschikbaar, daarom lager gezet.")
+    assert cor[0].why.startswith("Niet beschikbaar: score daarom verlaagd.")
 
 
 def test_general_question_drops_specifics_and_climbs_the_ladder(engine):
