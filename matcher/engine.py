@@ -256,6 +256,8 @@ class Engine:
             result.notices = [topic_mod.no_evidence_notice([h.concept.label for h in q.hits[:2]])]
         else:
             result.notices = clarify_mod.notices(index, q.hits, matches, q.uncovered)
+        if topic_mod.looks_english(q.question):
+            result.notices.insert(0, topic_mod.ENGLISH_NOTICE)
         return result
 
     def ranked_ids(self, question: str, options: Options, depth: int = 10) -> dict[str, list[str]]:

@@ -53,6 +53,29 @@ def no_topic_notice(question: str) -> str:
     return NO_TOPIC_NOTICE
 
 
+#: function words that are English and not Dutch, and Dutch and not English (``looks_english``)
+ENGLISH_WORDS = frozenset("""the and how can could would should my our your their they you we does do did what which
+who where when why with for from this that these those about into there are was were been being have has had
+not any some more most than then them its it's i'm don't can't""".split())
+DUTCH_WORDS = frozenset("""de het een ik je jij wij we hoe wat welke wie waar wanneer waarom van voor met bij aan
+op uit naar over door ons onze mijn hun zij ze zijn is was hebben heeft heb kan kun kunnen moet wil niet
+geen ook nog dat die deze dit er om te als of maar""".split())
+
+#: said before anything else to a question in English: the corpus and the thesaurus are Dutch
+ENGLISH_NOTICE = ("Schakel werkt met Nederlandse teksten: stel je vraag in het Nederlands, dan vindt Schakel "
+                  "meer en beter passende kennis.")
+
+
+def looks_english(question: str) -> bool:
+    """Whether QUESTION is written in English: at least two English function words (``ENGLISH_WORDS``) and
+    more of them than Dutch ones (``DUTCH_WORDS``). Loanwords such as 'feedback' or 'blended learning' in a
+    Dutch sentence do not count: they are not function words."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", question.lower())
+    english = sum(w in ENGLISH_WORDS for w in words)
+    dutch = sum(w in DUTCH_WORDS for w in words)
+    return english >= 2 and english > dutch
+
+
 def no_evidence_notice(labels: list[str]) -> str:
     """The Dutch notice for a question whose topic (concept ``labels``, may be empty) the network's
     corpus does not hold."""

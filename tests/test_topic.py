@@ -107,3 +107,29 @@ def test_a_known_topic_without_corpus_evidence_gets_no_match(demo_home, monkeypa
     assert "afstudeeronderzoek" in res.notices[0]
     # the same engine with a question the corpus holds keeps its matches
     assert any(engine.match("Hoe zet ik blended leren in voor zelfregulatie?").matches.values())
+
+
+@pytest.mark.parametrize("question, english", [
+    ("Hello, can you help me?", True),
+    ("How can I use short instructional videos so my students learn at their own pace?", True),
+    ("Is there any research on peer feedback?", True),
+    ("Hoe zet ik blended learning in met feedback?", False),          # loanwords in a Dutch sentence
+    ("Wat werkt voor de flipped classroom en peer instruction?", False),
+    ("Hallo!", False),
+    ("kennisclips", False),
+])
+def test_english_is_recognised_by_its_function_words(question, english):
+    from matcher.topic import looks_english
+
+    assert looks_english(question) is english
+
+
+def test_an_english_question_is_told_that_schakel_works_in_dutch(engine):
+    from matcher.topic import ENGLISH_NOTICE
+
+    english = engine.match("How can I use short videos so my students learn at their own pace?")
+    assert english.notices and english.notices[0] == ENGLISH_NOTICE
+    greeting = engine.match("Hello, can you help me?")
+    assert greeting.notices[0] == ENGLISH_NOTICE and len(greeting.notices) == 2   # and the no-topic notice
+    dutch = engine.match("Hoe zet ik blended learning in met feedback voor mijn studenten?")
+    assert ENGLISH_NOTICE not in dutch.notices
