@@ -42,11 +42,12 @@ class Marks:
         # mark only words that say something: not those found in most passages ("studenten", "zetten")
         mark_stems = {st for st in query_stems if index.stem_is_distinctive(st)} | \
             {stem(w) for h in q.hits[:3] for t in h.terms for w in content_words(t)}
-        # a concept found without the question's words (by embedding or in the best records) is marked by its
-        # own label and synonyms where a passage uses them, the reason names it: their distinctive words of
-        # four letters or more ('les' of 'online lessen' would also mark every 'lespraktijk')
-        mark_stems |= {st for h in q.hits[:3] if not h.terms for t in h.concept.terms() for w in content_words(t)
-                       if len(w) >= 4 for st in [stem(w)] if index.stem_is_distinctive(st)}
+        # the reason names the concept ('gaat over ...'): its label is marked where a passage uses it, and a
+        # concept found without the question's words (by embedding or in the best records) also by its
+        # synonyms; their distinctive words of four letters or more ('les' of 'online lessen' would also
+        # mark every 'lespraktijk')
+        mark_stems |= {st for h in q.hits[:3] for t in (h.concept.terms() if not h.terms else [h.concept.label])
+                       for w in content_words(t) if len(w) >= 4 for st in [stem(w)] if index.stem_is_distinctive(st)}
         query_words: dict[str, str] = {}
         for w in content_words(q.text):
             query_words.setdefault(stem(w), w)

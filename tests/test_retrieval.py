@@ -416,9 +416,9 @@ def test_a_loaded_index_keeps_the_bodies_it_reads_whole_and_reads_the_others_whe
 
 
 def test_a_concept_found_without_the_questions_words_is_marked_by_its_own_words(demo_engine):
-    """Highlights: a concept the question names marks the question's words; one found by embedding or feedback
-    (no question terms) marks its own label's and synonyms' distinctive words in the passages, so the
-    passage shows why the reason says 'gaat over ...'."""
+    """Highlights: a concept the question names marks the question's words and its label; one found by
+    embedding or feedback (no question terms) marks its own label's and synonyms' distinctive words in the
+    passages, so the passage shows why the reason says 'gaat over ...'."""
     from indexer.analysis import content_words, stem
     from matcher.concepts import ConceptHit
     from matcher.explain import Marks
@@ -437,7 +437,8 @@ def test_a_concept_found_without_the_questions_words_is_marked_by_its_own_words(
     own = {st for t in concept.terms() for w in content_words(t) if len(w) >= 4 for st in [stem(w)]
            if index.stem_is_distinctive(st)}
     assert own and own <= marks.mark_stems
-    q.hits = named                       # named by the question: only the words it used
+    q.hits = named                       # named by the question: the words it used and the label's
+    assert stem("kennisclips") in Marks.of(index, q).mark_stems
     assert stem("weblecture") not in Marks.of(index, q).mark_stems
     assert stem("weblecture") in own     # (if distinctive in this corpus; else the line above proves nothing)
     passage = next(r for r, t in enumerate(index.passage_text) if "kennisclip" in t.lower())
