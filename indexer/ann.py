@@ -114,7 +114,7 @@ def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     out = np.empty(n, np.float32)
     if not n:
         return out
-    base = f.rev_swig_ptr(index.get_xb(), n * d).reshape(n, d)
+    base = stored_vectors(index)
 
     def scan(lo: int, hi: int) -> None:
         f.fvec_inner_products_ny(f.swig_ptr(out[lo:hi]), f.swig_ptr(x), f.swig_ptr(base[lo:hi]), d, hi - lo)

@@ -207,10 +207,16 @@ def expanded_vector(index: LoadedIndex, qv: np.ndarray | None, expansion: list[t
     direction = _expansion_direction(index, expansion)
     if not direction:
         return qv
+    moved = _moved(index, qv, direction, weight)
+    return moved / max(float(np.linalg.norm(moved)), 1e-12)
+
+
+def _moved(index: LoadedIndex, qv: np.ndarray, direction: list[tuple[int, float]], weight: float) -> np.ndarray:
+    """qv + weight * sum(coef * concept_vectors[row]) over ``_expansion_direction``'s pairs, not normalised."""
     moved = qv.astype(np.float32, copy=True)
     for row, coef in direction:
         moved += weight * coef * index.concept_vectors[row]
-    return moved / max(float(np.linalg.norm(moved)), 1e-12)
+    return moved
 
 
 def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarray | None,
@@ -228,12 +234,10 @@ def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarra
     rows = index.concept_passage_cosines([row for row, _ in direction])
     if rows is None:
         return None
-    moved = qv.astype(np.float32, copy=True)
     total = first.copy()
-    for (row, coef), cos in zip(direction, rows):
-        moved += weight * coef * index.concept_vectors[row]
+    for (_, coef), cos in zip(direction, rows):
         total += np.float32(weight * coef) * cos
-    total /= np.float32(max(float(np.linalg.norm(moved)), 1e-12))
+    total /= np.float32(max(float(np.linalg.norm(_moved(index, qv, direction, weight))), 1e-12))
     return total
 
 
