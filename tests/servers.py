@@ -1,4 +1,4 @@
-"""Real database servers for the tests: a throwaway PostgreSQL cluster and a Redis server.
+"""Real servers for the tests: a throwaway PostgreSQL cluster, a Redis server, and a waitress server in a thread.
 
 ``TEST_POSTGRES_URL`` / ``TEST_REDIS_URL`` name running servers to use instead
 (a database ``schakel_test_<pid>`` is created on the PostgreSQL server and
@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -137,3 +138,27 @@ def redis_url():
     yield url
     if stop:
         stop()
+
+
+def serve_in_thread(server):
+    """Run a waitress SERVER (``waitress.server.create_server``) in a daemon thread; returns a function that
+    stops it. Closing the listening socket from the test thread can leave waitress's select() with a closed
+    descriptor (EBADF): expected at shutdown and swallowed then, a real error before it."""
+    closing = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def stop():
+        closing.set()
+        server.close()
+        thread.join(10)
+
+    return stop

@@ -15,6 +15,7 @@ from indexer import embedders
 from indexer.embedders import HashEmbedder
 
 from conftest import TEST_EMBEDDER
+from servers import serve_in_thread
 
 SPEC = "gate-test"
 
@@ -136,26 +137,12 @@ def blocking_server(demo_home, monkeypatch):
                       "INTAKE_RATE": "1000/60", "TESTING": True})
     engine = app.extensions["schakel"].engine
     server = create_server(app, host="127.0.0.1", port=0, threads=app.config["THREADS"])
-    closing = threading.Event()
-
-    def serve():
-        try:
-            server.run()
-        except OSError:
-            # closing the listening socket from this thread can leave waitress's select() with a closed
-            # descriptor (EBADF): expected at shutdown, a real error before it
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    stop = serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.effective_port}", inner, engine, app.extensions["schakel_admission"]
     finally:
         inner.release.set()
-        closing.set()
-        server.close()
-        thread.join(10)
+        stop()
 
 
 def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):

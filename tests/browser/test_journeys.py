@@ -15,12 +15,12 @@ import json
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import make_web_app
+from servers import serve_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -64,23 +64,9 @@ def server(demo_engine, tmp_path_factory):
     iid = store.add_intake(SEEDED_QUESTION, answers={"niveau": "ons team"})
     store.add_followup(iid, "docent@example.org", "Docent", "Graag een gesprek.")
     srv = create_server(app, host="127.0.0.1", port=0, threads=4, ident="schakel-test")
-    closing = threading.Event()
-
-    def serve():
-        try:
-            srv.run()
-        except OSError:
-            # closing the listening socket from the test thread can leave waitress's select() with a closed
-            # descriptor (EBADF): expected at shutdown, a real error before it
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    stop = serve_in_thread(srv)
     yield {"url": f"http://127.0.0.1:{srv.effective_port}", "app": app, "store": store}
-    closing.set()
-    srv.close()
-    thread.join(10)
+    stop()
 
 
 @pytest.fixture(scope="module")
