@@ -269,7 +269,7 @@ def _write_build(tmp: Path, records: list[Record], passages: list[Passage], read
     _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
     write_passage_concepts(tmp, *passage_concepts(passages, concepts, analyzer))
     index = ann.build(vectors, exact_search_limit)
-    write_vectors(tmp, index)
+    write_vectors(tmp, index, vectors)
     write_concept_vectors(tmp, concept_vecs[0])
     write_concept_query_vectors(tmp, concept_vecs[1])
     write_manifest(tmp, {

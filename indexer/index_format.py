@@ -4,8 +4,13 @@ One published build (a folder under ``HOME/index/builds/``, see :mod:`indexer.st
 
     manifest.json          embedder, dimension, metric, counts, checksums, format version
     records.db             SQLite: records, passages, links, files, problems, concepts (``SCHEMA``)
-    vectors.faiss          passage vectors, float32, shape (passages, dim); row i = passages.row i
+    vectors.faiss          the FAISS passage index; row i = passages.row i: exact (float32) up to the setting
+                           ``exact_search_limit``, above it an HNSW graph over 8-bit codes (``ann.empty_hnsw``)
+    passage_vectors.npy    beside an HNSW graph only: the float32 passage vectors, shape (passages, dim),
+                           whose rows the matcher reads to score what the graph finds (``VectorRows``)
     concepts.npy           concept vectors, float32, shape (concepts, dim); row i = concepts.row i
+    concept_queries.npy    the concepts' detection vectors (their definitions embedded as queries)
+    passage_concepts.npz   per passage, the concepts its words name (CSR arrays)
     vocabulary.json        the stems of the BM25 vocabulary (list of str)
     bm25/                  BM25 matrices in bm25s' own format (no pickle)
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import weakref
@@ -44,10 +50,12 @@ VECTORS = "vectors.faiss"
 CONCEPT_VECTORS = "concepts.npy"
 CONCEPT_QUERY_VECTORS = "concept_queries.npy"
 PASSAGE_CONCEPTS = "passage_concepts.npz"
+#: float32 passage vectors beside an HNSW index, whose own vectors are 8-bit codes (``ann.empty_hnsw``)
+PASSAGE_VECTORS = "passage_vectors.npy"
 VOCABULARY = "vocabulary.json"
 BM25_DIR = "bm25"
 #: Files whose size and SHA-256 the manifest records and ``read_manifest(verify=True)`` checks.
-CHECKSUMMED = (RECORDS_DB, VECTORS, CONCEPT_VECTORS, CONCEPT_QUERY_VECTORS, PASSAGE_CONCEPTS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
+CHECKSUMMED = (RECORDS_DB, VECTORS, PASSAGE_VECTORS, CONCEPT_VECTORS, CONCEPT_QUERY_VECTORS, PASSAGE_CONCEPTS, VOCABULARY, f"{BM25_DIR}/data.csc.index.npy",
                f"{BM25_DIR}/indices.csc.index.npy", f"{BM25_DIR}/indptr.csc.index.npy", f"{BM25_DIR}/vocab.index.json")
 
 #: Tables of records.db: (name, {column: type}, primary key). JSON columns hold lists or objects as text.
@@ -178,9 +186,14 @@ def write_records_db(path: Path, records: list[Record], passages: list[Passage],
     db.conn.close()
 
 
-def write_vectors(build: Path, index) -> None:
-    """Write the FAISS passage index (``ann.build``'s result) to ``vectors.faiss``. Raises OSError."""
+def write_vectors(build: Path, index, vectors: np.ndarray) -> None:
+    """Write the FAISS passage index (``ann.build``'s result for VECTORS, float32 (passages, dim)) to
+    ``vectors.faiss`` and, when its search scores are approximate (``ann.approximate_scores``: 8-bit codes),
+    VECTORS themselves to ``passage_vectors.npy``, whose rows the matcher reads to re-score what the index
+    finds (``read_passage_vectors``). Raises OSError."""
     ann.write(index, build / VECTORS)
+    if ann.approximate_scores(index):
+        np.save(build / PASSAGE_VECTORS, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
 
 
 def write_concept_vectors(build: Path, vectors: np.ndarray) -> None:
@@ -216,6 +229,72 @@ def read_vectors(build: Path):
     return ann.read(build / VECTORS)
 
 
+def read_passage_vectors(build: Path, index) -> "VectorRows | None":
+    """The float32 passage vectors of BUILD (``VectorRows``, shape (passages, dim)) when its FAISS INDEX scores
+    approximately (``write_vectors``); None otherwise. Raises CorruptIndex when the file is missing, is not a
+    float32 .npy or does not match INDEX."""
+    if not ann.approximate_scores(index):
+        return None
+    rows = VectorRows(build / PASSAGE_VECTORS)
+    if rows.shape != (index.ntotal, index.d):
+        raise CorruptIndex(f"{rows.path} holds {rows.shape} vectors for an index of {index.ntotal} vectors of "
+                           f"dimension {index.d}: run `schakel index --rebuild`")
+    return rows
+
+
+class VectorRows:
+    """Rows of a float32 (n, dim) .npy file, read from disk when asked (``rows[int array]`` -> float32
+    (len, dim)): the float32 vectors beside an 8-bit HNSW graph, of which a question re-scores the ~400 the
+    graph found. Why not ``np.load(mmap_mode='r')``: the kernel maps in the pages around each row read
+    (read-around), and every mapped page counts as the server's memory; at 10^6 passages the whole 1.5 GB
+    file was resident after 30 questions. ``os.pread`` of each row leaves the file in the page cache, which
+    the kernel shares and frees as it needs. Thread-safe (pread has no file position); the descriptor is
+    closed when this object is collected. Raises CorruptIndex when the file cannot be opened or is not a
+    C-ordered float32 2-D .npy."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise CorruptIndex(f"{path} cannot be read ({exc.strerror}): run `schakel index --rebuild`") from exc
+        weakref.finalize(self, os.close, self._fd)
+        try:
+            with open(path, "rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if read_header is None:
+                    raise ValueError(f".npy format version {version}")
+                shape, fortran, dtype = read_header(fh)
+                self._offset = fh.tell()
+        except (OSError, ValueError) as exc:
+            raise CorruptIndex(f"{path} is not a .npy file ({exc}): run `schakel index --rebuild`") from exc
+        if dtype != np.float32 or fortran or len(shape) != 2:
+            raise CorruptIndex(f"{path} holds {dtype} {shape} (Fortran order: {fortran}), not float32 rows: "
+                               "run `schakel index --rebuild`")
+        self.shape = tuple(shape)
+        self._row_bytes = shape[1] * 4
+        if hasattr(os, "posix_fadvise"):    # random rows: no read-ahead into the page cache either
+            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_RANDOM)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        rows = np.asarray(rows, np.int64).reshape(-1)
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError(f"vector rows out of range 0..{self.shape[0] - 1}")
+        out = np.empty((len(rows), self.shape[1]), np.float32)
+        view = memoryview(out).cast("B")
+        size = self._row_bytes
+        for i, row in enumerate(rows.tolist()):
+            got = os.preadv(self._fd, [view[i * size:(i + 1) * size]], self._offset + row * size)
+            if got != size:
+                raise CorruptIndex(f"{self.path} ends before row {row}: run `schakel index --rebuild`")
+        return out
+
+
 def read_concept_vectors(build: Path) -> np.ndarray:
     """Concept vectors of BUILD, float32 of shape (concepts, dim)."""
     return np.load(build / CONCEPT_VECTORS, allow_pickle=False)
@@ -244,7 +323,9 @@ def read_passage_concepts(build: Path, passages: int) -> tuple[np.ndarray, np.nd
 
 
 def read_bm25(build: Path):
-    """The ``bm25s.BM25`` retriever of BUILD (scores in memory, no corpus) and its vocabulary (list of stems)."""
+    """The ``bm25s.BM25`` retriever of BUILD (scores in memory, no corpus) and its vocabulary (list of stems).
+    Not memory-mapped (bm25s ``mmap=True``): that cost 0.1-0.2 ms per query at 10^5 passages, and at 10^6 the
+    postings of common stems were resident after 100 questions anyway (0.38 of 0.6 GB)."""
     import bm25s
 
     retriever = bm25s.BM25.load(str(build / BM25_DIR), load_corpus=False, mmap=False)

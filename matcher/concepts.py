@@ -123,7 +123,7 @@ def concept_feedback(index: "LoadedIndex", scores: np.ndarray,
     idf = index.concept_idf()
     out = {i: v * float(idf[i]) for i, v in out.items()}
     if share > 0.0:
-        for i, v in passage_feedback(index, passages.passage_lex, passages.passage_dense).items():
+        for i, v in passage_feedback(index, passages.passage_lex, passages.passage_dense, passages.nearest).items():
             out[i] = out.get(i, 0.0) + share * v
     return out
 
@@ -163,19 +163,35 @@ def _best_record_shares(scores: np.ndarray, concepts_of) -> dict[int, float]:
     return out
 
 
-def passage_feedback(index: "LoadedIndex", lexical: np.ndarray, dense: np.ndarray) -> dict[int, float]:
+def passage_feedback(index: "LoadedIndex", lexical: np.ndarray, dense: np.ndarray,
+                     nearest: np.ndarray | None = None) -> dict[int, float]:
     """Concept index -> weight (about 0..1.3) of the concept in the question's best passages: the knob
     ``concept_passage_depth`` passages with the highest cosine (``dense``, shape (n passages,)) plus
     ``concept_passage_lexical`` x their max-normalised BM25 (``lexical``, same shape), softmax-weighted
     with temperature ``concept_passage_temp`` (cosine units), times the concept's word score in the passage
     (``LoadedIndex.passage_concepts``). A passage is about one thing where a record may be about many, so
-    a paraphrased question finds its concept in the passage that answers it."""
+    a paraphrased question finds its concept in the passage that answers it.
+
+    ``nearest``: the rows of the passages the dense search found (``RecordScores.nearest``; every other
+    passage holds the floor, ``dense_missing_gap`` below the lowest found). While that gap exceeds the most
+    BM25 can add, the best passages are among those found, and only they are scored."""
     if not len(dense):
         return {}
     top_lex = float(lexical.max()) if len(lexical) else 0.0
-    score = dense + (K.concept_passage_lexical * lexical / top_lex if top_lex > 0 else 0.0)
-    top = top_k(score, K.concept_passage_depth)
-    weights = np.exp((score[top] - score[top[0]]) / max(K.concept_passage_temp, 1e-6))
+    depth = K.concept_passage_depth
+    top = None
+    if nearest is not None and depth <= len(nearest) < len(dense) and K.dense_missing_gap > K.concept_passage_lexical:
+        score = dense[nearest] + (K.concept_passage_lexical * lexical[nearest] / top_lex if top_lex > 0 else 0.0)
+        pos = top_k(score, depth)
+        chosen = score[pos]
+        # equal scores: their order is the full array's sort's to decide, as ``top_k`` promises
+        if len(np.unique(chosen)) == len(chosen) and np.count_nonzero(score == chosen[-1]) == 1:
+            top, score = nearest[pos], None
+    if top is None:
+        score = dense + (K.concept_passage_lexical * lexical / top_lex if top_lex > 0 else 0.0)
+        top = top_k(score, depth)
+        chosen = score[top]
+    weights = np.exp((chosen - chosen[0]) / max(K.concept_passage_temp, 1e-6))
     weights /= weights.sum()
     out: dict[int, float] = {}
     for row, w in zip(top, weights):

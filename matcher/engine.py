@@ -223,7 +223,7 @@ class Engine:
         # on an exact index the moved vector's cosines follow from the first pass's, without a second scan
         cosines = None if same or q.asked is None else expanded_cosines(
             index, q.asked.passage_cosines, q.vector, q.expansion, opts.concept_vector_weight)
-        q.scores = score_records(index, vector, weighted, first, q.asked.passage_dense if same else None, cosines)
+        q.scores = score_records(index, vector, weighted, first, q.asked if same else None, cosines)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from .knobs import K, relation_weights
 from .loaded import LoadedIndex
-from .topk import top_k
+from .topk import top_k, top_set
 
 # p(d|e): how much a linked record's score says about this one, by (kind, relation): the knobs link_*.
 
@@ -264,8 +264,8 @@ def concept_support(index: LoadedIndex, scores: np.ndarray, strength: float = 0.
             keep[concept_family(index, h.index)] = 1.0
         focused = profile * np.maximum(keep, np.float32(K.support_focus_floor))
     supported = _memo(index, ("supported",), lambda: np.nonzero(np.isin(index.kinds, SUPPORTED_KINDS))[0])
-    if len(supported) > K.support_candidates:  # large corpora: only the records already in the running
-        supported = supported[top_k(scores[supported], K.support_candidates)]
+    if len(supported) > K.support_candidates:  # large corpora: only the records already in the running (ties by row)
+        supported = supported[top_set(scores[supported], K.support_candidates)]
     if not len(supported):
         return out
     matrix = index.record_concept_vectors(supported)

@@ -91,7 +91,7 @@ def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
 def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, score: float) -> Match:
     """One record as a ``Match``: its best passage with highlights, the question words and concepts
     it shares, the linked records that added to its score, its status and a one-line reason."""
-    prow = int(q.scores.best_passage[rec.row])
+    prow = q.scores.best_passage_of(rec.row)
     passages = []
     if prow >= 0:
         passages.append(PassageHit(text=index.passage_text[prow], source=rec.source, page=index.passage_page[prow],

@@ -14,7 +14,7 @@ from indexer import ann
 from indexer.analysis import Analyzer
 from indexer.errors import CorruptIndex, EmbedderMismatch
 from indexer.index_format import (IndexReader, PassageTexts, read_bm25, read_concept_query_vectors, read_concept_vectors, read_manifest,
-                                  read_passage_concepts, read_vectors)
+                                  read_passage_concepts, read_passage_vectors, read_vectors)
 from indexer.records import Record
 from indexer.thesaurus import Concept
 
@@ -93,6 +93,9 @@ class LoadedIndex:
         if self.vectors.ntotal != len(self.passage_text):
             raise CorruptIndex(f"{self.build}: {self.vectors.ntotal} vectors for {len(self.passage_text)} passages: "
                                "run `schakel index --rebuild`")
+        #: an HNSW build's float32 passage vectors, read from disk by row (``VectorRows``; its graph holds
+        #: 8-bit codes); None otherwise
+        self.rerank_vectors = read_passage_vectors(self.build, self.vectors)
         self.bm25, vocab = read_bm25(self.build)
         self.analyzer = Analyzer(vocab)
         self.kinds = np.array([r.kind for r in self.record_list])
@@ -358,21 +361,15 @@ class LoadedIndex:
             np.maximum.at(best, self.passage_record, values)
         return best
 
-    def best_passage_per_record(self, values: np.ndarray) -> np.ndarray:
-        """Per record (int64, shape (n records,)), the last of its passage rows that holds its maximum of
-        VALUES (shape (n passages,)); -1 for a record without passages (or whose maximum is NaN)."""
-        out = np.full(len(self.record_list), -1, np.int64)
-        if not len(values):
-            return out
-        owner = self.passage_record
-        groups = self._record_groups
-        if groups is not None:
-            hit = values == groups[0].maximum(values)[groups[0].segment_of]
-        else:
-            hit = values == self.max_per_record(values)[owner]
-        rows = np.flatnonzero(hit)
-        out[owner[rows]] = rows   # rows ascending: of a record's equal best passages the last is kept
-        return out
+    def max_over_rows(self, rows: np.ndarray, values: np.ndarray, low) -> np.ndarray:
+        """``max_per_record`` of a per-passage array that holds LOW everywhere but at passage ROWS (int array,
+        distinct), which hold VALUES (each above LOW): per record (float32, (n records,)) LOW, or the largest
+        of its listed values; -inf for a record without passages. Costs the listed rows, not every passage."""
+        best = np.full(len(self.record_list), -np.inf, np.float32)
+        best[self._has_passages] = low
+        if len(rows):
+            np.maximum.at(best, self.passage_record[rows], values)
+        return best
 
     @cached_property
     def inactive_rows(self) -> np.ndarray:
@@ -392,13 +389,23 @@ class LoadedIndex:
                     covered |= self.record_concepts(other)
         return covered
 
+    def passage_vectors(self, rows) -> np.ndarray:
+        """The float32 vectors of passage ROWS (int sequence), shape (len(rows), dim): from the exact index's
+        matrix, an HNSW build's float32 file (``rerank_vectors``), or, for an older HNSW build, faiss's own."""
+        rows = np.asarray(rows, np.int64)
+        if not len(rows):
+            return np.zeros((0, self.dim), np.float32)
+        source = self.passage_matrix if self.passage_matrix is not None else self.rerank_vectors
+        if source is not None:
+            return np.asarray(source[rows], np.float32)
+        return np.asarray(self.vectors.reconstruct_batch(rows), np.float32)
+
     @cached_property
     def answer_vectors(self) -> tuple[list[RecordInfo], np.ndarray]:
         """Kennisrotonde records with passages and the vectors of their first passages, shape
-        (n answers, dim), read back from FAISS."""
+        (n answers, dim) (``passage_vectors``)."""
         rows = [r for r in self.record_list if r.kind == "kennisrotonde" and r.passages]
-        matrix = np.stack([self.vectors.reconstruct(int(r.passages[0])) for r in rows]) if rows \
-            else np.zeros((0, self.dim), np.float32)
+        matrix = self.passage_vectors([r.passages[0] for r in rows])
         return rows, matrix
 
     @cached_property

@@ -27,23 +27,23 @@ from .loaded import LoadedIndex
 class RecordScores:
     """Evidence per record (arrays of shape (n records,)) and per passage (shape (n passages,)).
 
-    ``best_passage`` (int64 per record: the passage row with the best combined evidence, -1: none) may be
-    given as a callable that makes it: it is then made on first use, so a first pass whose passages are
-    never shown does not pay for it."""
+    ``_best_passage`` gives each record's passage row with the best combined evidence (-1: none): an int64
+    array per record, or a callable from record row to passage row, so a question pays only for the records
+    it shows (``best_passage_of``)."""
 
     lexical: np.ndarray        # per record, max BM25 over its passages (normalised 0..1)
     dense: np.ndarray          # per record, max cosine over its passages
-    _best_passage: "np.ndarray | Callable[[], np.ndarray]"
+    _best_passage: "np.ndarray | Callable[[int], int]"
     passage_lex: np.ndarray    # per passage
     passage_dense: np.ndarray  # per passage (``dense_passages``: the dense_k nearest, a floor for the rest)
     passage_cosines: np.ndarray | None = None   # per passage, every cosine (exact index only; ``passage_cosines``)
+    nearest: np.ndarray | None = None           # rows of the dense_k nearest passages (the others hold the floor)
 
-    @property
-    def best_passage(self) -> np.ndarray:
-        """Per record, the passage row with the best combined evidence (-1: none); int64, (n records,)."""
+    def best_passage_of(self, row: int) -> int:
+        """The passage row with the best combined evidence of record ROW; -1 for none."""
         if callable(self._best_passage):
-            self._best_passage = self._best_passage()
-        return self._best_passage
+            return self._best_passage(row)
+        return int(self._best_passage[row])
 
 
 def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]],
@@ -75,10 +75,16 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | Non
     """Cosine per passage, shape (n passages,), for a unit query vector of shape (dim,): the
     knob ``dense_k`` nearest; every other passage gets the lowest cosine found minus the knob
     ``dense_missing_gap``. The nearest come from COSINES (every passage's cosine with QV, when known),
-    else from ``passage_cosines`` on an exact index, else from the FAISS (HNSW) search."""
+    else from ``passage_cosines`` on an exact index, else from the FAISS (HNSW) search, whose passages an
+    8-bit build scores again with their float32 vectors (``LoadedIndex.rerank_vectors``)."""
+    return _dense(index, qv, cosines)[0]
+
+
+def _dense(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``dense_passages`` and the rows (int64) of the nearest passages it found."""
     n = len(index.passage_text)
     if n == 0:
-        return np.zeros(0, np.float32)
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
     k = min(n, K.dense_k)
     if cosines is None:
         cosines = passage_cosines(index, qv)
@@ -89,45 +95,68 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | Non
         sims, ids = index.vectors.search(np.ascontiguousarray(qv[None, :], dtype=np.float32), k)
         valid = ids[0] >= 0
         rows, found = ids[0][valid], sims[0][valid].astype(np.float32, copy=False)
+        if index.rerank_vectors is not None:   # the graph's 8-bit codes found them; their float32 vectors score them
+            found = index.passage_vectors(rows) @ np.asarray(qv, np.float32)
     floor = float(found.min()) if len(found) else 0.0
     out = np.full(n, floor - K.dense_missing_gap, np.float32)
     out[rows] = found
-    return out
+    return out, np.asarray(rows, np.int64)
 
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
-                  first_lexical: np.ndarray | None = None, first_dense: np.ndarray | None = None,
+                  first_lexical: np.ndarray | None = None, first: "RecordScores | None" = None,
                   cosines: np.ndarray | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
     (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
     ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,));
-    ``first_dense``: ``dense_passages`` of this very ``qv``, when a first pass searched with it already;
-    ``cosines``: every passage's cosine with ``qv``, when known (``expanded_cosines``)."""
+    ``first``: a first pass that searched with this very ``qv`` already (its dense evidence is reused);
+    ``cosines``: every passage's cosine with ``qv``, when known (``expanded_cosines``).
+
+    Where few passages have evidence (a BM25 score; the ``dense_k`` nearest), the per-record maxima are taken
+    over those only (``LoadedIndex.max_over_rows``): every other passage holds 0 or the dense floor."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens, first_lexical)
+    nearest = None
     if qv is None:
         p_dense = np.zeros(len(owner), np.float32)
-    elif first_dense is not None:
-        p_dense = first_dense
+    elif first is not None:
+        p_dense, nearest = first.passage_dense, first.nearest
     else:
         if cosines is None:
             cosines = passage_cosines(index, qv)
-        p_dense = dense_passages(index, qv, cosines)
-    lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
-    dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
+        p_dense, nearest = _dense(index, qv, cosines)
+    if 4 * np.count_nonzero(p_lex) < len(owner):      # a few passages with BM25 evidence: their maxima only
+        hits = np.flatnonzero(p_lex)
+        lex = index.max_over_rows(hits, p_lex[hits], np.float32(0))
+    else:
+        lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
+    if nearest is not None and 4 * len(nearest) < len(owner):
+        # the floor every other passage holds, as ``_dense`` made it
+        floor = np.float32(float(p_dense[nearest].min()) - K.dense_missing_gap)
+        dense = index.max_over_rows(nearest, p_dense[nearest], floor)
+    else:
+        dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
     lex[~np.isfinite(lex)] = 0
     dense[~np.isfinite(dense)] = 0
-    top = float(lex.max()) if n_rec else 0.0
+    top_passage = lex.max() if n_rec else np.float32(0)   # every passage has a record: p_lex.max()
+    top = float(top_passage)
     lex_n = lex / top if top > 0 else lex
-    return RecordScores(lex_n, dense, lambda: _best_passages(index, p_lex, p_dense), p_lex, p_dense, cosines)
+    return RecordScores(lex_n, dense, lambda row: _best_passage(index, row, p_lex, p_dense, top_passage),
+                        p_lex, p_dense, cosines, nearest)
 
 
-def _best_passages(index: LoadedIndex, p_lex: np.ndarray, p_dense: np.ndarray) -> np.ndarray:
-    """Per record, its passage with the best max-normalised BM25 + knob ``passage_dense_weight`` x cosine."""
-    p_comb = (p_lex / (p_lex.max() if len(p_lex) and p_lex.max() > 0 else 1.0)) + K.passage_dense_weight * p_dense
-    return index.best_passage_per_record(p_comb)
+def _best_passage(index: LoadedIndex, row: int, p_lex: np.ndarray, p_dense: np.ndarray, top: np.float32) -> int:
+    """Record ROW's passage with the best max-normalised BM25 (TOP: the largest BM25 of any passage) + knob
+    ``passage_dense_weight`` x cosine; of equal best passages the last; -1 without passages (or a NaN maximum)."""
+    mine = index.record_list[row].passages
+    if not mine:
+        return -1
+    lex = p_lex[mine]
+    values = (lex / top if top > 0 else lex) + K.passage_dense_weight * p_dense[mine]
+    hit = np.flatnonzero(values == values.max())
+    return int(mine[hit[-1]]) if len(hit) else -1
 
 
 def rrf(scores: np.ndarray, groups: np.ndarray, k: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:

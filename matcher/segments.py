@@ -34,8 +34,6 @@ class Segments:
         self.table = np.where(offsets < counts[short][None, :], starts[short][None, :] + offsets, self.n)
         self.long = np.flatnonzero(counts > self.width)
         self.pairs = np.stack([starts[self.long], starts[self.long] + counts[self.long]], axis=1).ravel()
-        # per element, its segment (for comparisons with a segment's maximum)
-        self.segment_of = np.repeat(np.arange(self.size), counts)
 
     def maximum(self, values: np.ndarray) -> np.ndarray:
         """Per segment, the maximum of VALUES (shape (n,)): shape (segments,), VALUES' dtype."""

@@ -27,3 +27,19 @@ def top_k(values: np.ndarray, k: int) -> np.ndarray:
     if np.count_nonzero(values == kth) > 1 or len(np.unique(chosen)) < k:
         return np.argsort(-values)[:k]
     return part[np.argsort(-chosen)]
+
+
+def top_set(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions (int64, ascending) of the ``k`` largest of ``values`` (1-d, NaN-free) as a set: of values equal
+    to the k-th largest, those at the lowest positions. For callers that use the selection, not its order:
+    unlike ``top_k`` it never sorts, also when the k-th value is shared by many (a corpus where most records
+    score 0). ``k`` <= 0 gives an empty array; ``k`` >= len(values) gives every position."""
+    n = len(values)
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    if k >= n:
+        return np.arange(n, dtype=np.int64)
+    kth = values[np.argpartition(-values, k - 1)[k - 1]]
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)[:k - len(above)]
+    return np.sort(np.concatenate([above, tied]))

@@ -70,6 +70,35 @@ def test_passage_feedback_takes_the_concepts_of_the_best_passage(index):
         assert fb[i] == pytest.approx(score, rel=1e-3)
 
 
+def test_passage_feedback_scores_only_the_passages_the_dense_search_found_with_the_same_result(index, monkeypatch):
+    """Passages outside the dense search's nearest hold a floor ``dense_missing_gap`` below the lowest found,
+    more than BM25 can add: the best passages are among the nearest, and scoring only those gives the same
+    feedback as scoring every passage, also when BM25 favours a passage outside them. With equal scores among
+    the best it falls back to every passage (their order is the full sort's)."""
+    import matcher.concepts as concepts_mod
+    from matcher.knobs import K
+
+    n = len(index.passage_text)
+    rng = np.random.default_rng(3)
+    sizes = []
+    real_top_k = concepts_mod.top_k
+    monkeypatch.setattr(concepts_mod, "top_k", lambda v, k: sizes.append(len(v)) or real_top_k(v, k))
+    for trial in range(40):
+        nearest = rng.choice(n, 20, replace=False)
+        found = rng.random(20).astype(np.float32) * 0.3 + 0.5
+        dense = np.full(n, np.float32(float(found.min()) - K.dense_missing_gap), np.float32)
+        dense[nearest] = found
+        lexical = (rng.random(n) * (rng.random(n) < 0.5)).astype(np.float32)
+        lexical[rng.integers(n)] = 20.0                     # the best BM25 passage, usually not a nearest one
+        if trial % 4 == 0:                                  # a tie among the best
+            dense[nearest[np.argsort(-found)[1]]] = dense[nearest[np.argsort(-found)[0]]]
+            lexical[nearest[np.argsort(-found)[:2]]] = 0
+        sizes.clear()
+        assert passage_feedback(index, lexical, dense, nearest) == passage_feedback(index, lexical, dense)
+        # the second call scores every passage; the first only the nearest, and every passage after a tie
+        assert sizes == ([20, n, n] if trial % 4 == 0 else [20, n])
+
+
 def test_a_build_stores_detection_vectors_and_an_older_build_still_loads(demo_home, tmp_path):
     build = Home(demo_home).current()
     queries = fmt.read_concept_query_vectors(build)

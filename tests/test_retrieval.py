@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from indexer.store import Home
 from matcher.knobs import K
@@ -66,7 +67,7 @@ def test_vocabulary_coverage_is_low_for_words_the_corpus_does_not_know():
 
 
 def _layout_index(owner: np.ndarray, n_records: int):
-    """A stand-in LoadedIndex with only what max_per_record and best_passage_per_record read."""
+    """A stand-in LoadedIndex with only what max_per_record reads."""
     from types import SimpleNamespace
 
     from matcher.loaded import LoadedIndex
@@ -109,29 +110,6 @@ def test_max_per_record_equals_a_scatter_maximum_for_floors_ties_and_empty_recor
             assert got.tobytes() == want.tobytes()
 
 
-def test_best_passage_per_record_is_the_last_passage_holding_the_maximum():
-    """The reference is score_records' former scatter: the record's maximum, then every passage holding it
-    assigned in row order."""
-    from matcher.loaded import LoadedIndex
-
-    rng = np.random.default_rng(5)
-    for owner in _layouts(rng):
-        index = _layout_index(owner, 300)
-        for values in _score_arrays(rng, 2000):
-            with np.errstate(invalid="ignore"):
-                best = np.full(300, -np.inf, np.float32)
-                np.maximum.at(best, owner, values)
-                hit = values == best[owner]
-                want = np.full(300, -1, np.int64)
-                want[owner[hit]] = np.nonzero(hit)[0]
-                got = LoadedIndex.best_passage_per_record(index, values)
-            assert got.tolist() == want.tolist()
-            picked = got[got >= 0]
-            assert np.all(owner[picked] == np.flatnonzero(got >= 0))
-
-
-
-
 def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
     """Reference: the found cosines at their rows, NaN elsewhere filled with the lowest found minus the knob
     ``dense_missing_gap``; FAISS' -1 rows (fewer results than k) are skipped."""
@@ -147,7 +125,7 @@ def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
         rows = np.full(K.dense_k, -1, np.int64)
         rows[:found] = rng.choice(n, found, replace=False)
         sims[found:] = -3.4e38
-        index = SimpleNamespace(passage_text=[""] * n, passage_matrix=None, vectors=SimpleNamespace(
+        index = SimpleNamespace(passage_text=[""] * n, passage_matrix=None, rerank_vectors=None, vectors=SimpleNamespace(
             search=lambda x, k, s=sims, r=rows: (s[None, :k], r[None, :k])))
         want = np.full(n, np.nan, np.float32)
         want[rows[:found]] = sims[:found]
@@ -188,22 +166,21 @@ def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(dem
     assert any(v.any() for v in got)
 
 
-def test_best_passages_are_made_when_first_asked_for_and_are_the_combined_evidence_maxima(demo_engine):
+def test_best_passages_are_made_per_record_when_asked_for_and_are_the_combined_evidence_maxima(demo_engine):
     from matcher.knobs import K
     from matcher.retrieval import score_records
 
     index = demo_engine.index()
     qv = demo_engine.embed_query("feedback op stageverslagen")
     rs = score_records(index, qv, [(index.analyzer.tokens("feedback op stageverslagen"), 1.0)])
-    assert callable(rs._best_passage)               # a first pass never pays for it
+    assert callable(rs._best_passage)               # made per record shown: a first pass never pays for it
     p_comb = rs.passage_lex / rs.passage_lex.max() + K.passage_dense_weight * rs.passage_dense
     want = np.full(len(index.record_list), -1, np.int64)
     for rec in index.record_list:
         if rec.passages:
             vals = p_comb[rec.passages]
             want[rec.row] = rec.passages[int(np.flatnonzero(vals == vals.max())[-1])]
-    assert rs.best_passage.tolist() == want.tolist()
-    assert rs.best_passage is rs.best_passage          # made once
+    assert [rs.best_passage_of(r) for r in range(len(index.record_list))] == want.tolist()
 
 
 def test_passage_concepts_are_the_builds_own_and_equal_matching_the_words_now(demo_engine):
@@ -320,7 +297,7 @@ def test_the_expanded_pass_derives_its_cosines_from_the_first_pass_without_anoth
     fresh = retrieval.score_records(index, moved, retrieval.expansion_tokens(
         index, q.tokens, q.expansion, q.options.expansion_weight))
     assert np.allclose(q.scores.dense, fresh.dense, atol=1e-6)
-    assert q.scores.best_passage.tolist() == fresh.best_passage.tolist()
+    assert all(q.scores.best_passage_of(r) == fresh.best_passage_of(r) for r in range(len(index.record_list)))
 
 
 def test_exact_scans_equal_the_faiss_search_and_hnsw_has_none(monkeypatch):
@@ -445,3 +422,50 @@ def test_a_concept_found_without_the_questions_words_is_marked_by_its_own_words(
     q.hits = inferred
     spans = highlights(index, passage, Marks.of(index, q).mark_stems)
     assert any("kennisclip" in index.passage_text[passage][s:e].lower() for s, e in spans)
+
+
+def test_an_hnsw_build_keeps_8_bit_codes_and_scores_what_it_finds_with_the_float_vectors(tmp_path):
+    """Above ``exact_search_limit`` the graph holds 8-bit codes (a quarter of float32's memory) and the build
+    writes the float32 vectors beside it; the matcher memory-maps them and gives each passage the graph finds
+    its exact cosine, reading the rows it needs from disk (``VectorRows``: no memory map, whose read-around
+    made the whole file resident). A file that does not match the index is refused, naming the file."""
+    import faiss
+
+    from indexer import build_index, settings
+    from indexer.errors import CorruptIndex
+    from indexer.index_format import PASSAGE_VECTORS, VectorRows
+    from indexer.store import Home
+    from matcher import Engine
+    from matcher.loaded import LoadedIndex
+    from matcher.retrieval import _dense
+    from tests.conftest import DEMO, TEST_EMBEDDER
+
+    home = tmp_path / "home"
+    build_index([DEMO], home, embedder=TEST_EMBEDDER, progress=False,
+                config=settings.resolve({"home": home, "exact_search_limit": 0}))
+    engine = Engine(home, embedder=TEST_EMBEDDER)
+    index = engine.index()
+    assert isinstance(index.vectors, faiss.IndexHNSWSQ) and index.passage_matrix is None
+    floats = index.rerank_vectors
+    assert isinstance(floats, VectorRows) and floats.shape == (len(index.passage_text), index.dim)
+    build = Home(home).current()
+    on_disk = np.load(build / PASSAGE_VECTORS)
+    assert floats[np.arange(len(on_disk))[::-1]].tobytes() == on_disk[::-1].tobytes()
+    qv = engine.embed_query("feedback op stageverslagen")
+    p_dense, rows = _dense(index, qv)
+    assert len(rows) == min(len(floats), K.dense_k)
+    want = on_disk[rows] @ qv
+    assert p_dense[rows].tobytes() == want.astype(np.float32).tobytes()
+    approximate = index.vectors.search(qv[None, :], len(rows))[0][0]
+    assert not np.array_equal(np.sort(approximate), np.sort(want))    # the codes alone score differently
+    assert engine.match("feedback op stageverslagen").matches["report"]
+    # a float file of another shape, or cut short, is refused, naming it
+    np.save(build / PASSAGE_VECTORS, np.zeros((3, index.dim), np.float32))
+    with pytest.raises(CorruptIndex, match=PASSAGE_VECTORS):
+        LoadedIndex(build, verify=False)
+    np.save(build / PASSAGE_VECTORS, on_disk)
+    with open(build / PASSAGE_VECTORS, "r+b") as fh:
+        fh.truncate((build / PASSAGE_VECTORS).stat().st_size - 10)
+    with pytest.raises(CorruptIndex, match=PASSAGE_VECTORS):
+        LoadedIndex(build, verify=False).passage_vectors([len(on_disk) - 1])
+

@@ -157,17 +157,6 @@ def _as_list(value) -> list[str]:
     return [str(value)]
 
 
-def _passage_matrix(index: LoadedIndex, rows: list[int]) -> np.ndarray:
-    if not rows:
-        return np.zeros((0, index.dim), np.float32)
-    vecs = index.vectors
-    try:
-        out = vecs.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-    except Exception:  # older faiss or an index type without batch reconstruct
-        out = np.stack([vecs.reconstruct(int(r)) for r in rows])
-    return np.asarray(out, np.float32)
-
-
 def _dense_support(index: LoadedIndex, recs: list[Record]) -> np.ndarray:
     """Dense evidence per record and concept, 0..DENSE_MAX; zero when there are too few to compare."""
     n_c = len(index.concepts)
@@ -180,7 +169,7 @@ def _dense_support(index: LoadedIndex, recs: list[Record]) -> np.ndarray:
         owner += [i] * len(r.passages)
     if not rows:
         return out
-    sims = _passage_matrix(index, rows) @ np.asarray(index.concept_vectors, np.float32).T
+    sims = index.passage_vectors(rows) @ np.asarray(index.concept_vectors, np.float32).T
     best = np.full((len(recs), n_c), -1.0, np.float32)
     np.maximum.at(best, np.asarray(owner), sims)
     has = np.array([bool(r.passages) for r in recs])
