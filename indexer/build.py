@@ -171,7 +171,7 @@ def build_index(paths: Sequence[str | Path], home: str | Path | None = None, *, 
         fingerprint = _fingerprint(reads, concepts, emb)
         report.files = _file_changes(_previous_files(home_obj), {file_key(r.root, f.path): f.sha256
                                                                 for r in reads for f in r.files})
-        if not rebuild and _unchanged(home_obj, fingerprint, report):
+        if not rebuild and _unchanged(home_obj, fingerprint, report, cfg.exact_search_limit):
             report.seconds = time.perf_counter() - started
             return report
 
@@ -222,14 +222,19 @@ def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) ->
     return records
 
 
-def _unchanged(home: Home, fingerprint: str, report: BuildReport) -> bool:
-    """Whether the published build was made from the same input; if so, fill REPORT from its manifest."""
+def _unchanged(home: Home, fingerprint: str, report: BuildReport, exact_search_limit: int) -> bool:
+    """Whether the published build was made from the same input, with the vector index that the setting
+    EXACT_SEARCH_LIMIT asks for its passages (``ann.build``: exact up to the limit, HNSW above; a changed
+    limit that changes the kind is a reason to build again); if so, fill REPORT from its manifest."""
     manifest = _current_manifest(home)
     if not manifest or manifest.get("fingerprint") != fingerprint:
         return False
+    passages = manifest.get("counts", {}).get("passages", 0)
+    if manifest.get("faiss_index") != ("flat" if passages <= exact_search_limit or not passages else "hnsw"):
+        return False
     report.changed = False
     report.build = home.current()
-    report.passages = manifest.get("counts", {}).get("passages", 0)
+    report.passages = passages
     report.cached = report.passages
     return True
 

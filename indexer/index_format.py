@@ -249,8 +249,8 @@ class VectorRows:
     (read-around), and every mapped page counts as the server's memory; at 10^6 passages the whole 1.5 GB
     file was resident after 30 questions. ``os.pread`` of each row leaves the file in the page cache, which
     the kernel shares and frees as it needs. Thread-safe (pread has no file position); the descriptor is
-    closed when this object is collected. Raises CorruptIndex when the file cannot be opened or is not a
-    C-ordered float32 2-D .npy."""
+    closed when this object is collected. Raises CorruptIndex when the file cannot be opened, is not a
+    C-ordered float32 2-D .npy, or is shorter than its header says."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -275,6 +275,10 @@ class VectorRows:
                                "run `schakel index --rebuild`")
         self.shape = tuple(shape)
         self._row_bytes = shape[1] * 4
+        size, want = os.fstat(self._fd).st_size, self._offset + shape[0] * self._row_bytes
+        if size < want:
+            raise CorruptIndex(f"{path} has {size} bytes, its header promises {want} (cut short?): "
+                               "run `schakel index --rebuild`")
         if hasattr(os, "posix_fadvise"):    # random rows: no read-ahead into the page cache either
             os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_RANDOM)
 

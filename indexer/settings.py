@@ -141,7 +141,7 @@ SETTINGS: list[Setting] = [
     Setting("top", 5, "Matches shown per kind.", _int, help_nl="Aantal resultaten per soort."),
     Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
-            "above it an HNSW graph is built.", _int),
+            "above it an HNSW graph over 8-bit codes is built, with the float32 vectors beside it.", _count),
     Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
             "the server purges older ones itself (see purge_interval_hours), `schakel purge` does it by hand.",
             _int, help_nl="Bewaartermijn in dagen van vragen, opvolgverzoeken, notities en feedback; de server "

@@ -50,11 +50,13 @@ class SchakelGroup(DutchGroup):
         try:
             return super().invoke(ctx)
         except SchakelError as exc:
+            # the one running the CLI is the server's administrator: whole paths
+            message = dutch_message(exc, server_side=False)
             if wants_json:
-                click.echo(json.dumps({"error": {**exc.to_dict(), "message": dutch_message(exc)}}, indent=2,
+                click.echo(json.dumps({"error": {**exc.to_dict(), "message": message}}, indent=2,
                                       ensure_ascii=False))
                 ctx.exit(1)
-            raise click.ClickException(dutch_message(exc)) from None
+            raise click.ClickException(message) from None
         except click.UsageError as exc:  # a bad argument or option (a corpus folder that does not exist)
             if not wants_json:
                 raise
@@ -183,6 +185,20 @@ def _print_build(report) -> None:
     click.echo(f"  concept-definities: {report.definitions_embedded} nieuw ge-embed, "
                f"{report.definitions_cached} uit cache")
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
+    kind = _vector_index_kind(report.build)
+    if kind:
+        click.echo("  vectorindex: " + ("exact (elke passage vergeleken)" if kind == "flat" else
+                                        "HNSW-graaf over 8-bit codes (benaderend; gevonden passages exact herscoord)"))
+
+
+def _vector_index_kind(build) -> str | None:
+    """The manifest's ``faiss_index`` of BUILD ('flat' or 'hnsw'); None when it cannot be read."""
+    from indexer.index_format import read_manifest
+
+    try:
+        return read_manifest(build, verify=False).get("faiss_index") if build else None
+    except SchakelError:
+        return None
 
 
 # --- ask ---------------------------------------------------------------------

@@ -163,6 +163,7 @@ def test_index_summary_counts(tmp_path):
     # the five readable files are new; the broken one is counted as skipped, not as a file of the index
     assert "  bestanden: 5 nieuw, 0 gewijzigd, 0 ongewijzigd, 0 verwijderd; 1 overgeslagen" in out
     assert re.search(rf"^  concepten: {manifest['counts']['concepts']}; embedder {EMB}; [\d.]+ s$", out, re.M)
+    assert "  vectorindex: exact (elke passage vergeleken)" in out
     assert "rapporten/kapot.md:3" in first.stderr                # the skipped file, with its line
     assert "rapporten/notulen.odt" in first.stderr               # the ignored file
 
@@ -172,6 +173,9 @@ def test_index_summary_counts(tmp_path):
     assert "(0 nieuw ge-embed, " in second.stdout
     third = run("index", str(corpus), "--home", str(home))
     assert "Index ongewijzigd, niets opnieuw gepubliceerd" in third.stdout
+    hnsw = run("-o", "exact_search_limit=0", "index", str(corpus), "--home", str(home))
+    assert "Index gepubliceerd" in hnsw.stdout and "(0 nieuw ge-embed, " in hnsw.stdout
+    assert "  vectorindex: HNSW-graaf over 8-bit codes" in hnsw.stdout
     assert "  records:   7 (3 expert, 1 themegroup, 2 literature, 0 product, 1 kennisrotonde, 0 report)" in third.stdout
 
 

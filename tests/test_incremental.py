@@ -105,6 +105,28 @@ def test_unchanged_corpus_embeds_nothing_and_publishes_nothing(tmp_path, copy_co
     assert counting.reset() == []
 
 
+def test_a_limit_that_changes_the_vector_index_builds_again_from_the_cache(tmp_path, copy_corpus, counting):
+    """An unchanged corpus under an ``exact_search_limit`` that asks for the other kind of vector index (exact
+    <-> HNSW) is built again, embedding nothing; a limit that keeps the kind is no reason to."""
+    from indexer import settings
+    from indexer.index_format import PASSAGE_VECTORS
+
+    corpus = copy_corpus()
+    home = tmp_path / "h"
+    first = build(corpus, home)
+    assert read_manifest(first.build)["faiss_index"] == "flat"
+    counting.reset()
+    hnsw = build(corpus, home, config=settings.resolve({"home": home, "exact_search_limit": 0}))
+    assert hnsw.changed is not False and hnsw.build != first.build
+    assert read_manifest(hnsw.build)["faiss_index"] == "hnsw" and (hnsw.build / PASSAGE_VECTORS).exists()
+    assert counting.reset() == []                       # every vector came from the cache
+    same = build(corpus, home, config=settings.resolve({"home": home, "exact_search_limit": 0}))
+    assert (same.changed, same.build) == (False, hnsw.build)
+    back = build(corpus, home, config=settings.resolve({"home": home, "exact_search_limit": 10**6}))
+    assert read_manifest(back.build)["faiss_index"] == "flat"
+    assert build(corpus, home, config=settings.resolve({"home": home, "exact_search_limit": 10**7})).changed is False
+
+
 def test_changed_file_is_re_embedded_alone_and_found(tmp_path, copy_corpus, counting):
     corpus = copy_corpus()
     home = tmp_path / "h"

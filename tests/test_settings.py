@@ -337,6 +337,7 @@ def test_later_sources_win(tmp_path):
     ("just words\n", "expected 'name = value'"),
     ("home = /elders\n", "home cannot be set"),
     ("intake_rate = 30 per minute\n", "COUNT/SECONDS"),
+    ("exact_search_limit = -5\n", "exact_search_limit = '-5' is not valid"),
 ])
 def test_bad_file_is_a_clear_error(tmp_path, text, fragment):
     (tmp_path / settings.CONFIG_FILE).write_text(text, "utf-8")

@@ -176,17 +176,25 @@ def translate(message: str) -> str | None:
     return None
 
 
-def dutch_message(exc: SchakelError) -> str:
-    """A Dutch sentence for ``exc``: its translated message, else one for its code that names the field."""
-    known = translate(exc.message or "")
-    if known:
-        return known
-    if _looks_dutch(exc.message or ""):
-        return exc.message
+def dutch_message(exc: SchakelError, server_side: bool | None = None) -> str:
+    """A Dutch sentence for ``exc``: its translated message, else one for its code that names the field and
+    the files it is about. ``server_side`` (default: a status of 500 or more): a fault of the server's own
+    files, told to whoever asked, also on the public pages; such a sentence is the code's own and names files
+    without their folders (the server's paths are nobody's business; its log has the full message)."""
+    server_side = exc.status >= 500 if server_side is None else server_side
+    if not server_side:
+        known = translate(exc.message or "")
+        if known:
+            return known
+        if _looks_dutch(exc.message or ""):
+            return exc.message
     field = exc.field or ""
     where = f" bij {FIELD_NAMES.get(field, repr(field))}" if field else ""
     text = BY_CODE.get(exc.code, GENERIC).format(where=where)
-    names = list(dict.fromkeys(n.rstrip(".:") for n in _NAMES.findall(exc.message or "")))[:3]
+    names = [n.rstrip(".:") for n in _NAMES.findall(exc.message or "")]
+    if server_side:
+        names = [n.rsplit("/", 1)[-1] for n in names if not n.startswith("'")]
+    names = list(dict.fromkeys(n for n in names if n))[:3]
     return f"{text} (betreft: {', '.join(names)})" if names else text
 
 

@@ -49,7 +49,9 @@ SHIM = r"""
 import os, sys, time, pathlib
 stage, marker = sys.argv[1], pathlib.Path(sys.argv[2])
 def pause(tag):
-    marker.write_text(tag)
+    part = marker.with_name(marker.name + ".part")
+    part.write_text(tag)
+    os.replace(part, marker)   # whole or absent: the test reads it as soon as it exists
     time.sleep(120)   # the test kills us here
 import indexer.build as b
 import indexer.store as st
@@ -358,6 +360,8 @@ def test_corrupt_index_in_web_app_gives_json_error(indexed):
     assert resp.status_code == 500
     err = resp.get_json()["error"]
     assert err["code"] == "corrupt_index" and "records.db" in err["message"]
+    # the public page and the API name the file, not the server's folders
+    assert str(home) not in err["message"] and "builds/" not in err["message"]
 
 
 def test_corrupt_embedding_cache_does_not_block_indexing(indexed):
