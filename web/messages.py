@@ -108,7 +108,11 @@ BY_CODE = {
     "invalid_input": "De invoer klopt niet{where}.",
     "not_found": "Niet gevonden{where}.",
     "no_index": "Schakel heeft nog geen index. Vraag de beheerder om `schakel index` uit te voeren.",
-    "corrupt_index": "De index is beschadigd. Vraag de beheerder om `schakel index --rebuild` uit te voeren.",
+    # a plain `schakel index` builds a damaged index again from the stored embeddings (its checksums fail, so
+    # it does not count as unchanged); --rebuild would embed every passage again, hours at 10^6 passages
+    "corrupt_index": "De index is beschadigd. Vraag de beheerder om `schakel index` opnieuw uit te voeren: dat "
+                     "bouwt hem opnieuw met de bewaarde embeddings (`schakel index --rebuild` embedt alles "
+                     "opnieuw).",
     "embedder_mismatch": "De index is gemaakt met een ander taalmodel. Bouw de index opnieuw met "
                          "`schakel index --rebuild`.",
     "embedder_unavailable": "Het taalmodel kon niet worden geladen.",

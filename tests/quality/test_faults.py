@@ -310,6 +310,23 @@ def test_damaged_file_is_named_and_rebuild_recovers(indexed, name, damage):
     assert sum(len(v) for v in Engine(home, embedder=EMB).match("feedback").matches.values()) > 0
 
 
+@pytest.mark.parametrize("name", FILES)
+def test_a_plain_index_run_repairs_a_damaged_build_from_the_stored_embeddings(indexed, name):
+    """What the Dutch message advises (``web.messages``, corrupt_index): `schakel index` without --rebuild
+    builds a damaged index again, since its checksums fail, and embeds nothing."""
+    from matcher import Engine
+    from web.messages import BY_CODE
+
+    assert "`schakel index` opnieuw" in BY_CODE["corrupt_index"]
+    home, corpus, old_ids, _ = indexed
+    _flip(Home(home).current() / name)
+    res = _cli("index", str(corpus), "--home", str(home), "--embedder", EMB)
+    assert res.exit_code == 0, res.output
+    assert "Index gepubliceerd" in res.output and "(0 nieuw ge-embed, " in res.output, res.output
+    assert record_ids(home) == old_ids
+    assert sum(len(v) for v in Engine(home, embedder=EMB).match("feedback").matches.values()) > 0
+
+
 def test_deleted_file_is_named(indexed):
     home, *_ = indexed
     (Home(home).current() / "vectors.faiss").unlink()
