@@ -34,7 +34,7 @@ def build(vectors: np.ndarray, exact_limit: int):
     f = faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
-    index = f.IndexFlatIP(dim) if len(vectors) <= exact_limit or not len(vectors) else empty_hnsw(dim, vectors)
+    index = f.IndexFlatIP(dim) if kind_for(len(vectors), exact_limit) == "flat" else empty_hnsw(dim, vectors)
     if len(vectors):
         before = f.omp_get_max_threads()
         f.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core, even in a thread that searched
@@ -44,6 +44,11 @@ def build(vectors: np.ndarray, exact_limit: int):
             f.omp_set_num_threads(before)
     tune(index)
     return index
+
+
+def kind_for(n: int, exact_limit: int) -> str:
+    """The kind of index ``build`` makes for N vectors: 'flat' (exact) up to EXACT_LIMIT and for none, else 'hnsw'."""
+    return "flat" if n <= exact_limit or not n else "hnsw"
 
 
 def empty_hnsw(dim: int, sample: np.ndarray):

@@ -70,6 +70,7 @@ class BuildReport:
     files: dict[str, int] = field(default_factory=dict)   # new / changed / unchanged / deleted
     seconds: float = 0.0
     embedder: str = ""
+    vector_index: str = ""            # 'flat' (exact) or 'hnsw' (``ann.kind_of``) of the published build
 
     @property
     def errors(self) -> list[Problem]:
@@ -84,7 +85,7 @@ class BuildReport:
                 "definitions_embedded": self.definitions_embedded, "definitions_cached": self.definitions_cached,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
-                "seconds": round(self.seconds, 2), "embedder": self.embedder}
+                "seconds": round(self.seconds, 2), "embedder": self.embedder, "vector_index": self.vector_index}
 
 
 def collapse_duplicates(passages: list[Passage], min_words: int = 12) -> list[Passage]:
@@ -224,15 +225,16 @@ def _gather_records(home: Home, reads: list[CorpusRead], report: BuildReport) ->
 
 def _unchanged(home: Home, fingerprint: str, report: BuildReport, exact_search_limit: int) -> bool:
     """Whether the published build was made from the same input, with the vector index that the setting
-    EXACT_SEARCH_LIMIT asks for its passages (``ann.build``: exact up to the limit, HNSW above; a changed
-    limit that changes the kind is a reason to build again); if so, fill REPORT from its manifest."""
+    EXACT_SEARCH_LIMIT asks for its passages (``ann.kind_for``; a changed limit that changes the kind is a
+    reason to build again); if so, fill REPORT from its manifest."""
     manifest = _current_manifest(home)
     if not manifest or manifest.get("fingerprint") != fingerprint:
         return False
     passages = manifest.get("counts", {}).get("passages", 0)
-    if manifest.get("faiss_index") != ("flat" if passages <= exact_search_limit or not passages else "hnsw"):
+    if manifest.get("faiss_index") != ann.kind_for(passages, exact_search_limit):
         return False
     report.changed = False
+    report.vector_index = manifest["faiss_index"]
     report.build = home.current()
     report.passages = passages
     report.cached = report.passages
@@ -274,13 +276,14 @@ def _write_build(tmp: Path, records: list[Record], passages: list[Passage], read
     _write_db(tmp / RECORDS_DB, records, passages, reads, concepts, report.problems, found)
     write_passage_concepts(tmp, *passage_concepts(passages, concepts, analyzer))
     index = ann.build(vectors, exact_search_limit)
+    report.vector_index = ann.kind_of(index)
     write_vectors(tmp, index, vectors)
     write_concept_vectors(tmp, concept_vecs[0])
     write_concept_query_vectors(tmp, concept_vecs[1])
     write_manifest(tmp, {
         "name": "schakel-index", "schakel_version": __version__,
         "embedder": {"name": embedder["name"], "dim": embedder["dim"], "normalised": True},
-        "metric": "inner_product", "faiss_index": ann.kind_of(index),
+        "metric": "inner_product", "faiss_index": report.vector_index,
         "counts": {"records": len(records), "passages": len(passages), "concepts": len(concepts),
                    "by_kind": dict(report.kinds), "problems": len(report.errors), "vocabulary": len(vocab)},
         "corpora": [str(r.root.resolve()) for r in reads],

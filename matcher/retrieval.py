@@ -97,10 +97,15 @@ def _dense(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None
         rows, found = ids[0][valid], sims[0][valid].astype(np.float32, copy=False)
         if index.rerank_vectors is not None:   # the graph's 8-bit codes found them; their float32 vectors score them
             found = index.passage_vectors(rows) @ np.asarray(qv, np.float32)
-    floor = float(found.min()) if len(found) else 0.0
-    out = np.full(n, floor - K.dense_missing_gap, np.float32)
+    out = np.full(n, _floor(found), np.float32)
     out[rows] = found
     return out, np.asarray(rows, np.int64)
+
+
+def _floor(found: np.ndarray) -> np.float32:
+    """The dense score of every passage the search did not find: the lowest cosine FOUND minus the knob
+    ``dense_missing_gap`` (minus the gap from 0 when nothing was found)."""
+    return np.float32((float(found.min()) if len(found) else 0.0) - K.dense_missing_gap)
 
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
@@ -133,9 +138,7 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
     else:
         lex = index.max_per_record(p_lex) if len(owner) else np.zeros(n_rec, np.float32)
     if nearest is not None and 4 * len(nearest) < len(owner):
-        # the floor every other passage holds, as ``_dense`` made it
-        floor = np.float32(float(p_dense[nearest].min()) - K.dense_missing_gap)
-        dense = index.max_over_rows(nearest, p_dense[nearest], floor)
+        dense = index.max_over_rows(nearest, p_dense[nearest], _floor(p_dense[nearest]))
     else:
         dense = index.max_per_record(p_dense) if len(owner) else np.zeros(n_rec, np.float32)
     lex[~np.isfinite(lex)] = 0

@@ -185,20 +185,9 @@ def _print_build(report) -> None:
     click.echo(f"  concept-definities: {report.definitions_embedded} nieuw ge-embed, "
                f"{report.definitions_cached} uit cache")
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
-    kind = _vector_index_kind(report.build)
-    if kind:
-        click.echo("  vectorindex: " + ("exact (elke passage vergeleken)" if kind == "flat" else
+    if report.vector_index:
+        click.echo("  vectorindex: " + ("exact (elke passage vergeleken)" if report.vector_index == "flat" else
                                         "HNSW-graaf over 8-bit codes (benaderend; gevonden passages exact herscoord)"))
-
-
-def _vector_index_kind(build) -> str | None:
-    """The manifest's ``faiss_index`` of BUILD ('flat' or 'hnsw'); None when it cannot be read."""
-    from indexer.index_format import read_manifest
-
-    try:
-        return read_manifest(build, verify=False).get("faiss_index") if build else None
-    except SchakelError:
-        return None
 
 
 # --- ask ---------------------------------------------------------------------
