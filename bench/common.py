@@ -204,33 +204,54 @@ def ensure_index(home: Path, corpus: Path, embedder: str | None = None) -> dict:
 
 
 EMBED_MAX_WORKER = r"""
-import os, sys, time
+import os, sys, threading, time
 sys.path.insert(0, sys.argv[2])
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")   # as `schakel serve` sets it
 from indexer.embedders import get_embedder
+from web.embedgate import available_cores, limit_openmp_threads
 emb = get_embedder(sys.argv[1])
 seconds, qs = float(sys.argv[3]), [line.rstrip("\n") for line in sys.stdin]
 emb.embed_query("opwarmen")
-for batch in (1, 2, 4, 16):
-    n, i, t0 = 0, 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        emb.embed_queries(qs[i:i + batch] or qs[:batch])
-        n += len(qs[i:i + batch] or qs[:batch])
-        i = (i + batch) % len(qs)
-    print(batch, n / (time.perf_counter() - t0), flush=True)
+cores = available_cores()
+
+def run(workers, batch):
+    # WORKERS threads as the gate runs them: each on cores // workers OpenMP threads, one call at a time
+    counts, stop = [0] * workers, time.perf_counter() + seconds
+
+    def work(w):
+        limit_openmp_threads(max(1, cores // workers))
+        i = w * batch
+        while time.perf_counter() < stop:
+            part = qs[i % len(qs):i % len(qs) + batch] or qs[:batch]
+            emb.embed_queries(part)
+            counts[w] += len(part)
+            i += workers * batch
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0)
+
+for workers in sorted({1, cores}):
+    for batch in (1, 2, 4, 16):
+        print(workers, batch, run(workers, batch), flush=True)
 """
 
 
 def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0) -> dict:
     """The most questions per second the embedder alone does on this machine, in a sibling process started
-    like the server (OMP_WAIT_POLICY=passive, all cores; one model call at a time, as the server's query gate
-    makes them): one question per call, and batches of 2, 4 and 16 (what the gate does when questions queue).
-    SECONDS per batch size. Returns {"batch1": q/s, "batch2": ..., "batch16": ..., "max": q/s}."""
+    like the server (OMP_WAIT_POLICY=passive): one model call at a time on all cores, and one per core at a
+    time (the server's query gate, ``web.embedgate.QueryGate``), each with one question per call and with
+    batches of 2, 4 and 16 (what the gate does when questions queue). SECONDS per configuration. Returns
+    {"w1_batch1": q/s, ..., "w2_batch16": ..., "max": q/s} (wN: N calls at a time)."""
     env = server_env(OUT)
     proc = subprocess.run([sys.executable, "-c", EMBED_MAX_WORKER, embedder, str(ROOT), str(seconds)],
                           input="\n".join(q.replace("\n", " ") for q in qs), capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=seconds * 2 + 300)
+                          env=env, cwd=ROOT, timeout=seconds * 8 + 300)
     if proc.returncode:
         raise RuntimeError(f"embedder-only run failed: {proc.stderr[-2000:]}")
-    rates = {int(b): float(r) for b, r in (line.split() for line in proc.stdout.split("\n") if line.strip())}
-    return {**{f"batch{b}": round(r, 2) for b, r in rates.items()}, "max": round(max(rates.values()), 2)}
+    rates = {f"w{w}_batch{b}": round(float(r), 2)
+             for w, b, r in (line.split() for line in proc.stdout.split("\n") if line.strip())}
+    return {**rates, "max": max(rates.values())}

@@ -223,7 +223,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=None, help="waitress worker threads (default: the server's)")
     ap.add_argument("--ramp", type=float, default=5.0, help="seconds of ramp-up left out of the goal rows")
     ap.add_argument("--embed-seconds", type=float, default=4.0,
-                    help="seconds per batch size (1, 2, 4, 16) of the embedder-only maximum")
+                    help="seconds per configuration (1 or one per core calls at a time; batches of 1, 2, 4, 16) of the "
+                         "embedder-only maximum")
     ap.add_argument("--rebuild-at", type=float, default=5.0, help="seconds into the load to start the rebuild")
     ap.add_argument("--no-rebuild", action="store_true")
     ap.add_argument("--baseline-n", type=int, default=30)

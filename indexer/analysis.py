@@ -12,7 +12,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import Stemmer
 
@@ -219,9 +219,26 @@ class Analyzer:
                     spans.append((start, end, st))
         return spans
 
-    def marked_spans(self, text: str, stems: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+    def forms_by_stem(self, text: str) -> dict[str, tuple[str, ...]]:
+        """Stem -> the distinct word forms of TEXT that ``token_spans`` gives that stem (stop words give none):
+        what ``marked_spans`` needs of a passage to mark any set of stems, so a caller that marks the same
+        passage again (a popular passage, another question) can keep it instead of listing the words again
+        (``matcher.loaded.LoadedIndex.passage_forms``)."""
+        out: dict[str, list[str]] = {}
+        for form, form_stems in self._form_stems(text):
+            for st in form_stems:
+                found = out.get(st)
+                if found is None:
+                    out[st] = [form]
+                elif form not in found:   # a compound part may repeat the form's own stem
+                    found.append(form)
+        return {st: tuple(forms) for st, forms in out.items()}
+
+    def marked_spans(self, text: str, stems: set[str] | frozenset[str],
+                     forms_by_stem: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, int]]:
         """Sorted distinct (start, end) character offsets of the words of TEXT that ``token_spans`` gives a stem in
         STEMS: the same offsets as ``sorted({(s, e) for s, e, st in token_spans(text) if st in stems})``.
+        FORMS_BY_STEM: TEXT's ``forms_by_stem``, when the caller keeps it; without it the words are listed here.
 
         Cheaper for highlighting one passage among 10^5: the words are listed by the regex engine
         (``findall``), only the distinct word forms are looked up (per-word stem cache), and only the
@@ -229,14 +246,12 @@ class Analyzer:
         whole token of ``_WORD`` (``_whole_token``)."""
         if not stems:
             return []
-        cache = self._span_cache
+        if forms_by_stem is not None:
+            forms = {form for st in stems for form in forms_by_stem.get(st, ())}
+        else:
+            forms = {form for form, form_stems in self._form_stems(text) if not stems.isdisjoint(form_stems)}
         found: set[tuple[int, int]] = set()
-        for form in set(_WORD.findall(text)):
-            form_stems = cache.get(form)
-            if form_stems is None:
-                form_stems = self._span_stems(form)
-            if stems.isdisjoint(form_stems):
-                continue
+        for form in forms:
             start = text.find(form)
             while start >= 0:
                 end = start + len(form)
@@ -246,6 +261,13 @@ class Analyzer:
                 else:
                     start = text.find(form, start + 1)
         return sorted(found)
+
+    def _form_stems(self, text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """(form, its ``_span_stems``) for each distinct word form of TEXT."""
+        cache = self._span_cache
+        for form in set(_WORD.findall(text)):
+            form_stems = cache.get(form)
+            yield form, (self._span_stems(form) if form_stems is None else form_stems)
 
     def _span_stems(self, word: str) -> tuple[str, ...]:
         """The stems ``token_spans`` gives one word: its own (``_word_spans``), then those of the parts of a

@@ -157,8 +157,8 @@ SETTINGS: list[Setting] = [
             help_nl="Adres waarop `schakel serve` luistert."),
     Setting("port", 8000, "Port `schakel serve` listens on.", _int,
             help_nl="Poort waarop `schakel serve` luistert."),
-    Setting("threads", 64, "Worker threads of the WSGI server (waitress). Questions wait for the one query embedding "
-            "at a time (web/embedgate.py) without a core, so keep this above the number of concurrent clients: "
+    Setting("threads", 64, "Worker threads of the WSGI server (waitress). Questions wait for the query embedder "
+            "(one model call per core, web/embedgate.py) without a core, so keep this above the number of concurrent clients: "
             "the health check and pages then never queue behind questions.", _int,
             help_nl="Aantal werkthreads van de webserver (waitress); houd dit boven het aantal gelijktijdige "
             "gebruikers."),

@@ -33,6 +33,7 @@ class Marks:
     mark_stems: set[str]            # stems worth highlighting in a passage
     query_words: dict[str, str]     # stem -> the word as the asker typed it
     term_words: dict[str, str]      # the query_words a reason may name: 3+ letters, not a number, distinctive
+    term_postings: list[tuple[str, np.ndarray]]   # (word, passage rows with its stem) of the term_words in any passage
 
     @classmethod
     def of(cls, index: LoadedIndex, q: Query) -> "Marks":
@@ -54,7 +55,9 @@ class Marks:
         # checked once per question rather than per shown record (stem(w) is st: no second stemming)
         term_words = {st: w for st, w in query_words.items()
                       if len(w) >= 3 and not w.isdigit() and index.stem_is_distinctive(st)}
-        return cls(query_stems, concept_stems, mark_stems, query_words, term_words)
+        term_postings = [(w, rows) for st, w in term_words.items() for rows in [index.stem_postings(st)]
+                         if rows is not None]
+        return cls(query_stems, concept_stems, mark_stems, query_words, term_words, term_postings)
 
 
 def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
@@ -97,7 +100,7 @@ def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, scor
         passages.append(PassageHit(text=index.passage_text[prow], source=rec.source, page=index.passage_page[prow],
                                    heading=index.passage_heading[prow],
                                    highlights=highlights(index, prow, marks.mark_stems)))
-    terms = matched_terms(index, rec, marks.term_words)
+    terms = matched_terms(rec, marks.term_postings)
     rec_concepts = index.record_concepts(rec.id)
     concepts = [h.concept.label for h in q.hits[:5] if h.index in rec_concepts]
     via = q.via.get(rec.id, [])

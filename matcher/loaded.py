@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, defaultdict
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,10 @@ INVERSE_RELATIONS = {
 
 #: Passages whose concepts (``LoadedIndex.passage_concepts``) are kept, most recently used last.
 PASSAGE_CONCEPT_CACHE = 8192
+
+#: Passages whose word forms by stem (``LoadedIndex.passage_forms``) are kept, least recently used dropped first:
+#: about 6 KB each for a passage of 100 words
+PASSAGE_FORMS_CACHE = 2048
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -105,6 +109,8 @@ class LoadedIndex:
         #: the concepts each passage names, found by the build (``build.passage_concepts``); None for an older build
         self._stored_passage_concepts = read_passage_concepts(self.build, len(self.passage_text))
         self._passage_concepts_lock = threading.Lock()
+        # per index, not per class: a cache on the method would keep every replaced index alive
+        self._passage_forms = lru_cache(maxsize=PASSAGE_FORMS_CACHE)(self._forms_of_passage)
         #: every passage's vector, float32 (n passages, dim): a view of the exact FAISS index's own storage
         #: (``ann.stored_vectors``; self.vectors keeps it alive); None for an HNSW index
         self.passage_matrix: np.ndarray | None = ann.stored_vectors(self.vectors)
@@ -134,20 +140,40 @@ class LoadedIndex:
 
         return CoverageCache()
 
-    def record_has_stem(self, rid: str, st: str) -> bool:
-        """Whether any passage of the record contains the stem: read from the BM25 postings (passage rows
-        per stem, ascending)."""
+    def stem_postings(self, st: str) -> np.ndarray | None:
+        """The passage rows whose text has stem ST, ascending (its BM25 postings, int array); None for a stem no
+        passage has."""
         col = self.bm25.vocab_dict.get(st)
         if col is None:
-            return False
+            return None
         scores = self.bm25.scores
-        rows = scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
-        mine = self.records[rid].passages
+        return scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
+
+    def record_has_stem(self, rid: str, st: str) -> bool:
+        """Whether any passage of the record contains the stem: read from the BM25 postings."""
+        rows = self.stem_postings(st)
+        return rows is not None and self.record_in_postings(self.records[rid], rows)
+
+    @staticmethod
+    def record_in_postings(rec: RecordInfo, rows: np.ndarray) -> bool:
+        """Whether any passage of REC is among ROWS (ascending passage rows, as ``stem_postings`` gives)."""
+        mine = rec.passages
         if mine and mine[-1] - mine[0] + 1 == len(mine):  # consecutive rows (as a build writes them): one search
             lo = int(rows.searchsorted(mine[0]))
             return lo < len(rows) and int(rows[lo]) <= mine[-1]
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
+
+    def passage_forms(self, row: int) -> dict[str, tuple[str, ...]]:
+        """Stem -> the word forms of passage ROW that carry it (``Analyzer.forms_by_stem``), for marking the
+        passage's words (``Analyzer.marked_spans``). The last ``PASSAGE_FORMS_CACHE`` passages' are kept
+        (``functools.lru_cache``, thread-safe): a shown passage is often shown again (a popular passage, a
+        question asked again with answers to clarifying questions), and listing its words is most of what
+        marking it costs."""
+        return self._passage_forms(int(row))
+
+    def _forms_of_passage(self, row: int) -> dict[str, tuple[str, ...]]:
+        return self.analyzer.forms_by_stem(self.passage_text[row])
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,

