@@ -12,7 +12,9 @@ POST /vraag (form with the CSRF token), GET / and GET /healthz, each with a
 distinct generated Dutch question. A few seconds in, ``schakel index
 --rebuild`` runs on the same HOME in a subprocess; a monitor polls /healthz
 and checks that the server switches to the new build without a failed
-request. Figures are printed as ratios to the unloaded baseline. Only
+request. A health checker in its own process (``PROBE``) asks GET /healthz
+and GET / every 50 ms, before the load (their unloaded baseline) and during
+it (the goal rows). Figures are printed as ratios to the unloaded baseline. Only
 127.0.0.1 is contacted; the run stops by itself (hard cap: --seconds + 600 s
 while waiting for the rebuild).
 """
@@ -150,23 +152,67 @@ def monitor(srv: Server, stop: threading.Event, seen: list) -> None:
         stop.wait(0.5)
 
 
-def unloaded_cheap(srv: Server, n: int = 40) -> dict:
-    """Latencies (s) of GET /healthz and GET / on an idle server, sequential, keep-alive: the baseline of the
-    'cheap requests stay cheap' row."""
-    out = {}
-    conn = srv.conn()
+#: A health checker in its own process, as a load balancer's would be: one keep-alive connection, GET /healthz
+#: and GET / in turn every 50 ms until its stdin closes; prints "epoch kind seconds ok" per request. Measured
+#: from the 50 clients' own process, a cheap request also waits for that process' GIL behind the other 49
+#: threads (parsing pages, recording figures): that is the load generator's latency, not the server's.
+PROBE = r"""
+import http.client, sys, threading, time
+port, out, stop = int(sys.argv[1]), [], threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+while not stop.is_set():
     for kind, path in (("healthz", "/healthz"), ("get_index", "/")):
-        v = []
-        for _ in range(n + 3):
-            t = time.perf_counter()
+        t0, t = time.time(), time.perf_counter()
+        try:
             conn.request("GET", path)
             r = conn.getresponse()
             r.read()
-            v.append(time.perf_counter() - t)
-            assert r.status == 200, (path, r.status)
-        out[kind] = v[3:]
-    conn.close()
-    return out
+            ok = r.status == 200
+        except Exception:
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            ok = False
+        out.append(f"{t0:.6f} {kind} {time.perf_counter() - t:.6f} {int(ok)}")
+    stop.wait(0.05)
+conn.close()
+print("\n".join(out))
+"""
+
+
+class Probe:
+    """``PROBE`` in a subprocess from ``start`` to ``stop`` (or for a ``with`` block); ``samples``: [(epoch, kind,
+    seconds, ok)]."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.samples: list[tuple[float, str, float, bool]] = []
+
+    def start(self) -> "Probe":
+        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __enter__(self) -> "Probe":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        out, _ = self.proc.communicate("", timeout=120)
+        for line in out.split("\n"):
+            if line.strip():
+                t, kind, seconds, ok = line.split()
+                self.samples.append((float(t), kind, float(seconds), ok == "1"))
+
+
+def unloaded_cheap(srv: Server, seconds: float = 4.0) -> dict:
+    """Latencies (s) of GET /healthz and GET / on an idle server, from the health-check probe (``Probe``): the
+    baseline of the 'cheap requests stay cheap' row. The first two of each are left out (connection, caches)."""
+    with Probe(srv.port) as probe:
+        time.sleep(seconds)
+    return {kind: [x for _, k, x, ok in probe.samples if k == kind and ok][2:] for kind in ("healthz", "get_index")}
 
 
 def quiet_windows(started: float, elapsed: float, rebuild_info: dict, ramp: float) -> list[tuple[float, float]]:
@@ -181,9 +227,10 @@ def quiet_windows(started: float, elapsed: float, rebuild_info: dict, ramp: floa
     return [(a, b) for a, b in ((started, r0), (r1, end)) if b - a > 1.0]
 
 
-def goal_rows(stats, windows, embed_max: dict, cheap_base: dict, errors: int) -> dict:
+def goal_rows(stats, windows, embed_max: dict, cheap_base: dict, probe: list, errors: int) -> dict:
     """The issue's load rows, from the requests that started in WINDOWS: questions/s (api_match + vraag) over
-    the embedder-only maximum, and /healthz and GET / p95 under load vs 2 x unloaded p95 + 10 ms."""
+    the embedder-only maximum, and /healthz and GET / p95 under load, as the health-check probe saw them, vs
+    2 x unloaded p95 + 10 ms (the 50 clients' own figures for them are reported beside)."""
     span = sum(b - a for a, b in windows)
     inside = [(k, x) for t, k, x, ok in stats["timeline"] if any(a <= t < b for a, b in windows) and ok]
     answered = sum(1 for k, _ in inside if k in ("api_match", "vraag"))
@@ -191,13 +238,18 @@ def goal_rows(stats, windows, embed_max: dict, cheap_base: dict, errors: int) ->
     rows = {"questions_per_s": round(qps, 2), "embedder_max_qps": embed_max["max"],
             "throughput_ratio": round(qps / embed_max["max"], 3), "throughput_goal_met": qps >= 0.8 * embed_max["max"]
             and errors == 0, "window_seconds": round(span, 1)}
+    probed = [(k, x, ok) for t, k, x, ok in probe if any(a <= t < b for a, b in windows)]
     for kind in ("healthz", "get_index"):
-        loaded = [x for k, x in inside if k == kind]
+        loaded = [x for k, x, ok in probed if k == kind and ok]
+        failed = sum(1 for k, _, ok in probed if k == kind and not ok)
+        by_clients = [x for k, x in inside if k == kind]
         base95, load95 = pct(cheap_base[kind], 95), pct(loaded, 95)
         limit = 2 * base95 + 0.010
-        rows[kind] = {"unloaded_p95_ms": ms(base95), "loaded_p95_ms": ms(load95), "loaded_n": len(loaded),
-                      "limit_ms": ms(limit), "ratio_to_unloaded": round(load95 / base95, 2),
-                      "goal_met": load95 <= limit}
+        rows[kind] = {"unloaded_p95_ms": ms(base95), "loaded_p50_ms": ms(pct(loaded, 50)), "loaded_p95_ms": ms(load95),
+                      "loaded_n": len(loaded), "probe_failures": failed, "limit_ms": ms(limit),
+                      "ratio_to_unloaded": round(load95 / base95, 2), "goal_met": load95 <= limit and failed == 0,
+                      "seen_by_the_clients_p50_ms": ms(pct(by_clients, 50)),
+                      "seen_by_the_clients_p95_ms": ms(pct(by_clients, 95))}
     return rows
 
 
@@ -208,9 +260,10 @@ def print_goals(rows: dict, clients: int) -> None:
           f"{ok(rows['throughput_goal_met'])}")
     for kind, label in (("healthz", "/healthz"), ("get_index", "GET /")):
         r = rows[kind]
-        print(f"GOAL {label} p95 under load {r['loaded_p95_ms']} ms vs unloaded {r['unloaded_p95_ms']} ms = "
-              f"RATIO {r['ratio_to_unloaded']} (goal <= 2 x unloaded + 10 ms = {r['limit_ms']} ms): "
-              f"{ok(r['goal_met'])}")
+        print(f"GOAL {label} p95 under load {r['loaded_p95_ms']} ms (health-check probe, n={r['loaded_n']}, "
+              f"{r['probe_failures']} failed) vs unloaded {r['unloaded_p95_ms']} ms = RATIO {r['ratio_to_unloaded']} "
+              f"(goal <= 2 x unloaded + 10 ms = {r['limit_ms']} ms): {ok(r['goal_met'])}; "
+              f"the 50 clients saw p50/p95 {r['seen_by_the_clients_p50_ms']}/{r['seen_by_the_clients_p95_ms']} ms")
 
 
 def main(argv=None) -> dict:
@@ -262,6 +315,7 @@ def main(argv=None) -> dict:
         seen: list = []
         mon = threading.Thread(target=monitor, args=(srv, mon_stop, seen), daemon=True)
         clients = [Client(i, srv.port, qs, stop, stats, lock) for i in range(args.clients)]
+        probe = Probe(srv.port).start()   # the health checker, in its own process, until the clients stop
         started = time.time()
         mon.start()
         for c in clients:
@@ -300,6 +354,7 @@ def main(argv=None) -> dict:
         for c in clients:
             c.join(180)
         elapsed = time.time() - started
+        probe.stop()
         mon_stop.set()
         mon.join(60)
         rss = srv.rss_mb()
@@ -333,7 +388,7 @@ def main(argv=None) -> dict:
         "all_requests_ms": {"p50": ms(pct(all_lat, 50)), "p95": ms(pct(all_lat, 95))},
         "rebuild": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in rebuild_info.items()},
         "builds_seen_on_healthz": [(round(t - started, 1), name) for t, name in seen],
-        "goals": goal_rows(stats, quiet_windows(started, elapsed, rebuild_info, args.ramp), embed_max, cheap_base, len(errors)),
+        "goals": goal_rows(stats, quiet_windows(started, elapsed, rebuild_info, args.ramp), embed_max, cheap_base, probe.samples, len(errors)),
         "embedder_only_qps": embed_max, "threads": args.threads or "server default",
         "first_build": first_build, "switched_to_new_build": switch is not None,
         "switch_seconds_after_publish": switch, "server_rss": rss, "server_env": extra, "machine": machine(),

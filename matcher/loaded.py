@@ -42,9 +42,9 @@ INVERSE_RELATIONS = {
 #: Passages whose concepts (``LoadedIndex.passage_concepts``) are kept, most recently used last.
 PASSAGE_CONCEPT_CACHE = 8192
 
-#: Passages whose word forms by stem (``LoadedIndex.passage_forms``) are kept, least recently used dropped first:
-#: about 6 KB each for a passage of 100 words
-PASSAGE_FORMS_CACHE = 2048
+#: Passages whose word forms (``LoadedIndex.passage_forms``) are kept, least recently used dropped first: about
+#: 10 KB each for a passage of 100 words
+PASSAGE_FORMS_CACHE = 1024
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -164,16 +164,16 @@ class LoadedIndex:
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
 
-    def passage_forms(self, row: int) -> dict[str, tuple[str, ...]]:
-        """Stem -> the word forms of passage ROW that carry it (``Analyzer.forms_by_stem``), for marking the
-        passage's words (``Analyzer.marked_spans``). The last ``PASSAGE_FORMS_CACHE`` passages' are kept
+    def passage_forms(self, row: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(word form, its stems) for the distinct words of passage ROW (``Analyzer.form_stems``), for marking
+        the passage's words (``Analyzer.marked_spans``). The last ``PASSAGE_FORMS_CACHE`` passages' are kept
         (``functools.lru_cache``, thread-safe): a shown passage is often shown again (a popular passage, a
         question asked again with answers to clarifying questions), and listing its words is most of what
         marking it costs."""
         return self._passage_forms(int(row))
 
-    def _forms_of_passage(self, row: int) -> dict[str, tuple[str, ...]]:
-        return self.analyzer.forms_by_stem(self.passage_text[row])
+    def _forms_of_passage(self, row: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return self.analyzer.form_stems(self.passage_text[row])
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,

