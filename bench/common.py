@@ -207,19 +207,19 @@ EMBED_MAX_WORKER = r"""
 import os, sys, threading, time
 sys.path.insert(0, sys.argv[2])
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")   # as `schakel serve` sets it
+from threadpoolctl import threadpool_limits
 from indexer.embedders import get_embedder
-from web.embedgate import available_cores, limit_openmp_threads
 emb = get_embedder(sys.argv[1])
 seconds, qs = float(sys.argv[3]), [line.rstrip("\n") for line in sys.stdin]
 emb.embed_query("opwarmen")
-cores = available_cores()
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 def run(workers, batch):
     # WORKERS threads as the gate runs them: each on cores // workers OpenMP threads, one call at a time
     counts, stop = [0] * workers, time.perf_counter() + seconds
 
     def work(w):
-        limit_openmp_threads(max(1, cores // workers))
+        threadpool_limits(max(1, cores // workers), user_api="openmp")   # per thread, as web.embedgate does
         i = w * batch
         while time.perf_counter() < stop:
             part = qs[i % len(qs):i % len(qs) + batch] or qs[:batch]

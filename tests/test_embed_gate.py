@@ -207,6 +207,8 @@ def blocking_server(demo_home, monkeypatch):
 
 
 def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
+    from web.embedgate import MATCH_SLOTS
+
     url, inner, engine, admission = blocking_server
     gate = engine.embedder
     n = gate.workers                                  # one model call per core at a time
@@ -225,7 +227,7 @@ def test_healthz_and_pages_answer_while_the_gate_is_full(blocking_server):
         health = requests.get(f"{url}/healthz", timeout=10)
         page = requests.get(f"{url}/", timeout=10)
         assert inner.in_flight == n and inner.most == n  # the gate was full all along
-        assert admission._value == (os.cpu_count() or 1)   # nobody holds a matcher slot while embedding
+        assert admission._value == MATCH_SLOTS            # nobody holds a matcher slot while embedding
         inner.release.set()
         answers = [f.result(timeout=60) for f in asked]
     assert health.status_code == 200 and health.json()["status"] == "ok"

@@ -14,10 +14,14 @@ sixth round). A question that arrives at an idle server still gets every core. T
 
 The matcher's own work after the embedding is Python and holds the GIL in turns; fifty questions ranked at
 once would make every other request (and waitress' own socket thread) wait its turn behind them.
-``admit_questions`` therefore lets only K questions (default: the number of cores) through
-``Engine.match`` at a time; the rest sleep on a semaphore, which costs neither a core nor the GIL.
+``admit_questions`` therefore lets only ``MATCH_SLOTS`` questions (one) through ``Engine.match`` at a
+time; the rest sleep on a semaphore, which costs neither a core nor the GIL. Two at a time (one per
+core, as before) gave no more questions per second, since their Python work cannot overlap, but kept
+the GIL busy from two threads: waitress' socket thread, which needs the GIL after every send and
+receive, then waits behind them at each step (the convoy effect), and a health check's p95 under load
+went from about 15 to about 21 ms (bench/README.md, sixth round).
 A question is embedded before it waits there (``Engine.embed_ahead``), so the gate's batches hold every
-waiting question rather than the K admitted ones. The gate's workers and the K matcher threads run at a
+waiting question rather than the admitted one. The gate's workers and the matcher thread run at a
 lower priority (``BUSY_NICE``): with both cores busy, the kernel schedules a health check first.
 
 Measured with ``bench/load_test.py`` (figures in bench/README.md).
@@ -180,12 +184,6 @@ def _openmp_controller():
     return ThreadpoolController()
 
 
-def limit_openmp_threads(threads: int) -> None:
-    """Let the calling thread's OpenMP parallel regions use at most THREADS threads, in every OpenMP runtime
-    loaded now (``_openmp_controller``). For benchmarks that call a model the way ``QueryGate``'s workers do."""
-    _openmp_controller().limit(limits=threads, user_api="openmp")
-
-
 #: how much lower than the server's other threads the model and the matcher run (a Linux nice increment, per
 #: thread): under load they keep both cores busy, and a health check or a static page should not have to wait
 #: for the kernel to give it a turn beside them
@@ -206,13 +204,18 @@ def lower_priority(increment: int) -> bool:
         return False
 
 
+#: questions in ``Engine.match`` at once (``admit_questions``): the matcher is mostly Python, so a second one
+#: only adds a thread that wants the GIL
+MATCH_SLOTS = 1
+
+
 def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaphore:
-    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``available_cores()``); the others wait
+    """Let at most LIMIT calls of ENGINE's ``match`` run at once (default: ``MATCH_SLOTS``); the others wait
     on a semaphore. Each call first makes its query embedding (``Engine.embed_ahead``, when ENGINE has it)
     outside the bound, so that the embedder's batches are made of every question waiting, not of the few
     admitted. Wraps the instance's ``match`` in place, so every view and page that asks a question is
     bounded. Returns the semaphore (for tests). Raises ValueError when LIMIT is below 1."""
-    limit = limit if limit is not None else available_cores()
+    limit = limit if limit is not None else MATCH_SLOTS
     if limit < 1:
         raise ValueError(f"admit_questions needs limit >= 1 (got {limit})")
     slots = threading.BoundedSemaphore(limit)
