@@ -157,11 +157,12 @@ SETTINGS: list[Setting] = [
             help_nl="Adres waarop `schakel serve` luistert."),
     Setting("port", 8000, "Port `schakel serve` listens on.", _int,
             help_nl="Poort waarop `schakel serve` luistert."),
-    Setting("threads", 64, "Worker threads of the WSGI server (waitress). Questions wait for the query embedder "
-            "(one model call per core, web/embedgate.py) without a core, so keep this above the number of concurrent clients: "
-            "the health check and pages then never queue behind questions.", _int,
-            help_nl="Aantal werkthreads van de webserver (waitress); houd dit boven het aantal gelijktijdige "
-            "gebruikers."),
+    Setting("threads", 64, "Worker threads of the WSGI server (waitress). A question holds one while it waits for the "
+            "query embedder (one model call per core) and then for the matcher (one question at a time), without a "
+            "core (web/embedgate.py), so keep this above the number of concurrent clients: the health check and "
+            "pages then never queue behind questions.", _int,
+            help_nl="Aantal werkthreads van de webserver (waitress). Een vraag houdt er een bezet terwijl hij "
+            "wacht op het embedden en op de matcher; houd dit boven het aantal gelijktijdige gebruikers."),
     Setting("trusted_proxies", 0, "How many reverse proxies in front of Schakel set X-Forwarded-For/-Proto/-Host "
             "(Werkzeug's ProxyFix). 0: none, the connecting address is the client.", _count),
     Setting("ratelimit_storage", "memory://", "Where rate-limit counters live: 'memory://' (this process) or "
