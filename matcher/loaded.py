@@ -149,11 +149,6 @@ class LoadedIndex:
         scores = self.bm25.scores
         return scores["indices"][scores["indptr"][col]:scores["indptr"][col + 1]]
 
-    def record_has_stem(self, rid: str, st: str) -> bool:
-        """Whether any passage of the record contains the stem: read from the BM25 postings."""
-        rows = self.stem_postings(st)
-        return rows is not None and self.record_in_postings(self.records[rid], rows)
-
     @staticmethod
     def record_in_postings(rec: RecordInfo, rows: np.ndarray) -> bool:
         """Whether any passage of REC is among ROWS (ascending passage rows, as ``stem_postings`` gives)."""

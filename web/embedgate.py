@@ -9,8 +9,9 @@ Under load each worker's model calls run on one core's worth of OpenMP threads (
 thread): one call spread over both cores with OpenMP's static schedule waits at every layer for its
 slower thread, so a single busy core (the matcher, a health check, another VM on the host) halved the
 model's throughput, while one call per core keeps going at the pace of its own core (bench/README.md,
-sixth round). A question that arrives at an idle server still gets every core. The waiting request holds a WSGI thread but no core, so with enough server threads
-(setting ``threads``) the health check and static pages are answered at once while the model is busy.
+sixth round). A question that arrives at an idle server still gets every core. The waiting request
+holds a WSGI thread but no core, so with enough server threads (setting ``threads``) the health check
+and static pages are answered at once while the model is busy.
 
 The matcher's own work after the embedding is Python and holds the GIL in turns; fifty questions ranked at
 once would make every other request (and waitress' own socket thread) wait its turn behind them.
@@ -42,11 +43,12 @@ from indexer.embedders import Embedder, get_embedder
 
 class QueryGate(Embedder):
     """An ``Embedder`` whose ``embed_queries`` runs on at most WORKERS threads at a time (default: one per core,
-    ``available_cores``, for an embedder with ``parallel_calls``; else one), batching the queries that wait (up to MAX_BATCH texts per model call). A call that
-    runs alone, with nobody waiting, uses every core; otherwise each worker limits its calls to cores //
-    WORKERS OpenMP threads (at least 1), set per worker thread. INNER is an Embedder
-    or an embedder spec (``indexer.embedders.get_embedder``), loaded on first use. ``embed_passages`` and
-    ``token_count`` go straight to the inner embedder (indexing does not run in the server).
+    ``available_cores``, for an embedder with ``parallel_calls``; else one), batching the queries that wait
+    (up to MAX_BATCH texts per model call). A call that runs alone, with nobody waiting, uses every core;
+    otherwise each worker limits its calls to cores // WORKERS OpenMP threads (at least 1), set per worker
+    thread. INNER is an Embedder or an embedder spec (``indexer.embedders.get_embedder``), loaded on first
+    use. ``embed_passages`` and ``token_count`` go straight to the inner embedder (indexing does not run in
+    the server).
 
     Results are the inner embedder's: float32 (len(texts), dim), L2-normalised. An exception of the
     inner embedder (EmbedderUnavailable, ...) is raised in every caller whose texts were in that batch.
