@@ -18,6 +18,7 @@ from . import __version__, ann, settings
 from . import thesaurus as thesaurus_mod
 from .analysis import Analyzer, fold
 from .conceptterms import ConceptTerms
+from .conceptvectors import shipped_vectors
 from .corpus import CorpusRead, FileInfo, read_corpus, require_records, unique_ids
 from .embedders import Embedder, get_embedder
 from .errors import IndexWriteFailed, InvalidInput
@@ -252,11 +253,13 @@ def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, r
         try:
             vectors, report.embedded, report.cached = _embed_all(
                 emb, cache, [p.text for p in passages], rebuild, progress, "passages")
+            # the built-in thesaurus' texts come embedded with the package (indexer.conceptvectors)
+            shipped = shipped_vectors(emb)
             concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
-                emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten")
+                emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten", shipped=shipped)
             query_vecs, report.definitions_embedded, report.definitions_cached = _embed_all(
                 emb, cache, [c.definition_text() for c in concepts], rebuild, progress, "concept-definities",
-                as_query=True)
+                as_query=True, shipped=shipped)
         finally:
             cache.close()
     except (OSError, sqlite3.OperationalError) as exc:  # the cache shares the disk with the index
@@ -353,12 +356,19 @@ def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str
 
 
 def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str,
-               as_query: bool = False):
+               as_query: bool = False, shipped: dict[str, np.ndarray] | None = None):
     """Vectors of TEXTS (len(texts), dim) as passages or, with AS_QUERY, as queries (cached under
     their e5 input 'query: ...', apart from the same text as a passage), and how many were embedded
-    now and taken from the cache."""
+    now and taken from the cache. SHIPPED: vectors by cache key that came with the package
+    (``conceptvectors.shipped_vectors``); those the cache lacks are taken from there and stored in it.
+    REBUILD embeds every text again."""
     keys = [cache.key("query: " + t if as_query else t) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
+    if shipped and not rebuild:
+        seeded = {k: shipped[k] for k in keys if k not in found and k in shipped}
+        if seeded:
+            cache.put_many(list(seeded.items()))
+            found.update(seeded)
     todo = [i for i, k in enumerate(keys) if k not in found]
     todo_unique = list(dict.fromkeys(keys[i] for i in todo))
     text_of = {keys[i]: texts[i] for i in todo}

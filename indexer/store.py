@@ -157,6 +157,11 @@ class Home:
                 p.unlink()
 
 
+def embedding_key(embedder_name: str, text: str) -> str:
+    """The embedding cache's key of TEXT for an embedder: hex SHA-1 of the embedder's name and the text."""
+    return hashlib.sha1(f"{embedder_name}\0{text}".encode()).hexdigest()
+
+
 class EmbeddingCache:
     """Vectors by (embedder, sha1 of text). Commits per batch, so a killed run keeps its work."""
 
@@ -193,8 +198,8 @@ class EmbeddingCache:
                 os.unlink(str(self.path) + extra)
 
     def key(self, text: str) -> str:
-        """Cache key of TEXT for this embedder: hex SHA-1 of embedder name and text."""
-        return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest()
+        """Cache key of TEXT for this embedder (``embedding_key``)."""
+        return embedding_key(self.embedder, text)
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors (float32, (dim,)) by key for those of KEYS that are cached. A damaged cache file is set

@@ -73,11 +73,12 @@ def test_data_files_are_package_data():
     import tomllib
 
     assert files("indexer").joinpath("data", "thesaurus.yaml").is_file()
+    assert files("indexer").joinpath("data", "concept-vectors.npz").is_file()
     assert files("matcher").joinpath("data", "specifics.yaml").is_file()
     data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
     for package in ("indexer", "matcher"):
         found = sorted(p.relative_to(ROOT / package).as_posix() for p in (ROOT / package / "data").iterdir())
-        assert found and all(Path(f).match(data[package][0]) for f in found), (package, found)
+        assert found and all(any(Path(f).match(pattern) for pattern in data[package]) for f in found), (package, found)
     # the demo corpus' thesaurus is the built-in one, not a copy that could drift
     assert (ROOT / "corpus" / "thesaurus.yaml").resolve() == (ROOT / "indexer" / "data" / "thesaurus.yaml").resolve()
 
@@ -121,6 +122,9 @@ def test_wheel_installed_outside_the_source_tree_finds_its_thesaurus(tmp_path):
     where = subprocess.run([py, "-c", "import indexer.thesaurus as t; print(t.BUILTIN)"], capture_output=True,
                            text=True, env=env, cwd=tmp_path, check=True).stdout.strip()
     assert "site-packages" in where and str(ROOT) not in where
+    shipped = subprocess.run([py, "-c", "from indexer import conceptvectors as c; print(c.SHIPPED.is_file())"],
+                             capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.strip()
+    assert shipped == "True"   # the built-in concepts' vectors ship in the wheel
     corpus = _write_corpus(tmp_path / "corpus")
     schakel = str(py.parent / "schakel")
     subprocess.run([schakel, "index", str(corpus)], check=True, env=env, cwd=tmp_path, capture_output=True)
