@@ -5,7 +5,8 @@
 Baseline: the embedder alone (``embed_passages`` on the same passage texts,
 same batch size as ``build_index``). Measured on a copy of the corpus:
 the cold build (``build_index`` into an empty home: read, cut, embed passages
-and concept texts, write SQLite/FAISS/BM25, publish) and the warm rebuild (one
+(the built-in concept texts ship embedded, ``indexer.conceptvectors``), write
+SQLite/FAISS/BM25, publish) and the warm rebuild (one
 corpus file edited, the same home: only its changed passages are embedded,
 passages and concept texts come from the embedding cache). Rounds run raw,
 cold, warm, raw, cold, warm, ...; the ratios are medians of per-round ratios
@@ -94,15 +95,17 @@ def report(args, emb, texts, concept_texts, raw_times, raw_concept_times, cold_t
     warm_pps = [warm_report.passages / w for w in warm_times]
     cold_ratio = med([c / r for c, r in zip(cold_pps, raw_pps)])
     warm_ratio = med([w / c for w, c in zip(warm_pps, cold_pps)])
-    # everything the cold build embeds (passages + concept texts), raw, over the cold build's time
-    share = med([(r + c) / b for r, c, b in zip(raw_times, raw_concept_times, cold_times)])
+    # everything the cold build embedded (its passages; concept texts only where they did not come with the
+    # package, indexer.conceptvectors), raw, over the cold build's time
+    concepts_too = cold_report.concepts_embedded > 0
+    share = med([(r + (c if concepts_too else 0.0)) / b for r, c, b in zip(raw_times, raw_concept_times, cold_times)])
     summary = {
         "corpus": str(args.corpus), "embedder": emb.name, "batch": BATCH, "repeat": args.repeat,
         "passages": n, "unique_passages": len(texts), "concepts": len(concept_texts),
         "raw_passages_per_s": round(med(raw_pps), 2), "cold_build_passages_per_s": round(med(cold_pps), 2),
         "warm_rebuild_passages_per_s": round(med(warm_pps), 2),
         "ratio_cold_to_raw": round(cold_ratio, 3), "ratio_warm_to_cold": round(warm_ratio, 2),
-        "embedder_share_of_cold_build": round(share, 3),
+        "embedder_share_of_cold_build": round(share, 3), "cold_concepts_embedded": cold_report.concepts_embedded,
         "warm_embedded": {"passages": warm_report.embedded, "concept_texts": warm_report.concepts_embedded},
         "raw_seconds": [round(x, 2) for x in raw_times], "raw_concept_seconds": [round(x, 2) for x in raw_concept_times],
         "cold_seconds": [round(x, 2) for x in cold_times], "warm_seconds": [round(x, 2) for x in warm_times],
@@ -112,8 +115,9 @@ def report(args, emb, texts, concept_texts, raw_times, raw_concept_times, cold_t
     print(f"\nraw embedder {med(raw_pps):.2f} passages/s; cold build {med(cold_pps):.2f}; warm rebuild {med(warm_pps):.2f} "
           f"(medians of {args.repeat} rounds)")
     print(f"GOAL cold build passages/s vs raw embedder: RATIO {cold_ratio:.3f} (goal >= 0.9): {ok(cold_ratio >= 0.9)}; "
-          f"the cold build also embeds the {len(concept_texts)} concept texts: embedder share of its time "
-          f"{share:.3f} (raw time for passages + concept texts over build time)")
+          f"it embedded {cold_report.embedded} passages and {cold_report.concepts_embedded} of the {len(concept_texts)} "
+          f"concept texts (the built-in ones ship embedded); embedder share of its time {share:.3f} (raw time for "
+          f"what it embedded over build time; embedding the concept texts would take {med(raw_concept_times):.1f} s more)")
     print(f"GOAL warm rebuild passages/s vs cold build: RATIO {warm_ratio:.2f} (goal >= 5): {ok(warm_ratio >= 5)}; "
           f"it embedded {warm_report.embedded} passages and {warm_report.concepts_embedded} concept texts")
     print(f"JSON: {write_json('index_bench', summary)}")

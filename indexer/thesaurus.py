@@ -64,11 +64,16 @@ def _list(value, where: str, name: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+#: PyYAML's safe loader on libyaml where the binding is built (as in PyYAML's wheels): the same documents, eight
+#: times faster on the built-in thesaurus (0.05 against 0.42 s, every build and every start of the server)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_file(path: Path | Traversable) -> list[Concept]:
     """The concepts of one thesaurus YAML file; ``InvalidInput`` naming the file (and line) when it cannot
     be read or is not a thesaurus."""
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
