@@ -29,7 +29,7 @@ from .index_format import (RECORDS_DB, FileEntry, IndexReader, file_key, read_ma
 from .linking import add_group_context, link_people, link_same_as
 from .passages import make_passages
 from .records import Passage, Problem, Record
-from .store import EmbeddingCache, Home
+from .store import EmbeddingCache, Home, cached_text
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
     now and taken from the cache. SHIPPED: vectors by cache key that came with the package
     (``conceptvectors.shipped_vectors``); those the cache lacks are taken from there and stored in it.
     REBUILD embeds every text again."""
-    keys = [cache.key("query: " + t if as_query else t) for t in texts]
+    keys = [cache.key(cached_text(t, as_query)) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
     if shipped and not rebuild:
         seeded = {k: shipped[k] for k in keys if k not in found and k in shipped}

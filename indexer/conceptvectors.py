@@ -24,16 +24,17 @@ from pathlib import Path
 import numpy as np
 
 from .embedders import Embedder
-from .store import embedding_key
+from .store import cached_text, embedding_key
 
 #: the shipped file (package data)
 SHIPPED = files("indexer").joinpath("data", "concept-vectors.npz")
 
 
 def concept_texts(concepts) -> list[str]:
-    """The texts a build embeds per concept, as the cache keys them: each ``embed_text`` (embedded as a passage)
-    and each ``definition_text`` under its e5 input 'query: ...' (embedded as a query)."""
-    return [c.embed_text() for c in concepts] + ["query: " + c.definition_text() for c in concepts]
+    """The texts a build embeds per concept, as the cache keys them (``store.cached_text``): each ``embed_text``
+    (embedded as a passage) and each ``definition_text`` (embedded as a query)."""
+    return [cached_text(c.embed_text()) for c in concepts] + \
+        [cached_text(c.definition_text(), as_query=True) for c in concepts]
 
 
 @lru_cache(maxsize=4)

@@ -162,6 +162,12 @@ def embedding_key(embedder_name: str, text: str) -> str:
     return hashlib.sha1(f"{embedder_name}\0{text}".encode()).hexdigest()
 
 
+def cached_text(text: str, as_query: bool = False) -> str:
+    """The text the embedding cache keys TEXT under: as it is when embedded as a passage, and as e5's input
+    'query: ...' when embedded as a query, apart from the same text as a passage."""
+    return "query: " + text if as_query else text
+
+
 class EmbeddingCache:
     """Vectors by (embedder, sha1 of text). Commits per batch, so a killed run keeps its work."""
 
