@@ -226,7 +226,7 @@ class Analyzer:
 
         The forms are those of ``_WORD.findall(text)``, listed faster: a ``_WORD`` token holds no white space,
         so each white-space separated chunk is matched on its own, and a chunk of word characters only
-        (``str.isalnum``, which is ``[^\W_]``) is one token as it stands."""
+        (``str.isalnum``, which is ``[^\\W_]``) is one token as it stands."""
         forms: set[str] = set()
         for chunk in set(text.split()):
             if chunk.isalnum():

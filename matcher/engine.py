@@ -36,8 +36,8 @@ from .knobs import K
 from .loaded import LoadedIndex
 from .query import BASELINES, Options, Query, checked_input
 from .results import MatchResult
-from .retrieval import (adaptive_dense_weight, expanded_cosines, expanded_vector, expansion_tokens, fuse, score_records,
-                        vocabulary_coverage)
+from .retrieval import (adaptive_dense_weight, expanded_cosines, expanded_nearest, expanded_vector, expansion_tokens,
+                        fuse, score_records, vocabulary_coverage)
 
 __all__ = ["Engine", "Options", "BASELINES"]
 
@@ -220,10 +220,14 @@ class Engine:
         first = q.asked.passage_lex if q.asked is not None and weighted[0] == (q.tokens, 1.0) else None
         # without expansion concepts the vector is the question's own, which the first pass searched with
         same = q.asked is not None and vector is q.vector and vector is not None
-        # on an exact index the moved vector's cosines follow from the first pass's, without a second scan
-        cosines = None if same or q.asked is None else expanded_cosines(
-            index, q.asked.passage_cosines, q.vector, q.expansion, opts.concept_vector_weight)
-        q.scores = score_records(index, vector, weighted, first, q.asked if same else None, cosines)
+        # on an exact index the moved vector's cosines follow from the first pass's, without a second scan; on one
+        # scanned through its codes, its nearest passages mostly do
+        cosines = nearest = None
+        if not same and q.asked is not None:
+            cosines = expanded_cosines(index, q.asked.passage_cosines, q.vector, q.expansion,
+                                       opts.concept_vector_weight)
+            nearest = expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, opts.concept_vector_weight)
+        q.scores = score_records(index, vector, weighted, first, q.asked if same else None, cosines, nearest)
 
     def rank(self, index: LoadedIndex, q: Query) -> None:
         """Fused score per record, plus evidence from linked records and shared concepts."""

@@ -114,6 +114,10 @@ class LoadedIndex:
         #: every passage's vector, float32 (n passages, dim): a view of the exact FAISS index's own storage
         #: (``ann.stored_vectors``; self.vectors keeps it alive); None for an HNSW index
         self.passage_matrix: np.ndarray | None = ann.stored_vectors(self.vectors)
+        #: from ``ann.QUANTIZED_SCAN_MIN`` passages on, an exact index is searched through 8-bit codes of its vectors
+        #: first (``ann.QuantizedScan``; ``retrieval.quantized_candidates``); None otherwise
+        self.quantized: ann.QuantizedScan | None = ann.QuantizedScan(self.passage_matrix) \
+            if self.passage_matrix is not None and len(self.passage_matrix) >= ann.QUANTIZED_SCAN_MIN else None
         from .concepts import ConceptMatcher
 
         # detection compares the question with each concept's definition embedded as a query; builds from

@@ -38,12 +38,45 @@ class RecordScores:
     passage_dense: np.ndarray  # per passage (``dense_passages``: the dense_k nearest, a floor for the rest)
     passage_cosines: np.ndarray | None = None   # per passage, every cosine (exact index only; ``passage_cosines``)
     nearest: np.ndarray | None = None           # rows of the dense_k nearest passages (the others hold the floor)
+    candidates: "Candidates | None" = None      # what a quantised scan found (``quantized_candidates``)
 
     def best_passage_of(self, row: int) -> int:
         """The passage row with the best combined evidence of record ROW; -1 for none."""
         if callable(self._best_passage):
             return self._best_passage(row)
         return int(self._best_passage[row])
+
+
+@dataclass
+class Candidates:
+    """The passages a scan over 8-bit codes found for a query vector (``LoadedIndex.quantized``), scored again with
+    their float32 vectors: ROWS (int64, (m,)) and their exact COSINES (float32, (m,)). BOUND estimates the largest
+    cosine of any passage outside ROWS: the codes' lowest score among ROWS plus the codes' largest error seen
+    among ROWS (each row's code score against its exact cosine)."""
+
+    rows: np.ndarray
+    cosines: np.ndarray
+    bound: float
+
+
+def quantized_candidates(index: LoadedIndex, qv: np.ndarray) -> Candidates:
+    """``Candidates`` for the unit query vector QV (shape (dim,)) on an index with a quantised scan: the
+    ``ann.QUANTIZED_OVERSAMPLE`` x knob ``dense_k`` best by their codes, scored again with their float32 vectors
+    (re-ranking, Jégou, Douze & Schmid 2011)."""
+    qv = np.asarray(qv, np.float32)
+    rows, approx = index.quantized.search(qv, ann.QUANTIZED_OVERSAMPLE * K.dense_k)
+    exact = index.passage_vectors(rows) @ qv
+    error = float(np.max(np.abs(approx - exact))) if len(rows) else 0.0
+    bound = (float(approx.min()) + error) if len(rows) < len(index.passage_text) else -np.inf
+    return Candidates(rows, exact.astype(np.float32, copy=False), bound)
+
+
+def _best_of(rows: np.ndarray, found: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The K entries of FOUND (with their ROWS) that are largest, as (rows, found); all when there are fewer."""
+    if len(rows) <= k:
+        return rows, found
+    keep = np.argpartition(-found, k - 1)[:k]
+    return rows[keep], found[keep]
 
 
 def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], float]],
@@ -64,9 +97,10 @@ def bm25_passages(index: LoadedIndex, weighted_tokens: list[tuple[list[str], flo
 def passage_cosines(index: LoadedIndex, qv: np.ndarray | None) -> np.ndarray | None:
     """Every passage's cosine with the unit query vector QV (shape (dim,)): float32 of shape (n passages,), one
     pass over the exact index's vectors (``ann.inner_products``: the kernel of ``IndexFlatIP.search``, without
-    its heap). None without a query vector or for an HNSW index. The concept-expanded second pass reuses
-    these cosines instead of scanning again (``expanded_cosines``)."""
-    if qv is None or index.passage_matrix is None:
+    its heap). None without a query vector, for an HNSW index and for an index scanned through its codes
+    (``LoadedIndex.quantized``). The concept-expanded second pass reuses these cosines instead of scanning again
+    (``expanded_cosines``)."""
+    if qv is None or index.passage_matrix is None or index.quantized is not None:
         return None
     return ann.inner_products(index.vectors, qv)
 
@@ -80,15 +114,23 @@ def dense_passages(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | Non
     return _dense(index, qv, cosines)[0]
 
 
-def _dense(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``dense_passages`` and the rows (int64) of the nearest passages it found."""
+def _dense(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None,
+           nearest: tuple[np.ndarray, np.ndarray] | Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``dense_passages`` and the rows (int64) of the nearest passages it found. NEAREST: the nearest passages'
+    (rows, cosines) when already known, or the ``Candidates`` of a quantised scan to take them from."""
     n = len(index.passage_text)
     if n == 0:
         return np.zeros(0, np.float32), np.zeros(0, np.int64)
     k = min(n, K.dense_k)
-    if cosines is None:
+    if nearest is None and cosines is None and index.quantized is not None:
+        nearest = quantized_candidates(index, qv)
+    if isinstance(nearest, Candidates):
+        nearest = _best_of(nearest.rows, nearest.cosines, k)
+    if nearest is None and cosines is None:
         cosines = passage_cosines(index, qv)
-    if cosines is not None:
+    if nearest is not None:
+        rows, found = nearest
+    elif cosines is not None:
         rows = np.argpartition(-cosines, k - 1)[:k] if k < n else np.arange(n)
         found = cosines[rows]
     else:
@@ -110,28 +152,34 @@ def _floor(found: np.ndarray) -> np.float32:
 
 def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
                   first_lexical: np.ndarray | None = None, first: "RecordScores | None" = None,
-                  cosines: np.ndarray | None = None) -> RecordScores:
+                  cosines: np.ndarray | None = None,
+                  nearest: tuple[np.ndarray, np.ndarray] | None = None) -> RecordScores:
     """Per record: the best passage's BM25 (divided by the best record's, so 0..1) and the best
     passage's cosine (0 without a query vector), and the passage with the best combined evidence
     (max-normalised BM25 + knob ``passage_dense_weight`` x cosine) to show. ``weighted_tokens``: [(stems, weight)];
     ``first_lexical``: ``bm25_passages`` of its first part alone, when known (shape (n passages,));
     ``first``: a first pass that searched with this very ``qv`` already (its dense evidence is reused);
-    ``cosines``: every passage's cosine with ``qv``, when known (``expanded_cosines``).
+    ``cosines``: every passage's cosine with ``qv``, when known (``expanded_cosines``); ``nearest``: the
+    (rows, cosines) of the ``dense_k`` passages nearest to ``qv``, when known (``expanded_nearest``).
 
     Where few passages have evidence (a BM25 score; the ``dense_k`` nearest), the per-record maxima are taken
     over those only (``LoadedIndex.max_over_rows``): every other passage holds 0 or the dense floor."""
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens, first_lexical)
+    found, candidates = nearest, None
     nearest = None
     if qv is None:
         p_dense = np.zeros(len(owner), np.float32)
     elif first is not None:
-        p_dense, nearest = first.passage_dense, first.nearest
+        p_dense, nearest, candidates = first.passage_dense, first.nearest, first.candidates
     else:
-        if cosines is None:
-            cosines = passage_cosines(index, qv)
-        p_dense, nearest = _dense(index, qv, cosines)
+        if found is None and cosines is None:
+            if index.quantized is not None:
+                found = candidates = quantized_candidates(index, qv)
+            else:
+                cosines = passage_cosines(index, qv)
+        p_dense, nearest = _dense(index, qv, cosines, found)
     if 4 * np.count_nonzero(p_lex) < len(owner):      # a few passages with BM25 evidence: their maxima only
         hits = np.flatnonzero(p_lex)
         lex = index.max_over_rows(hits, p_lex[hits], np.float32(0))
@@ -147,7 +195,7 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
     top = float(top_passage)
     lex_n = lex / top if top > 0 else lex
     return RecordScores(lex_n, dense, lambda row: _best_passage(index, row, p_lex, p_dense, top_passage),
-                        p_lex, p_dense, cosines, nearest)
+                        p_lex, p_dense, cosines, nearest, candidates)
 
 
 def _best_passage(index: LoadedIndex, row: int, p_lex: np.ndarray, p_dense: np.ndarray, top: np.float32) -> int:
@@ -271,6 +319,61 @@ def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarra
         total += np.float32(weight * coef) * cos
     total /= np.float32(max(float(np.linalg.norm(_moved(index, qv, direction, weight))), 1e-12))
     return total
+
+
+#: at most this many passages outside a quantised scan's candidates are scored for the moved vector
+#: (``expanded_nearest``); more, and a scan with the moved vector is cheaper
+EXPANDED_EXTRA_MAX = 20_000
+
+
+def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarray | None,
+                     expansion: list[tuple[Concept, float]], weight: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (rows, cosines) of the knob ``dense_k`` passages nearest to ``expanded_vector(index, qv, expansion,
+    weight)`` on an index scanned through its codes, without another scan; None without expansion, or when more
+    than ``EXPANDED_EXTRA_MAX`` passages would have to be scored (the caller then scans with the moved vector).
+
+    By linearity (``expanded_cosines``) a passage's cosine with the moved vector is s(p) = (c(p) + P(p)) / N, with
+    c(p) its cosine with QV, P(p) = sum(w coef_i X c_i)(p) from the concepts' cosine rows and N = |q + w u|. The
+    candidates are FIRST's rows (c exact) and the ``ann.QUANTIZED_OVERSAMPLE`` x ``dense_k`` passages with the
+    largest P, whose c their float32 vectors give; theta is the ``dense_k``-th best s among them. A passage
+    outside FIRST has c(p) <= FIRST.bound, so it can reach theta only if P(p) >= theta N - FIRST.bound: those
+    few are scored too, and the best ``dense_k`` of all are the answer (a threshold test in the manner of Fagin,
+    Lotem & Naor 2003)."""
+    if first is None or qv is None or not expansion or not weight or not len(index.concept_vectors):
+        return None
+    direction = _expansion_direction(index, expansion)
+    if not direction:
+        return None
+    rows = index.concept_passage_cosines([row for row, _ in direction])
+    if rows is None:
+        return None
+    n = rows.shape[1]
+    k = min(n, K.dense_k)
+    qv = np.asarray(qv, np.float32)
+    shift = np.zeros(n, np.float32)
+    for (_, coef), cos in zip(direction, rows):
+        shift += np.float32(weight * coef) * cos
+    norm = float(max(float(np.linalg.norm(_moved(index, qv, direction, weight))), 1e-12))
+    m = min(n, ann.QUANTIZED_OVERSAMPLE * k)
+    seen = np.zeros(n, bool)
+    seen[first.rows] = True
+    by_shift = np.argpartition(-shift, m - 1)[:m] if m < n else np.arange(n)
+    extra = by_shift[~seen[by_shift]]
+    seen[extra] = True
+    cand = np.concatenate([first.rows, extra])
+    cos = np.concatenate([first.cosines, index.passage_vectors(extra) @ qv])
+    if len(cand) < k:
+        return None
+    moved = (cos + shift[cand]) / np.float32(norm)
+    theta = float(np.partition(moved, len(moved) - k)[len(moved) - k])
+    more = np.flatnonzero((shift >= np.float32(theta * norm - first.bound)) & ~seen)
+    if len(more) > EXPANDED_EXTRA_MAX:
+        return None
+    if len(more):
+        cand = np.concatenate([cand, more])
+        moved = np.concatenate([moved, (index.passage_vectors(more) @ qv + shift[more]) / np.float32(norm)])
+    best_rows, best = _best_of(cand, moved.astype(np.float32, copy=False), k)
+    return np.asarray(best_rows, np.int64), best
 
 
 def vocabulary_coverage(index: LoadedIndex, tokens: list[str]) -> float:

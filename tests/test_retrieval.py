@@ -125,7 +125,8 @@ def test_dense_passages_give_the_found_cosines_and_one_floor_below_them():
         rows = np.full(K.dense_k, -1, np.int64)
         rows[:found] = rng.choice(n, found, replace=False)
         sims[found:] = -3.4e38
-        index = SimpleNamespace(passage_text=[""] * n, passage_matrix=None, rerank_vectors=None, vectors=SimpleNamespace(
+        index = SimpleNamespace(passage_text=[""] * n, passage_matrix=None, quantized=None, rerank_vectors=None,
+                                vectors=SimpleNamespace(
             search=lambda x, k, s=sims, r=rows: (s[None, :k], r[None, :k])))
         want = np.full(n, np.nan, np.float32)
         want[rows[:found]] = sims[:found]
@@ -469,3 +470,99 @@ def test_an_hnsw_build_keeps_8_bit_codes_and_scores_what_it_finds_with_the_float
     with pytest.raises(CorruptIndex, match=PASSAGE_VECTORS):
         LoadedIndex(build, verify=False)
 
+
+
+def test_a_quantized_scan_finds_the_exact_nearest_with_approximate_scores(monkeypatch):
+    """``ann.QuantizedScan`` (8-bit codes, in shards scanned like ``inner_products``): its candidates hold the exact
+    nearest, with scores near the exact ones; rows of every shard come back as rows of the whole matrix; K beyond
+    the matrix gives every row; a query of another dimension is refused."""
+    from indexer import ann
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((3000, 32)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    monkeypatch.setattr(ann, "SCAN_SPLIT_MIN", 100)
+    scan = ann.QuantizedScan(X)
+    assert len(scan.shards) == ann.SCAN_THREADS and scan.nbytes == 3000 * 32
+    for i in (0, 1499, 1500, 2999):
+        q = X[i] + 0.05 * rng.standard_normal(32).astype(np.float32)
+        rows, approx = scan.search(q, 100)
+        assert len(rows) == len(set(rows.tolist())) == 100 and rows.dtype == np.int64
+        exact = X @ q
+        assert set(np.argsort(-exact)[:50].tolist()) <= set(rows.tolist())
+        assert np.max(np.abs(approx - exact[rows])) < 0.02
+        assert i in rows.tolist()
+    rows, approx = scan.search(X[0], 5000)
+    assert sorted(rows.tolist()) == list(range(3000))
+    with pytest.raises(ValueError, match="dimension 32"):
+        scan.search(X[0][:8], 10)
+
+
+def _engine_scanning_codes(home, monkeypatch):
+    """An Engine over HOME whose index is searched through 8-bit codes (``ann.QUANTIZED_SCAN_MIN`` lowered)."""
+    from indexer import ann
+    from matcher import Engine
+    from tests.conftest import TEST_EMBEDDER
+
+    monkeypatch.setattr(ann, "QUANTIZED_SCAN_MIN", 1)
+    engine = Engine(home, embedder=TEST_EMBEDDER)
+    assert engine.index().quantized is not None
+    monkeypatch.undo()
+    return engine
+
+
+DEMO_QUESTIONS = ("Hoe zet ik kennisclips in zodat studenten in hun eigen tempo leren?",
+                  "Wie weet iets van feedback op stageverslagen?",
+                  "Hoe pak ik formatief toetsen aan met digitale middelen?")
+
+
+def test_an_index_scanned_through_codes_ranks_as_the_exact_scan(demo_home, demo_engine, monkeypatch):
+    """With the nearest passages taken from a quantised scan's candidates (scored again with float32 vectors) and
+    the concept-expanded pass's from the threshold test of ``expanded_nearest``, every match and score equals
+    the exact scan's; also with few nearest passages (knob ``dense_k``), where candidates are a small part of
+    the passages and the threshold test has passages to add."""
+    from matcher import knobs, retrieval
+
+    coded = _engine_scanning_codes(demo_home, monkeypatch)
+    scans = []
+    real = retrieval.quantized_candidates
+    monkeypatch.setattr(retrieval, "quantized_candidates", lambda *a: scans.append(1) or real(*a))
+    for dense_k in (400, 12):
+        with knobs.overridden({"dense_k": dense_k}):
+            for question in DEMO_QUESTIONS:
+                want, got = demo_engine.match(question), coded.match(question)
+                for kind, matches in want.matches.items():
+                    assert [m.id for m in got.matches[kind]] == [m.id for m in matches], (dense_k, question, kind)
+                    assert np.allclose([m.score for m in got.matches[kind]], [m.score for m in matches], atol=1e-4)
+    assert scans
+
+
+def test_the_expanded_pass_on_codes_finds_the_exact_nearest_or_scans_again(demo_home, monkeypatch):
+    """``expanded_nearest`` gives the moved vector's exact nearest passages and cosines (those of
+    ``expanded_cosines`` over every passage) without a scan; when more passages than ``EXPANDED_EXTRA_MAX``
+    would have to be scored it gives None, and the engine scans with the moved vector, to the same result."""
+    from matcher import knobs, retrieval
+    from matcher.query import BASELINES, Query
+
+    coded = _engine_scanning_codes(demo_home, monkeypatch)
+    index = coded.index()
+    with knobs.overridden({"dense_k": 12}):
+        q = Query(DEMO_QUESTIONS[0], {}, 5, None, BASELINES["full"])
+        coded.prepare(index, q)
+        coded.understand(index, q)
+        assert q.expansion and q.asked.candidates is not None and q.asked.passage_cosines is None
+        w = q.options.concept_vector_weight
+        rows, cosines = retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w)
+        every = retrieval.expanded_cosines(index, index.passage_matrix @ q.vector, q.vector, q.expansion, w)
+        assert set(rows.tolist()) == set(np.argsort(-every)[:12].tolist())
+        assert np.allclose(cosines, every[rows], atol=1e-5)
+        coded.retrieve(index, q)
+        kept = q.scores
+        monkeypatch.setattr(retrieval, "EXPANDED_EXTRA_MAX", -1)
+        assert retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w) is None
+        scans = []
+        real = retrieval.quantized_candidates
+        monkeypatch.setattr(retrieval, "quantized_candidates", lambda *a: scans.append(1) or real(*a))
+        coded.retrieve(index, q)
+        assert scans and set(q.scores.nearest.tolist()) == set(kept.nearest.tolist())
+        assert np.allclose(q.scores.dense, kept.dense, atol=1e-5)
