@@ -141,19 +141,22 @@ def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     def scan(lo: int, hi: int) -> None:
         f.fvec_inner_products_ny(f.swig_ptr(out[lo:hi]), f.swig_ptr(x), f.swig_ptr(base[lo:hi]), d, hi - lo)
 
-    _split_scan(n, scan)
+    _split_scan(_slices(n), scan)
     return out
 
 
-def _split_scan(n: int, scan) -> None:
-    """Run SCAN(lo, hi) over [0, N) in ``SCAN_THREADS`` slices from ``SCAN_SPLIT_MIN`` on (else in one): the calling
-    thread runs the first, the shared pool the others, and a slice the pool has not started when the caller is
-    done is taken back by the caller, so a busy pool never makes a question wait. SCAN must release the GIL to
-    gain (faiss does)."""
+def _slices(n: int) -> list[int]:
+    """Bounds of the slices a scan of N vectors is split in: ``SCAN_THREADS`` from ``SCAN_SPLIT_MIN`` on, else one."""
     parts = SCAN_THREADS if n >= SCAN_SPLIT_MIN else 1
-    bounds = [n * i // parts for i in range(parts + 1)]
-    pending = [(_pool().submit(scan, lo, hi), lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])] if parts > 1 \
-        else []
+    return [n * i // parts for i in range(parts + 1)]
+
+
+def _split_scan(bounds: list[int], scan) -> None:
+    """Run SCAN(lo, hi) for each slice [lo, hi) of BOUNDS (ascending, as ``_slices`` gives): the calling thread
+    runs the first, the shared pool the others, and a slice the pool has not started when the caller is done is
+    taken back by the caller, so a busy pool never makes a question wait. SCAN must release the GIL to gain
+    (faiss does)."""
+    pending = [(_pool().submit(scan, lo, hi), lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
     scan(bounds[0], bounds[1])
     for future, lo, hi in pending:
         if future.cancel():
@@ -186,8 +189,7 @@ class QuantizedScan:
         f = faiss()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.n, self.d = vectors.shape
-        parts = SCAN_THREADS if self.n >= SCAN_SPLIT_MIN else 1
-        self.bounds = [self.n * i // parts for i in range(parts + 1)]
+        self.bounds = _slices(self.n)
         trained = f.IndexScalarQuantizer(self.d, f.ScalarQuantizer.QT_8bit_uniform, f.METRIC_INNER_PRODUCT)
         trained.train(vectors)
         self.shards = []
@@ -216,7 +218,7 @@ class QuantizedScan:
             sims, ids = self.shards[i].search(x, min(k, hi - lo))
             found[i] = (sims[0], ids[0] + lo)
 
-        _split_scan(self.n, scan)
+        _split_scan(self.bounds, scan)
         sims = np.concatenate([s for s, _ in found])
         ids = np.concatenate([i for _, i in found])
         keep = ids >= 0
