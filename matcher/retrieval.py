@@ -108,9 +108,11 @@ def passage_cosines(index: LoadedIndex, qv: np.ndarray | None) -> np.ndarray | N
 def dense_passages(index: LoadedIndex, qv: np.ndarray, cosines: np.ndarray | None = None) -> np.ndarray:
     """Cosine per passage, shape (n passages,), for a unit query vector of shape (dim,): the
     knob ``dense_k`` nearest; every other passage gets the lowest cosine found minus the knob
-    ``dense_missing_gap``. The nearest come from COSINES (every passage's cosine with QV, when known),
-    else from ``passage_cosines`` on an exact index, else from the FAISS (HNSW) search, whose passages an
-    8-bit build scores again with their float32 vectors (``LoadedIndex.rerank_vectors``)."""
+    ``dense_missing_gap``. The nearest come from COSINES (every passage's cosine with QV, when known), else
+    from the candidates of a scan over 8-bit codes on an exact index of ``ann.QUANTIZED_SCAN_MIN`` passages or
+    more (``quantized_candidates``), else from ``passage_cosines`` on a smaller exact index, else from the FAISS
+    (HNSW) search, whose passages an 8-bit build scores again with their float32 vectors
+    (``LoadedIndex.rerank_vectors``)."""
     return _dense(index, qv, cosines)[0]
 
 
