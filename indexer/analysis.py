@@ -165,6 +165,11 @@ class Analyzer:
         self._splits: dict[str, list[str]] = {}
         self._span_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[str, ...]] = {}
+        # what ``Marker`` learns of white-space chunks, for every marker of this analyzer: a chunk's forms with their
+        # stems (forms with a stem only), and per stem the chunks with a form carrying it (``CHUNK_CACHE`` chunks)
+        self._chunk_forms: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        self._stem_chunks: dict[str, set[str]] = {}
+        self._chunk_order: list[str] = []   # the kept chunks in the order learnt, for markers made before
 
     @staticmethod
     def vocabulary_from(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -219,56 +224,16 @@ class Analyzer:
                     spans.append((start, end, st))
         return spans
 
-    def form_stems(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """(form, the stems ``token_spans`` gives it) for each distinct word form of TEXT that has a stem (stop
-        words have none): what ``marked_spans`` needs of a text to mark any set of stems, so a caller that marks
-        the same passage again can keep it (``matcher.loaded.LoadedIndex.passage_forms``).
+    def marker(self, stems: set[str] | frozenset[str]) -> "Marker":
+        """A ``Marker`` of the words of texts whose stems are among STEMS, for marking many texts with one set of
+        stems (the shown passages of one question)."""
+        return Marker(self, stems)
 
-        The forms are those of ``_WORD.findall(text)``, listed faster: a ``_WORD`` token holds no white space,
-        so each white-space separated chunk is matched on its own, and a chunk of word characters only
-        (``str.isalnum``, which is ``[^\\W_]``) is one token as it stands."""
-        forms: set[str] = set()
-        for chunk in set(text.split()):
-            if chunk.isalnum():
-                forms.add(chunk)
-            else:
-                forms.update(_WORD.findall(chunk))
-        cache = self._span_cache
-        out = []
-        for form in forms:
-            stems = cache.get(form)
-            if stems is None:
-                stems = self._span_stems(form)
-            if stems:
-                out.append((form, stems))
-        return tuple(out)
-
-    def marked_spans(self, text: str, stems: set[str] | frozenset[str],
-                     form_stems: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> list[tuple[int, int]]:
+    def marked_spans(self, text: str, stems: set[str] | frozenset[str]) -> list[tuple[int, int]]:
         """Sorted distinct (start, end) character offsets of the words of TEXT that ``token_spans`` gives a stem in
-        STEMS: the same offsets as ``sorted({(s, e) for s, e, st in token_spans(text) if st in stems})``.
-        FORM_STEMS: TEXT's ``form_stems``, when the caller keeps it; without it they are listed here.
-
-        Cheaper for highlighting one passage among 10^5: only the distinct word forms are looked up, and only
-        the forms that carry a stem are located again, by ``str.find`` plus a check that the occurrence is a
-        whole token of ``_WORD`` (``_whole_token``)."""
-        if not stems:
-            return []
-        if form_stems is None:
-            form_stems = self.form_stems(text)
-        found: set[tuple[int, int]] = set()
-        for form, its_stems in form_stems:
-            if stems.isdisjoint(its_stems):
-                continue
-            start = text.find(form)
-            while start >= 0:
-                end = start + len(form)
-                if _whole_token(text, start, end):
-                    found.add((start, end))
-                    start = text.find(form, end)
-                else:
-                    start = text.find(form, start + 1)
-        return sorted(found)
+        STEMS: the same offsets as ``sorted({(s, e) for s, e, st in token_spans(text) if st in stems})``
+        (``Marker.spans``; a caller marking several texts with the same stems keeps one ``marker``)."""
+        return Marker(self, stems).spans(text)
 
     def _span_stems(self, word: str) -> tuple[str, ...]:
         """The stems ``token_spans`` gives one word: its own (``_word_spans``), then those of the parts of a
@@ -282,6 +247,94 @@ class Analyzer:
             if len(self._span_cache) < 500_000:
                 self._span_cache[word] = stems
         return stems
+
+
+#: white-space chunks whose forms and stems an ``Analyzer`` keeps for its markers (``Marker``): about 350 bytes each
+#: with their entries in the per-stem index, so at most ~70 MB; only chunks of passages shown are ever kept
+CHUNK_CACHE = 200_000
+
+
+class Marker:
+    """Marks the words of texts whose stems are among one set of STEMS (``Analyzer.marker``).
+
+    ``spans(text)`` gives what ``Analyzer.token_spans`` would give for the marked words, cheaper for a question
+    that marks 30 passages among 10^5. A text is cut into white-space separated chunks (a ``_WORD`` token holds no
+    white space, so the chunks' tokens are the text's tokens; a chunk of word characters only, ``str.isalnum``, is
+    one token as it stands). The analyzer keeps, for every chunk it has seen (up to ``CHUNK_CACHE``), its forms
+    with their stems, and per stem the chunks that carry it; a marker starts from the chunks of its stems. Marking
+    a text then costs a ``str.split``, two set operations in C and the chunks never seen before; only the forms
+    that carry a stem are located, by ``str.find`` plus a check that the occurrence is a whole token
+    (``_whole_token``). Safe to share between threads as far as the analyzer's dictionaries are (the GIL)."""
+
+    __slots__ = ("_analyzer", "stems", "_marked", "_local", "_synced")
+
+    def __init__(self, analyzer: "Analyzer", stems: set[str] | frozenset[str]):
+        self._analyzer = analyzer
+        self.stems = frozenset(stems)
+        index = analyzer._stem_chunks
+        #: chunks with a form that carries one of the stems
+        self._synced = len(analyzer._chunk_order)
+        self._marked: set[str] = set().union(*(index[st] for st in self.stems if st in index))
+        #: forms of chunks seen by this marker that the analyzer could not keep (its cache full)
+        self._local: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Sorted distinct (start, end) character offsets of the marked words of TEXT."""
+        if not self.stems:
+            return []
+        known, order = self._analyzer._chunk_forms, self._analyzer._chunk_order
+        stems = self.stems
+        if len(order) > self._synced:     # chunks other markers have learnt since: any of ours among them?
+            for chunk in order[self._synced:]:
+                if any(not stems.isdisjoint(its) for _, its in known[chunk]):
+                    self._marked.add(chunk)
+        chunks = set(text.split())
+        new = chunks.difference(known)
+        if new:
+            self._learn(new)
+        self._synced = len(order)
+        forms: set[str] = set()
+        for chunk in chunks & self._marked:
+            for form, its in known.get(chunk) or self._local[chunk]:
+                if not stems.isdisjoint(its):
+                    forms.add(form)
+        found: set[tuple[int, int]] = set()
+        for form in forms:
+            start = text.find(form)
+            while start >= 0:
+                end = start + len(form)
+                if _whole_token(text, start, end):
+                    found.add((start, end))
+                    start = text.find(form, end)
+                else:
+                    start = text.find(form, start + 1)
+        return sorted(found)
+
+    def _learn(self, chunks: set[str]) -> None:
+        analyzer, stems = self._analyzer, self.stems
+        known, index, cache = analyzer._chunk_forms, analyzer._stem_chunks, analyzer._span_cache
+        order = analyzer._chunk_order
+        for chunk in chunks:
+            if chunk in self._local:
+                continue
+            pairs = []
+            for form in ((chunk,) if chunk.isalnum() else _WORD.findall(chunk)):
+                its = cache.get(form)
+                if its is None:
+                    its = analyzer._span_stems(form)
+                if its:
+                    pairs.append((form, its))
+            pairs = tuple(pairs)
+            if len(known) < CHUNK_CACHE:
+                known[chunk] = pairs
+                order.append(chunk)
+                for _, its in pairs:
+                    for st in its:
+                        index.setdefault(st, set()).add(chunk)
+            else:
+                self._local[chunk] = pairs
+            if any(not stems.isdisjoint(its) for _, its in pairs):
+                self._marked.add(chunk)
 
 
 _JOINERS = "-'’"   # the separators inside one ``_WORD`` token

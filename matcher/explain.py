@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.analysis import content_words, stem
+from indexer.analysis import Marker, content_words, stem
 from indexer.records import KINDS
 
 from .loaded import LoadedIndex, RecordInfo
@@ -34,6 +34,7 @@ class Marks:
     query_words: dict[str, str]     # stem -> the word as the asker typed it
     term_words: dict[str, str]      # the query_words a reason may name: 3+ letters, not a number, distinctive
     term_postings: list[tuple[str, np.ndarray]]   # (word, passage rows with its stem) of the term_words in any passage
+    marker: Marker                  # marks the mark_stems in the passages shown (``Analyzer.marker``)
 
     @classmethod
     def of(cls, index: LoadedIndex, q: Query) -> "Marks":
@@ -57,7 +58,8 @@ class Marks:
                       if len(w) >= 3 and not w.isdigit() and index.stem_is_distinctive(st)}
         term_postings = [(w, rows) for st, w in term_words.items() for rows in [index.stem_postings(st)]
                          if rows is not None]
-        return cls(query_stems, concept_stems, mark_stems, query_words, term_words, term_postings)
+        return cls(query_stems, concept_stems, mark_stems, query_words, term_words, term_postings,
+                   index.analyzer.marker(mark_stems))
 
 
 def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
@@ -99,7 +101,7 @@ def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, scor
     if prow >= 0:
         passages.append(PassageHit(text=index.passage_text[prow], source=rec.source, page=index.passage_page[prow],
                                    heading=index.passage_heading[prow],
-                                   highlights=highlights(index, prow, marks.mark_stems)))
+                                   highlights=highlights(index, prow, marks.marker)))
     terms = matched_terms(rec, marks.term_postings)
     rec_concepts = index.record_concepts(rec.id)
     concepts = [h.concept.label for h in q.hits[:5] if h.index in rec_concepts]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, defaultdict
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,10 +41,6 @@ INVERSE_RELATIONS = {
 
 #: Passages whose concepts (``LoadedIndex.passage_concepts``) are kept, most recently used last.
 PASSAGE_CONCEPT_CACHE = 8192
-
-#: Passages whose word forms (``LoadedIndex.passage_forms``) are kept, least recently used dropped first: about
-#: 10 KB each for a passage of 100 words
-PASSAGE_FORMS_CACHE = 1024
 
 #: The matcher's name for the one record type (``indexer.records.Record``); kept for existing imports.
 RecordInfo = Record
@@ -109,8 +105,6 @@ class LoadedIndex:
         #: the concepts each passage names, found by the build (``build.passage_concepts``); None for an older build
         self._stored_passage_concepts = read_passage_concepts(self.build, len(self.passage_text))
         self._passage_concepts_lock = threading.Lock()
-        # per index, not per class: a cache on the method would keep every replaced index alive
-        self._passage_forms = lru_cache(maxsize=PASSAGE_FORMS_CACHE)(self._forms_of_passage)
         #: every passage's vector, float32 (n passages, dim): a view of the exact FAISS index's own storage
         #: (``ann.stored_vectors``; self.vectors keeps it alive); None for an HNSW index
         self.passage_matrix: np.ndarray | None = ann.stored_vectors(self.vectors)
@@ -162,17 +156,6 @@ class LoadedIndex:
             return lo < len(rows) and int(rows[lo]) <= mine[-1]
         pos = np.searchsorted(rows, mine)
         return bool(np.any((pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == mine)))
-
-    def passage_forms(self, row: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """(word form, its stems) for the distinct words of passage ROW (``Analyzer.form_stems``), for marking
-        the passage's words (``Analyzer.marked_spans``). The last ``PASSAGE_FORMS_CACHE`` passages' are kept
-        (``functools.lru_cache``, thread-safe): a shown passage is often shown again (a popular passage, a
-        question asked again with answers to clarifying questions), and listing its words is most of what
-        marking it costs."""
-        return self._passage_forms(int(row))
-
-    def _forms_of_passage(self, row: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return self.analyzer.form_stems(self.passage_text[row])
 
     def passage_concepts(self, row: int) -> dict[int, float]:
         """Concepts named by their words in passage ROW: concept index -> word score (``ConceptTerms.lexical``,

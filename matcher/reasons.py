@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.analysis import stem
+from indexer.analysis import Marker, stem
 from indexer.conceptterms import GENERIC
 
 from .loaded import LoadedIndex, RecordInfo
@@ -16,13 +16,12 @@ RELATION_PHRASES = {
 }
 
 
-def highlights(index: LoadedIndex, row: int, query_stems: set[str]) -> list[tuple[int, int]]:
-    """Merged (start, end) character offsets in the passage of the words whose stems are given
-    (``Analyzer.marked_spans``: only the words that carry one of the stems are located, found through the
-    passage's kept ``LoadedIndex.passage_forms``)."""
-    if not query_stems:
+def highlights(index: LoadedIndex, row: int, marker: Marker) -> list[tuple[int, int]]:
+    """Merged (start, end) character offsets in passage ROW of the words whose stems MARKER marks
+    (``Analyzer.marker``: one per question, shared by the passages it shows)."""
+    if not marker.stems:
         return []
-    spans = index.analyzer.marked_spans(index.passage_text[row], query_stems, index.passage_forms(row))
+    spans = marker.spans(index.passage_text[row])
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

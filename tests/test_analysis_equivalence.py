@@ -136,7 +136,8 @@ def test_marked_spans_equal_the_token_spans_definition(parts, glue, marked):
     stems = {s for w in marked for s in analyzer.tokens(w)} | {stem(w) for w in marked}
     want = _plain_marked(analyzer, text, stems)
     assert analyzer.marked_spans(text, stems) == want
-    assert analyzer.marked_spans(text, stems, analyzer.form_stems(text)) == want   # the kept word forms
+    marker = analyzer.marker(stems)
+    assert marker.spans(text) == want and marker.spans(text) == want      # the chunks it has seen already
 
 
 def test_marked_spans_on_the_demo_corpus(demo_engine):
@@ -144,20 +145,41 @@ def test_marked_spans_on_the_demo_corpus(demo_engine):
     index = demo_engine.index()
     analyzer = index.analyzer
     rng = random.Random(3)
+    shared = analyzer.marker({stem("feedback"), stem("studenten"), stem("toetsen"), stem("video")})
     for row, text in enumerate(index.passage_text):
         other = index.passage_text[rng.randrange(len(index.passage_text))]
         stems = set(rng.sample(analyzer.tokens(other), min(6, len(analyzer.tokens(other)))))
         want = _plain_marked(analyzer, text, stems)
         assert analyzer.marked_spans(text, stems) == want, row
-        assert analyzer.marked_spans(text, stems, index.passage_forms(row)) == want, row
+        # one marker over every passage, as a question marks the passages it shows
+        assert shared.spans(text) == _plain_marked(analyzer, text, shared.stems), row
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=LETTERS + "_\t\n\xa0\u2009\u3000²½٣", max_size=80) | st.text(max_size=40))
-def test_form_stems_lists_the_regex_tokens_that_have_stems(text):
-    """``form_stems`` lists the words chunk by chunk of white space (any Unicode space): the same distinct forms as
-    ``_WORD.findall`` over the whole text, each with its ``token_spans`` stems, stop words left out."""
+@given(st.text(alphabet=LETTERS + "_\t\n\xa0\u2009\u3000²½٣", max_size=80) | st.text(max_size=40),
+       st.text(alphabet=LETTERS + "_\t\n\xa0\u2009\u3000²½٣", max_size=80))
+def test_a_marker_looks_at_white_space_chunks_and_finds_the_regex_tokens(text, before):
+    """A ``Marker`` looks at the words chunk by chunk of white space (any Unicode space), also after marking another
+    text that shares chunks with this one: the marked spans are those of the ``_WORD`` tokens of the whole text."""
     analyzer = Analyzer(["kennis", "clips", "toets", "beleid"])
-    got = dict(analyzer.form_stems(text))
-    assert set(got) == {w for w in set(_WORD.findall(text)) if analyzer._span_stems(w)}
-    assert all(got[w] == analyzer._span_stems(w) for w in got)
+    stems = {st_ for w in set(_WORD.findall(text + " " + before)) for st_ in analyzer._span_stems(w)}
+    stems = set(sorted(stems)[::2])
+    marker = analyzer.marker(stems)
+    marker.spans(before)
+    assert marker.spans(text) == _plain_marked(analyzer, text, stems)
+
+
+def test_a_marker_beyond_the_kept_chunks_marks_the_same(monkeypatch):
+    """Past ``CHUNK_CACHE`` kept chunks a marker keeps the rest itself: the same spans, and the analyzer keeps no
+    more; a marker made before another one learnt chunks still marks its words in them."""
+    from indexer import analysis
+
+    monkeypatch.setattr(analysis, "CHUNK_CACHE", 3)
+    analyzer = Analyzer(["kennis", "clips", "toets", "beleid"])
+    text = "Kennisclips, toetsbeleid en (toetsen) - kennis-clips: toets! clips van het toetsbeleid."
+    stems = {stem("toets"), stem("clips")}
+    early = analyzer.marker(stems)
+    want = _plain_marked(analyzer, text, stems)
+    assert want and analyzer.marker({stem("kennis")}).spans(text)
+    assert len(analyzer._chunk_forms) == 3
+    assert early.spans(text) == want and analyzer.marker(stems).spans(text) == want

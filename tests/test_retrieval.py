@@ -421,7 +421,7 @@ def test_a_concept_found_without_the_questions_words_is_marked_by_its_own_words(
     assert stem("weblecture") in own     # (if distinctive in this corpus; else the line above proves nothing)
     passage = next(r for r, t in enumerate(index.passage_text) if "kennisclip" in t.lower())
     q.hits = inferred
-    spans = highlights(index, passage, Marks.of(index, q).mark_stems)
+    spans = highlights(index, passage, Marks.of(index, q).marker)
     assert any("kennisclip" in index.passage_text[passage][s:e].lower() for s, e in spans)
 
 
