@@ -145,6 +145,29 @@ def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     return out
 
 
+def inner_products_at(index, x: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """The inner products of X (float32, shape (d,)) with the stored vectors ROWS (int, shape (m,)) of an exact index:
+    float32 of shape (m,), by faiss's ``fvec_inner_products_by_idx`` (the kernel of ``inner_products``, so the same
+    values as a full scan; no gathered copy of the rows: ~2x faster than numpy's ``X[rows] @ x`` for 1,600 rows of
+    384). None for any other index. Raises ValueError for a vector of another dimension or a row out of range."""
+    f = faiss()
+    if not isinstance(index, f.IndexFlat):
+        return None
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.shape != (index.d,):
+        raise ValueError(f"query vector of shape {x.shape} for an index of dimension {index.d}")
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    out = np.empty(len(rows), np.float32)
+    if not len(rows):
+        return out
+    if int(rows.min()) < 0 or int(rows.max()) >= index.ntotal:
+        raise ValueError(f"rows out of range 0..{index.ntotal - 1}")
+    base = stored_vectors(index)
+    f.fvec_inner_products_by_idx(f.swig_ptr(out), f.swig_ptr(x), f.swig_ptr(base), f.swig_ptr(rows), index.d, 1,
+                                 len(rows))
+    return out
+
+
 def _slices(n: int) -> list[int]:
     """Bounds of the slices a scan of N vectors is split in: ``SCAN_THREADS`` from ``SCAN_SPLIT_MIN`` on, else one."""
     parts = SCAN_THREADS if n >= SCAN_SPLIT_MIN else 1

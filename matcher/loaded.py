@@ -408,6 +408,13 @@ class LoadedIndex:
             return np.asarray(source[rows], np.float32)
         return np.asarray(self.vectors.reconstruct_batch(rows), np.float32)
 
+    def passage_cosines_at(self, rows, qv: np.ndarray) -> np.ndarray:
+        """The cosines of passages ROWS (int sequence) with the unit query vector QV (shape (dim,)): float32 of shape
+        (len(rows),); on an exact index by the kernel of its full scan (``ann.inner_products_at``: the same values),
+        else from ``passage_vectors``."""
+        found = ann.inner_products_at(self.vectors, qv, np.asarray(rows, np.int64))
+        return found if found is not None else self.passage_vectors(rows) @ np.asarray(qv, np.float32)
+
     @cached_property
     def answer_vectors(self) -> tuple[list[RecordInfo], np.ndarray]:
         """Kennisrotonde records with passages and the vectors of their first passages, shape

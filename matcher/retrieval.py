@@ -65,7 +65,7 @@ def quantized_candidates(index: LoadedIndex, qv: np.ndarray) -> Candidates:
     (re-ranking, Jégou, Douze & Schmid 2011)."""
     qv = np.asarray(qv, np.float32)
     rows, approx = index.quantized.search(qv, ann.QUANTIZED_OVERSAMPLE * K.dense_k)
-    exact = index.passage_vectors(rows) @ qv
+    exact = index.passage_cosines_at(rows, qv)
     error = float(np.max(np.abs(approx - exact))) if len(rows) else 0.0
     bound = (float(approx.min()) + error) if len(rows) < len(index.passage_text) else -np.inf
     return Candidates(rows, exact.astype(np.float32, copy=False), bound)
@@ -363,7 +363,7 @@ def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarra
     extra = by_shift[~seen[by_shift]]
     seen[extra] = True
     cand = np.concatenate([first.rows, extra])
-    cos = np.concatenate([first.cosines, index.passage_vectors(extra) @ qv])
+    cos = np.concatenate([first.cosines, index.passage_cosines_at(extra, qv)])
     if len(cand) < k:
         return None
     moved = (cos + shift[cand]) / np.float32(norm)
@@ -373,7 +373,7 @@ def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarra
         return None
     if len(more):
         cand = np.concatenate([cand, more])
-        moved = np.concatenate([moved, (index.passage_vectors(more) @ qv + shift[more]) / np.float32(norm)])
+        moved = np.concatenate([moved, (index.passage_cosines_at(more, qv) + shift[more]) / np.float32(norm)])
     best_rows, best = _best_of(cand, moved.astype(np.float32, copy=False), k)
     return np.asarray(best_rows, np.int64), best
 

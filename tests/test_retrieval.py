@@ -566,3 +566,22 @@ def test_the_expanded_pass_on_codes_finds_the_exact_nearest_or_scans_again(demo_
         coded.retrieve(index, q)
         assert scans and set(q.scores.nearest.tolist()) == set(kept.nearest.tolist())
         assert np.allclose(q.scores.dense, kept.dense, atol=1e-5)
+
+
+def test_inner_products_at_rows_equal_the_full_scan():
+    """``ann.inner_products_at`` gives the full scan's own values for the rows asked, in their order; none for an
+    HNSW index; a row out of range or a query of another dimension is refused."""
+    from indexer import ann
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((500, 24)).astype(np.float32)
+    flat = ann.build(X, exact_limit=1000)
+    q = rng.standard_normal(24).astype(np.float32)
+    rows = np.array([499, 0, 17, 17, 250])
+    assert ann.inner_products_at(flat, q, rows).tobytes() == ann.inner_products(flat, q)[rows].tobytes()
+    assert ann.inner_products_at(flat, q, np.zeros(0, np.int64)).shape == (0,)
+    assert ann.inner_products_at(ann.build(X, exact_limit=100), q, rows) is None
+    with pytest.raises(ValueError, match="out of range"):
+        ann.inner_products_at(flat, q, np.array([500]))
+    with pytest.raises(ValueError, match="dimension 24"):
+        ann.inner_products_at(flat, q[:5], rows)
