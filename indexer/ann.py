@@ -1,6 +1,9 @@
 """FAISS index by size: exact inner product below a threshold, HNSW above.
 
-Vectors are L2-normalised, so inner product is cosine similarity.
+Vectors are L2-normalised, so inner product is cosine similarity. An exact index is scanned whole
+(``inner_products``, every score) up to ``QUANTIZED_SCAN_MIN`` vectors; from there the matcher first scans
+8-bit codes of the vectors (``QuantizedScan``) and scores the candidates again with the float32 vectors
+(``inner_products_at``).
 """
 from __future__ import annotations
 

@@ -169,19 +169,18 @@ def score_records(index: LoadedIndex, qv: np.ndarray | None, weighted_tokens,
     n_rec = len(index.record_list)
     owner = index.passage_record
     p_lex = bm25_passages(index, weighted_tokens, first_lexical)
-    found, candidates = nearest, None
-    nearest = None
+    known, nearest, candidates = nearest, None, None
     if qv is None:
         p_dense = np.zeros(len(owner), np.float32)
     elif first is not None:
         p_dense, nearest, candidates = first.passage_dense, first.nearest, first.candidates
     else:
-        if found is None and cosines is None:
-            if index.quantized is not None:
-                found = candidates = quantized_candidates(index, qv)
+        if known is None and cosines is None:
+            if index.quantized is not None:     # kept for the expanded pass (``expanded_nearest``)
+                known = candidates = quantized_candidates(index, qv)
             else:
                 cosines = passage_cosines(index, qv)
-        p_dense, nearest = _dense(index, qv, cosines, found)
+        p_dense, nearest = _dense(index, qv, cosines, known)
     if 4 * np.count_nonzero(p_lex) < len(owner):      # a few passages with BM25 evidence: their maxima only
         hits = np.flatnonzero(p_lex)
         lex = index.max_over_rows(hits, p_lex[hits], np.float32(0))
