@@ -115,8 +115,20 @@ class LinkTable:
         self.starts = np.flatnonzero(np.r_[True, self.rows[1:] != self.rows[:-1]]) if len(rows) \
             else np.zeros(0, np.int64)
         self.group_rows = self.rows[self.starts]
-        self.group = np.repeat(np.arange(len(self.starts)), np.diff(np.r_[self.starts, len(rows)]))
+        sizes = np.diff(np.r_[self.starts, len(rows)])
+        self.group = np.repeat(np.arange(len(self.starts)), sizes)
         self.ids = [r.id for r in index.record_list]
+        #: the groups laid out as padded tables, one per width (1, 2, 4, 8, ...: each group in the narrowest that
+        #: holds it): (group numbers, (groups, width) entry numbers, len(rows) where padded)
+        self.tables: list[tuple[np.ndarray, np.ndarray]] = []
+        width, lo = 1, 0
+        while lo < (int(sizes.max()) if len(sizes) else 0):
+            groups = np.flatnonzero((sizes > lo) & (sizes <= width))
+            if len(groups):
+                offsets = np.arange(width)
+                entries = self.starts[groups][:, None] + offsets
+                self.tables.append((groups, np.where(offsets < sizes[groups][:, None], entries, len(rows))))
+            lo, width = width, 2 * width
 
 
 def link_table(index: LoadedIndex) -> LinkTable:
@@ -136,9 +148,10 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     one strong match. Source: Balog, Azzopardi & De Rijke (2006), Formal models for expert finding
     in enterprise corpora, SIGIR (Model 2, document-centric).
 
-    Vectorised over all links at once (``LinkTable``): round i takes each record's largest remaining
-    contribution (``np.maximum.reduceat`` over its group) and adds it times decay**i, which is the
-    sum over the sorted contributions, term by term, that a loop per record makes.
+    Vectorised over all links at once (``LinkTable``): each record's contributions are laid out as a row of a
+    padded table (groups of similar size share one); the ``link_max`` largest per row are taken by
+    ``np.partition`` and sorted, and added column by column times decay**i, which is the sum over the sorted
+    contributions, term by term, that a loop per record makes (bit-identical: ``tests/test_entities.py``).
     """
     final = own.copy()
     table = link_table(index)
@@ -148,20 +161,28 @@ def propagate(index: LoadedIndex, own: np.ndarray, strength: float = 1.0) -> tup
     own_linked = own[table.others]
     contrib = np.minimum(K.link_doc_cap, table.weights * prior[table.others].astype(np.float64)
                          * own_linked.astype(np.float64))
-    contrib[~(own_linked > 0)] = -np.inf          # a linked record without evidence adds nothing
+    contrib = np.where(own_linked > 0, contrib, -np.inf)   # a linked record without evidence adds nothing
+    padded = np.append(contrib, -np.inf)           # the tables' padding points at the last entry
     add = np.zeros(len(table.starts), np.float64)
-    left = contrib.copy()
-    for i in range(K.link_max):
-        best = np.maximum.reduceat(left, table.starts)
-        has = best > -np.inf
-        if not has.any():
-            break
-        add[has] += best[has] * K.link_decay ** i
-        # take one entry per group out: the first that holds its group's maximum
-        taken = np.flatnonzero((left == best[table.group]) & has[table.group])
-        taken = taken[np.r_[True, table.group[taken[1:]] != table.group[taken[:-1]]]]
-        left[taken] = -np.inf
-    linked = np.maximum.reduceat(contrib, table.starts) > -np.inf
+    linked = np.zeros(len(table.starts), bool)
+    most = K.link_max
+    for groups, entries in table.tables:
+        values = padded[entries]
+        k = min(most, values.shape[1])
+        if k <= 0:
+            linked[groups] = values.max(axis=1) > -np.inf
+            continue
+        if k < values.shape[1]:
+            values = -np.partition(-values, k - 1, axis=1)[:, :k]
+        if k > 1:
+            values = -np.sort(-values, axis=1)      # largest first; -inf (none left) last
+        linked[groups] = values[:, 0] > -np.inf
+        total = np.zeros(len(groups), np.float64)
+        for i in range(k):
+            column = values[:, i]
+            # adding 0.0 where none is left changes no sum (the loop adds nothing there)
+            total += np.where(column > -np.inf, column * K.link_decay ** i, 0.0)
+        add[groups] = total
     rows = table.group_rows[linked]
     final[rows] += (strength * add[linked]).astype(final.dtype)
     return final, Via(table, contrib, index.records)
