@@ -149,8 +149,8 @@ def test_bm25_from_the_first_pass_equals_bm25_from_scratch(demo_engine):
 
 
 def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(demo_engine):
-    """Gathered from the per-index matrix (filled on first use, in any order, with repeats) they equal the
-    vector made for one record at a time."""
+    """Gathered from the per-index rows (made on first use; in any order, with repeats) they equal the vector made
+    for one record at a time, to the bit."""
     index = demo_engine.index()
     idf = index.concept_idf()
     rows = np.r_[np.arange(len(index.record_list))[::-1], [0, 0, 3]]
@@ -165,6 +165,7 @@ def test_record_concept_vectors_are_the_idf_weighted_unit_vectors_row_by_row(dem
         assert vec.tobytes() == want.tobytes()
         assert index.record_concept_vector(int(row)).tobytes() == want.tobytes()
     assert any(v.any() for v in got)
+    assert index.record_concept_vectors(np.zeros(0, np.int64)).shape == (0, len(index.concepts))
 
 
 def test_best_passages_are_made_per_record_when_asked_for_and_are_the_combined_evidence_maxima(demo_engine):
