@@ -428,8 +428,8 @@ class LoadedIndex:
     @cached_property
     def _record_concept_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``record_concept_vectors``' store, made on first use: every record's unit vector as a CSR matrix (indptr
-        (n records + 1,) int64, concept indexes int32, values float32): ~10 concepts a record, so 16 MB at 2 x 10^5
-        records where a dense matrix would take 214 MB."""
+        (n records + 1,) int64, concept indexes int32, values float32): 8 bytes per (record, concept) pair, 5 MB for
+        the 660,557 pairs of 20,000 synthetic records, where a dense matrix takes 21 MB (214 MB at 2 x 10^5)."""
         idf = self.concept_idf()
         lengths = np.zeros(len(self.record_list), np.int64)
         columns: list[int] = []
