@@ -51,8 +51,10 @@ class RecordScores:
 class Candidates:
     """The passages a scan over 8-bit codes found for a query vector (``LoadedIndex.quantized``), scored again with
     their float32 vectors: ROWS (int64, (m,)) and their exact COSINES (float32, (m,)). BOUND estimates the largest
-    cosine of any passage outside ROWS: the codes' lowest score among ROWS plus the codes' largest error seen
-    among ROWS (each row's code score against its exact cosine)."""
+    cosine of any passage outside ROWS: the codes' lowest score among ROWS plus twice the codes' largest error
+    seen among ROWS (each row's code score against its exact cosine). Once the error alone fell short on a small
+    index of real e5 vectors (5 of 120 questions at 400 passages); with twice it held for every question there
+    and at 12,000 passages (``bench/quantized_recall.py``)."""
 
     rows: np.ndarray
     cosines: np.ndarray
@@ -67,7 +69,7 @@ def quantized_candidates(index: LoadedIndex, qv: np.ndarray) -> Candidates:
     rows, approx = index.quantized.search(qv, ann.QUANTIZED_OVERSAMPLE * K.dense_k)
     exact = index.passage_cosines_at(rows, qv)
     error = float(np.max(np.abs(approx - exact))) if len(rows) else 0.0
-    bound = (float(approx.min()) + error) if len(rows) < len(index.passage_text) else -np.inf
+    bound = (float(approx.min()) + 2 * error) if len(rows) < len(index.passage_text) else -np.inf
     return Candidates(rows, exact.astype(np.float32, copy=False), bound)
 
 
