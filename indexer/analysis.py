@@ -272,8 +272,9 @@ class Marker:
         self._analyzer = analyzer
         self.stems = frozenset(stems)
         index = analyzer._stem_chunks
-        #: chunks with a form that carries one of the stems
+        #: how many of the analyzer's kept chunks (``_chunk_order``) this marker has looked at
         self._synced = len(analyzer._chunk_order)
+        #: chunks with a form that carries one of the stems
         self._marked: set[str] = set().union(*(index[st] for st in self.stems if st in index))
         #: forms of chunks seen by this marker that the analyzer could not keep (its cache full)
         self._local: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
@@ -295,7 +296,8 @@ class Marker:
         self._synced = len(order)
         forms: set[str] = set()
         for chunk in chunks & self._marked:
-            for form, its in known.get(chunk) or self._local[chunk]:
+            pairs = known.get(chunk)
+            for form, its in pairs if pairs is not None else self._local[chunk]:
                 if not stems.isdisjoint(its):
                     forms.add(form)
         found: set[tuple[int, int]] = set()
