@@ -62,8 +62,10 @@ class BuildReport:
     embedded: int = 0                 # passages embedded now (the rest came from the cache)
     concepts_embedded: int = 0        # concept texts embedded now
     concepts_cached: int = 0
+    concepts_shipped: int = 0         # concept texts whose vectors came with the package (``conceptvectors``)
     definitions_embedded: int = 0     # concept definitions embedded now as queries (for detection)
     definitions_cached: int = 0
+    definitions_shipped: int = 0
     cached: int = 0
     concepts: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -83,7 +85,8 @@ class BuildReport:
         return {"home": str(self.home), "build": str(self.build) if self.build else None, "changed": self.changed,
                 "records": dict(self.kinds), "passages": self.passages, "embedded": self.embedded,
                 "concepts_embedded": self.concepts_embedded, "concepts_cached": self.concepts_cached,
-                "definitions_embedded": self.definitions_embedded, "definitions_cached": self.definitions_cached,
+                "concepts_shipped": self.concepts_shipped, "definitions_embedded": self.definitions_embedded,
+                "definitions_cached": self.definitions_cached, "definitions_shipped": self.definitions_shipped,
                 "cached": self.cached, "concepts": self.concepts, "files": self.files,
                 "skipped": self.skipped, "problems": [p.__dict__ for p in self.problems],
                 "seconds": round(self.seconds, 2), "embedder": self.embedder, "vector_index": self.vector_index}
@@ -251,13 +254,13 @@ def _embed(home: Home, emb: Embedder, passages: list[Passage], concepts: list, r
     try:
         cache = EmbeddingCache(home.cache_dir / "embeddings.db", emb.name, emb.dim)
         try:
-            vectors, report.embedded, report.cached = _embed_all(
+            vectors, report.embedded, report.cached, _ = _embed_all(
                 emb, cache, [p.text for p in passages], rebuild, progress, "passages")
             # the built-in thesaurus' texts come embedded with the package (indexer.conceptvectors)
             shipped = shipped_vectors(emb)
-            concept_vecs, report.concepts_embedded, report.concepts_cached = _embed_all(
+            concept_vecs, report.concepts_embedded, report.concepts_cached, report.concepts_shipped = _embed_all(
                 emb, cache, [c.embed_text() for c in concepts], rebuild, progress, "concept-teksten", shipped=shipped)
-            query_vecs, report.definitions_embedded, report.definitions_cached = _embed_all(
+            query_vecs, report.definitions_embedded, report.definitions_cached, report.definitions_shipped = _embed_all(
                 emb, cache, [c.definition_text() for c in concepts], rebuild, progress, "concept-definities",
                 as_query=True, shipped=shipped)
         finally:
@@ -358,12 +361,13 @@ def _file_changes(previous: dict[str, str], current: dict[str, str]) -> dict[str
 def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: bool, progress, desc: str,
                as_query: bool = False, shipped: dict[str, np.ndarray] | None = None):
     """Vectors of TEXTS (len(texts), dim) as passages or, with AS_QUERY, as queries (cached under
-    their e5 input 'query: ...', apart from the same text as a passage), and how many were embedded
-    now and taken from the cache. SHIPPED: vectors by cache key that came with the package
-    (``conceptvectors.shipped_vectors``); those the cache lacks are taken from there and stored in it.
+    their e5 input 'query: ...', apart from the same text as a passage), how many distinct texts were embedded
+    now, and how many texts were taken from the cache and from SHIPPED: vectors by cache key that came with the
+    package (``conceptvectors.shipped_vectors``); those the cache lacks are taken from there and stored in it.
     REBUILD embeds every text again."""
     keys = [cache.key(cached_text(t, as_query)) for t in texts]
     found = {} if rebuild else cache.get_many(list(dict.fromkeys(keys)))
+    seeded: dict[str, np.ndarray] = {}
     if shipped and not rebuild:
         seeded = {k: shipped[k] for k in keys if k not in found and k in shipped}
         if seeded:
@@ -383,7 +387,8 @@ def _embed_all(emb: Embedder, cache: EmbeddingCache, texts: list[str], rebuild: 
     matrix = np.zeros((len(texts), emb.dim), np.float32)
     for i, k in enumerate(keys):
         matrix[i] = found[k]
-    return matrix, len(todo_unique), len(texts) - len(todo)
+    from_shipped = sum(1 for k in keys if k in seeded)
+    return matrix, len(todo_unique), len(texts) - len(todo) - from_shipped, from_shipped
 
 
 def _write_db(path: Path, records: list[Record], passages: list[Passage], reads: list[CorpusRead],

@@ -181,9 +181,11 @@ def _print_build(report) -> None:
     click.echo(f"  bestanden: {f.get('new', 0)} nieuw, {f.get('changed', 0)} gewijzigd, "
                f"{f.get('unchanged', 0)} ongewijzigd, {f.get('deleted', 0)} verwijderd; "
                f"{len(report.errors)} overgeslagen")
-    click.echo(f"  concept-teksten: {report.concepts_embedded} nieuw ge-embed, {report.concepts_cached} uit cache")
+    shipped = lambda n: f", {n} meegeleverd met Schakel" if n else ""  # noqa: E731
+    click.echo(f"  concept-teksten: {report.concepts_embedded} nieuw ge-embed, {report.concepts_cached} uit cache"
+               + shipped(report.concepts_shipped))
     click.echo(f"  concept-definities: {report.definitions_embedded} nieuw ge-embed, "
-               f"{report.definitions_cached} uit cache")
+               f"{report.definitions_cached} uit cache" + shipped(report.definitions_shipped))
     click.echo(f"  concepten: {report.concepts}; embedder {report.embedder}; {report.seconds:.1f} s")
     if report.vector_index:
         click.echo("  vectorindex: " + ("exact (elke passage vergeleken)" if report.vector_index == "flat" else

@@ -2,6 +2,7 @@
 the default embedder, used by a first build instead of embedding, never for another embedder or text."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -54,9 +55,18 @@ def _concept_vectors(home):
 
 
 def test_a_first_build_takes_the_shipped_vectors_and_a_rebuild_embeds_them(tmp_path, shipped_for_the_test_embedder):
-    first = build_index([DEMO], tmp_path / "a", embedder=TEST_EMBEDDER, progress=False)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEMO, corpus)
+    first = build_index([corpus], tmp_path / "a", embedder=TEST_EMBEDDER, progress=False)
     assert first.concepts_embedded == 0 and first.definitions_embedded == 0
-    assert first.concepts_cached == first.concepts and first.embedded > 0   # the corpus itself is embedded
+    assert first.concepts_shipped == first.concepts and first.concepts_cached == 0     # said as such
+    assert first.definitions_shipped == first.concepts and first.embedded > 0       # the corpus itself is embedded
+    # the next build finds them in its cache, where the first one put them
+    (corpus / "nieuw.md").write_text("---\nid: nieuw\ntitle: Nieuw\n---\n\nEen nieuw verslag over feedback.\n",
+                                     encoding="utf-8")
+    warm = build_index([corpus], tmp_path / "a", embedder=TEST_EMBEDDER, progress=False)
+    assert warm.changed and warm.concepts_cached == warm.concepts
+    assert warm.concepts_shipped == warm.definitions_shipped == 0
     again = build_index([DEMO], tmp_path / "b", embedder=TEST_EMBEDDER, progress=False, rebuild=True)
     assert again.concepts_embedded == again.concepts and again.definitions_embedded == again.concepts
     for shipped, embedded in zip(_concept_vectors(tmp_path / "a"), _concept_vectors(tmp_path / "b")):
