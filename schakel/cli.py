@@ -345,6 +345,27 @@ def _one_blas_thread() -> None:
     threadpool_limits(1, user_api="blas")
 
 
+def plain_http_hint(cfg: settings.Config) -> str | None:
+    """A Dutch hint for a server that others reach over plain HTTP while its session cookies are for HTTPS only
+    (setting ``secure_cookies``): their browsers then never send the cookie back, and every form fails its CSRF
+    check. None when it listens on this machine only (browsers treat localhost as secure), when a reverse proxy
+    is declared (``trusted_proxies``: it serves HTTPS) or when the cookies are not HTTPS-only."""
+    import ipaddress
+
+    if not cfg.secure_cookies or cfg.trusted_proxies:
+        return None
+    try:
+        local = ipaddress.ip_address(cfg.host).is_loopback
+    except ValueError:
+        local = cfg.host == "localhost"
+    if local:
+        return None
+    return (f"Schakel luistert op {cfg.host} zonder HTTPS, maar stuurt sessiecookies alleen over HTTPS "
+            "(instelling secure_cookies). Zet Schakel achter een HTTPS-proxy (met trusted_proxies), of zet "
+            "SCHAKEL_SECURE_COOKIES=0 op een vertrouwd netwerk; anders weigert elk formulier met 'verlopen of "
+            "ongeldig'.")
+
+
 @main.command("serve")
 @HOME_OPTION
 @click.option("--host", default=None, help=setting_help("host"))
@@ -372,6 +393,9 @@ def serve_cmd(home, host, port, threads):
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
     _log_security_events()
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
+    hint = plain_http_hint(cfg)
+    if hint:
+        click.echo(click.style("let op: ", fg="yellow") + hint, err=True)
     # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",
           clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)

@@ -310,3 +310,21 @@ def test_serve_puts_numpy_blas_on_one_thread():
         cli._one_blas_thread()
         blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
         assert blas and all(i["num_threads"] == 1 for i in blas)
+
+
+def test_serve_warns_when_others_reach_it_over_plain_http_with_https_only_cookies(tmp_path):
+    """``plain_http_hint``: a server listening beyond this machine, without a declared HTTPS proxy, whose session
+    cookies are HTTPS-only, gets a Dutch hint that names the setting; localhost, a proxy or cookies that are not
+    HTTPS-only get none."""
+    from indexer import settings
+    from schakel.cli import plain_http_hint
+
+    def cfg(**values):
+        return settings.resolve({"home": tmp_path, **values})
+
+    hint = plain_http_hint(cfg(host="0.0.0.0"))
+    assert hint and "secure_cookies" in hint and "SCHAKEL_SECURE_COOKIES=0" in hint and "0.0.0.0" in hint
+    assert plain_http_hint(cfg(host="192.168.1.20"))
+    for quiet in (cfg(host="127.0.0.1"), cfg(host="::1"), cfg(host="localhost"),
+                  cfg(host="0.0.0.0", trusted_proxies=1), cfg(host="0.0.0.0", secure_cookies=False)):
+        assert plain_http_hint(quiet) is None
