@@ -110,7 +110,12 @@ def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, scor
     for o, rel in index.neighbours(rec.id):
         if o in via and o not in seen_links:
             seen_links.add(o)
-            linked.append((index.records[o].title, rel))
+            if rel == "same_as_of":
+                # the derived twin is this same work as an answer cites it: name that answer, not the work again
+                linked += [(index.records[a].title, "cited_by") for a, r in index.neighbours(o)
+                           if r == "cited_by" and a in index.records][:1]
+            else:
+                linked.append((index.records[o].title, rel))
     status = rec.status
     expertise = expertise_hits(rec, marks.query_stems, marks.concept_stems) if rec.kind == "expert" else []
     return Match(id=rec.id, kind=rec.kind, title=rec.title, score=score,

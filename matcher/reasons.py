@@ -12,7 +12,7 @@ RELATION_PHRASES = {
     "member_of": "lid van {}", "contact_of": "contactpersoon van {}", "made": "maakte {}",
     "made_by": "gemaakt door {}", "contact": "contact: {}", "has_member": "met lid {}",
     "cited_by": "aangehaald in {}", "author_of": "schreef {}", "mentioned_in": "genoemd in {}",
-    "has_author": "geschreven door {}", "mentions": "noemt {}", "cites": "haalt {} aan", "same_as_of": "aangehaald in {}",
+    "has_author": "geschreven door {}", "mentions": "noemt {}", "cites": "haalt {} aan",
 }
 
 

@@ -213,3 +213,22 @@ def test_concept_label_matching_is_lenient_on_form_not_on_meaning():
     assert concept_matches("programmatisch toetsen", [["programmatisch toetsen"]], "")
     assert concept_matches("peerfeedback", [], "Wat werkt bij peerfeedback?")
     assert not concept_matches("peerfeedback", [["programmatisch toetsen"]], "Hoe pak je toetsing aan?")
+
+
+def test_a_work_cited_by_an_answer_names_the_answer_not_itself(demo_engine):
+    """A corpus literature record that gains from its derived twin (the same work as a Kennisrotonde answer cites
+    it) says which answer cites it, not 'aangehaald in' its own title."""
+    index = demo_engine.index()
+    checked = 0
+    for rec in index.record_list:
+        twins = [o for o, rel in index.neighbours(rec.id) if rel == "same_as_of"]
+        if rec.kind != "literature" or not twins:
+            continue
+        answers = {index.records[a].title for t in twins for a, r in index.neighbours(t) if r == "cited_by"}
+        result = demo_engine.match(rec.title, clarify=False)
+        for m in result.matches["literature"]:
+            if m.id == rec.id and set(m.via) & set(twins):
+                assert f"aangehaald in ‘{rec.title}’" not in m.why.lower().replace("Aangehaald", "aangehaald")
+                assert any(f"‘{title}’" in m.why for title in answers), m.why
+                checked += 1
+    assert checked, "no literature record in the demo index gained from a cited twin"
