@@ -89,6 +89,7 @@ class VectorIndex:
         self.concept_vectors = concept_vectors
         self.concept_matcher = SimpleNamespace(by_id={c.id: i for i, c in enumerate(concepts)})
         self._rows = concept_vectors @ X.T
+        self.keeps_concept_cosines = True
 
     def passage_cosines_at(self, rows, qv):
         from indexer import ann

@@ -197,6 +197,12 @@ class LoadedIndex:
             if concepts else np.zeros((0, X.shape[0]), np.float32)
         return made
 
+    @property
+    def keeps_concept_cosines(self) -> bool:
+        """Whether every concept's cosine row is kept (``_concept_cosine_rows``), so ``concept_passage_cosines`` reads
+        them instead of scanning the passages once per concept."""
+        return self._concept_cosine_rows is not None
+
     @cached_property
     def _concept_cosine_rows(self) -> np.ndarray | None:
         """Every concept vector's cosine with every passage, float32 (n concepts, n passages), in one matrix

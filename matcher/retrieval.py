@@ -332,8 +332,9 @@ EXPANDED_EXTRA_MAX = 20_000
 def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarray | None,
                      expansion: list[tuple[Concept, float]], weight: float) -> tuple[np.ndarray, np.ndarray] | None:
     """The (rows, cosines) of the knob ``dense_k`` passages nearest to ``expanded_vector(index, qv, expansion,
-    weight)`` on an index scanned through its codes, without another scan; None without expansion, or when more
-    than ``EXPANDED_EXTRA_MAX`` passages would have to be scored (the caller then scans with the moved vector).
+    weight)`` on an index scanned through its codes, without another scan; None without expansion, when the index
+    does not keep the concepts' cosine rows (``LoadedIndex.keeps_concept_cosines``), or when more than
+    ``EXPANDED_EXTRA_MAX`` passages would have to be scored (the caller then scans with the moved vector).
 
     By linearity (``expanded_cosines``) a passage's cosine with the moved vector is s(p) = (c(p) + P(p)) / N, with
     c(p) its cosine with QV, P(p) = sum(w coef_i X c_i)(p) from the concepts' cosine rows and N = |q + w u|. The
@@ -343,6 +344,8 @@ def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarra
     few are scored too, and the best ``dense_k`` of all are the answer (a threshold test in the manner of Fagin,
     Lotem & Naor 2003)."""
     if first is None or qv is None or not expansion or not weight or not len(index.concept_vectors):
+        return None
+    if not index.keeps_concept_cosines:   # each concept's row would cost a scan of the float32 vectors
         return None
     direction = _expansion_direction(index, expansion)
     if not direction:

@@ -586,3 +586,29 @@ def test_inner_products_at_rows_equal_the_full_scan():
         ann.inner_products_at(flat, q, np.array([500]))
     with pytest.raises(ValueError, match="dimension 24"):
         ann.inner_products_at(flat, q[:5], rows)
+
+
+def test_the_expanded_pass_scans_again_where_the_concept_rows_are_not_kept(demo_home, monkeypatch):
+    """Beyond ``CONCEPT_COSINE_BUDGET`` a concept's cosine row would cost a scan of every float32 vector per question,
+    so ``expanded_nearest`` leaves the expanded pass to one scan through the codes, to the same result."""
+    from matcher import knobs, loaded, retrieval
+    from matcher.query import BASELINES, Query
+
+    coded = _engine_scanning_codes(demo_home, monkeypatch)
+    index = coded.index()
+    with knobs.overridden({"dense_k": 12}):
+        q = Query(DEMO_QUESTIONS[0], {}, 5, None, BASELINES["full"])
+        coded.prepare(index, q)
+        coded.understand(index, q)
+        w = q.options.concept_vector_weight
+        kept = retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w)
+        assert kept is not None and index.keeps_concept_cosines
+        coded.retrieve(index, q)
+        want = q.scores
+        monkeypatch.setattr(loaded, "CONCEPT_COSINE_BUDGET", 0)
+        monkeypatch.delitem(index.__dict__, "_concept_cosine_rows")
+        assert not index.keeps_concept_cosines
+        assert retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w) is None
+        coded.retrieve(index, q)
+        assert set(q.scores.nearest.tolist()) == set(want.nearest.tolist())
+        assert np.allclose(q.scores.dense, want.dense, atol=1e-5)
