@@ -116,6 +116,17 @@ def _pool() -> ThreadPoolExecutor:
         return _scan_pool
 
 
+def _flat_query(index, x: np.ndarray) -> np.ndarray | None:
+    """X as a contiguous float32 query for an exact index (``IndexFlat``); None for any other index. Raises
+    ValueError for a vector of another dimension."""
+    if not isinstance(index, faiss().IndexFlat):
+        return None
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.shape != (index.d,):
+        raise ValueError(f"query vector of shape {x.shape} for an index of dimension {index.d}")
+    return x
+
+
 def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     """Every stored vector's inner product with X (float32, shape (d,)) for an exact index: float32 of shape
     (ntotal,), by faiss's ``fvec_inner_products_ny``, the SIMD kernel that ``IndexFlatIP.search`` itself runs
@@ -130,11 +141,9 @@ def inner_products(index, x: np.ndarray) -> np.ndarray | None:
     9.5 ms; under load it costs the same CPU as one thread. Plain threads, not OpenMP, whose spin-waiting
     threads slow a loaded machine down (see ``SEARCH_THREADS``)."""
     f = faiss()
-    if not isinstance(index, f.IndexFlat):
+    x = _flat_query(index, x)
+    if x is None:
         return None
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.shape != (index.d,):
-        raise ValueError(f"query vector of shape {x.shape} for an index of dimension {index.d}")
     n, d = index.ntotal, index.d
     out = np.empty(n, np.float32)
     if not n:
@@ -154,11 +163,9 @@ def inner_products_at(index, x: np.ndarray, rows: np.ndarray) -> np.ndarray | No
     values as a full scan; no gathered copy of the rows: ~2x faster than numpy's ``X[rows] @ x`` for 1,600 rows of
     384). None for any other index. Raises ValueError for a vector of another dimension or a row out of range."""
     f = faiss()
-    if not isinstance(index, f.IndexFlat):
+    x = _flat_query(index, x)
+    if x is None:
         return None
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.shape != (index.d,):
-        raise ValueError(f"query vector of shape {x.shape} for an index of dimension {index.d}")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     out = np.empty(len(rows), np.float32)
     if not len(rows):

@@ -302,6 +302,20 @@ def _moved(index: LoadedIndex, qv: np.ndarray, direction: list[tuple[int, float]
     return moved
 
 
+def _expansion_rows(index: LoadedIndex, expansion: list[tuple[Concept, float]],
+                    weight: float) -> tuple[list[tuple[int, float]], np.ndarray] | None:
+    """``_expansion_direction``'s (concept row, coefficient) pairs and those concepts' cosine rows with every passage
+    (``LoadedIndex.concept_passage_cosines``, float32 (pairs, n passages)); None when the vector does not move
+    (no expansion, weight or concept vectors) or the index has no rows (HNSW)."""
+    if not expansion or not weight or not len(index.concept_vectors):
+        return None
+    direction = _expansion_direction(index, expansion)
+    if not direction:
+        return None
+    rows = index.concept_passage_cosines([row for row, _ in direction])
+    return None if rows is None else (direction, rows)
+
+
 def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarray | None,
                      expansion: list[tuple[Concept, float]], weight: float) -> np.ndarray | None:
     """Every passage's cosine with ``expanded_vector(index, qv, expansion, weight)``, float32 of shape
@@ -309,14 +323,12 @@ def expanded_cosines(index: LoadedIndex, first: np.ndarray | None, qv: np.ndarra
     X (q + w u) / |q + w u| = (X q + w sum(coef X c_i)) / |q + w u|, from FIRST (= X q, the first pass's
     ``passage_cosines``) and the concepts' cached cosine rows (``LoadedIndex.concept_passage_cosines``).
     None when FIRST is None (an HNSW index) or the vector does not move (then FIRST itself applies)."""
-    if first is None or qv is None or not expansion or not weight or not len(index.concept_vectors):
+    if first is None or qv is None:
         return None
-    direction = _expansion_direction(index, expansion)
-    if not direction:
+    found = _expansion_rows(index, expansion, weight)
+    if found is None:
         return None
-    rows = index.concept_passage_cosines([row for row, _ in direction])
-    if rows is None:
-        return None
+    direction, rows = found
     total = first.copy()
     for (_, coef), cos in zip(direction, rows):
         total += np.float32(weight * coef) * cos
@@ -343,16 +355,14 @@ def expanded_nearest(index: LoadedIndex, first: Candidates | None, qv: np.ndarra
     outside FIRST has c(p) <= FIRST.bound, so it can reach theta only if P(p) >= theta N - FIRST.bound: those
     few are scored too, and the best ``dense_k`` of all are the answer (a threshold test in the manner of Fagin,
     Lotem & Naor 2003)."""
-    if first is None or qv is None or not expansion or not weight or not len(index.concept_vectors):
+    if first is None or qv is None:
         return None
     if not index.keeps_concept_cosines:   # each concept's row would cost a scan of the float32 vectors
         return None
-    direction = _expansion_direction(index, expansion)
-    if not direction:
+    found = _expansion_rows(index, expansion, weight)
+    if found is None:
         return None
-    rows = index.concept_passage_cosines([row for row, _ in direction])
-    if rows is None:
-        return None
+    direction, rows = found
     n = rows.shape[1]
     k = min(n, K.dense_k)
     qv = np.asarray(qv, np.float32)

@@ -538,19 +538,26 @@ def test_an_index_scanned_through_codes_ranks_as_the_exact_scan(demo_home, demo_
     assert scans
 
 
+def _understood(engine, index):
+    """The first demo question, prepared and understood (first pass done) by ENGINE."""
+    from matcher.query import BASELINES, Query
+
+    q = Query(DEMO_QUESTIONS[0], {}, 5, None, BASELINES["full"])
+    engine.prepare(index, q)
+    engine.understand(index, q)
+    return q
+
+
 def test_the_expanded_pass_on_codes_finds_the_exact_nearest_or_scans_again(demo_home, monkeypatch):
     """``expanded_nearest`` gives the moved vector's exact nearest passages and cosines (those of
     ``expanded_cosines`` over every passage) without a scan; when more passages than ``EXPANDED_EXTRA_MAX``
     would have to be scored it gives None, and the engine scans with the moved vector, to the same result."""
     from matcher import knobs, retrieval
-    from matcher.query import BASELINES, Query
 
     coded = _engine_scanning_codes(demo_home, monkeypatch)
     index = coded.index()
     with knobs.overridden({"dense_k": 12}):
-        q = Query(DEMO_QUESTIONS[0], {}, 5, None, BASELINES["full"])
-        coded.prepare(index, q)
-        coded.understand(index, q)
+        q = _understood(coded, index)
         assert q.expansion and q.asked.candidates is not None and q.asked.passage_cosines is None
         w = q.options.concept_vector_weight
         rows, cosines = retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w)
@@ -592,14 +599,11 @@ def test_the_expanded_pass_scans_again_where_the_concept_rows_are_not_kept(demo_
     """Beyond ``CONCEPT_COSINE_BUDGET`` a concept's cosine row would cost a scan of every float32 vector per question,
     so ``expanded_nearest`` leaves the expanded pass to one scan through the codes, to the same result."""
     from matcher import knobs, loaded, retrieval
-    from matcher.query import BASELINES, Query
 
     coded = _engine_scanning_codes(demo_home, monkeypatch)
     index = coded.index()
     with knobs.overridden({"dense_k": 12}):
-        q = Query(DEMO_QUESTIONS[0], {}, 5, None, BASELINES["full"])
-        coded.prepare(index, q)
-        coded.understand(index, q)
+        q = _understood(coded, index)
         w = q.options.concept_vector_weight
         kept = retrieval.expanded_nearest(index, q.asked.candidates, q.vector, q.expansion, w)
         assert kept is not None and index.keeps_concept_cosines
