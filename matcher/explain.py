@@ -13,6 +13,7 @@ from .loaded import LoadedIndex, RecordInfo
 from .query import Query
 from .reasons import expertise_hits, highlights, matched_terms, why
 from .results import Match, PassageHit
+from .topk import top_k_stable
 
 DETAIL_FIELDS = {
     "expert": ("organisation", "role", "expertise", "email", "region", "available", "themegroups"),
@@ -79,8 +80,7 @@ def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
         best = float(scores.max())
         # only the rows the loop below can reach, in the same (stable) order
         rows = rows[(scores > 0) & (scores >= opts.min_absolute) & (scores >= opts.min_relative * best)]
-        order = rows[np.argsort(-q.final[rows], kind="stable")]
-        for row in order:
+        for row in _best_first(rows, q.final[rows], q.top):
             rec = index.record_list[int(row)]
             score = float(q.final[row])
             if score <= 0 or score < opts.min_absolute or score < opts.min_relative * best:
@@ -91,6 +91,18 @@ def collect(index: LoadedIndex, q: Query) -> dict[str, list[Match]]:
             if len(out[kind]) >= q.top:
                 break
     return out
+
+
+def _best_first(rows: np.ndarray, scores: np.ndarray, wanted: int):
+    """ROWS in order of SCORES (same shape), highest first and equal scores in ROWS' order, as the stable sort of
+    all of them gives; sorts a few more than WANTED at a time (``top_k_stable``), for a caller that usually
+    stops after WANTED (each kind has up to 80,000 rows at 10^6 passages, and a full sort took 3.5 ms)."""
+    done, size = 0, max(1, 2 * wanted)
+    while done < len(rows):
+        size = min(len(rows), size)
+        order = top_k_stable(scores, size)     # its first DONE are the ones already given, in the same order
+        yield from rows[order[done:]]
+        done, size = size, 2 * size
 
 
 def make_match(index: LoadedIndex, q: Query, marks: Marks, rec: RecordInfo, score: float) -> Match:

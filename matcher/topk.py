@@ -29,6 +29,21 @@ def top_k(values: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-chosen)]
 
 
+def top_k_stable(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions (int64) of the ``k`` largest of ``values`` (1-d, NaN-free), largest first and equal values by
+    position: equal to ``np.argsort(-values, kind="stable")[:k]`` for every such input, ties at the k-th value
+    included. Selects with ``np.argpartition`` and sorts only the values at or above the k-th (stably, so
+    equal ones keep their order of position). ``k`` <= 0 gives an empty array; ``k`` >= len(values) sorts all."""
+    n = len(values)
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    if k >= n or n <= 4 * k:
+        return np.argsort(-values, kind="stable")[:k]
+    kth = values[np.argpartition(-values, k - 1)[k - 1]]
+    rows = np.flatnonzero(values >= kth)
+    return rows[np.argsort(-values[rows], kind="stable")[:k]]
+
+
 def top_set(values: np.ndarray, k: int) -> np.ndarray:
     """Positions (int64, ascending) of the ``k`` largest of ``values`` (1-d, NaN-free) as a set: of values equal
     to the k-th largest, those at the lowest positions. For callers that use the selection, not its order:
