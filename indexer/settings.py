@@ -53,7 +53,21 @@ def _bool(value: Any) -> bool:
 def _int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a whole number: {value!r}")
-    return int(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a whole number: {value!r}") from None
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[Any], int]:
+    """A converter to a whole number from LOW to HIGH (no upper bound when None); its ValueError says the range."""
+    def convert(value: Any) -> int:
+        number = _int(value)
+        if number < low or (high is not None and number > high):
+            raise ValueError(f"must be a whole number from {low} to {high}" if high is not None
+                             else f"must be a whole number of at least {low}")
+        return number
+    return convert
 
 
 def _count(value: Any) -> int:
@@ -138,8 +152,8 @@ SETTINGS: list[Setting] = [
             "installeren) of 'hash:DIM' (alleen voor tests)."),
     Setting("thesaurus", None, "Extra thesaurus YAML merged over the built-in one and the corpus' own.",
             help_nl="Eigen thesaurus (YAML), aanvullend op de ingebouwde en die van het corpus."),
-    Setting("top", 5, "Matches shown per kind.", _int, help_nl="Aantal resultaten per soort."),
-    Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _int),
+    Setting("top", 5, "Matches shown per kind (1 to 50).", _whole(1, 50), help_nl="Aantal resultaten per soort."),
+    Setting("max_question_chars", 2000, "Longest question accepted, in characters.", _whole(20)),
     Setting("exact_search_limit", 200_000, "Up to this many passages FAISS searches exactly; "
             "above it an HNSW graph over 8-bit codes is built, with the float32 vectors beside it.", _count),
     Setting("retention_days", 180, "Days stored questions, follow-up requests, notes and feedback are kept; "
@@ -149,18 +163,18 @@ SETTINGS: list[Setting] = [
     Setting("privacy_contact", "", "Where participants ask for access to or deletion of their stored data "
             "(an e-mail address or web address), shown on the privacy page."),
     Setting("followup_days", 5, "Working days within which a connector answers a follow-up request "
-            "(promised on the confirmation page).", _int),
+            "(promised on the confirmation page).", _whole(1)),
     Setting("secret_key", None, "Secret for session cookies. Default: a random key kept in HOME/secret.key."),
     Setting("secure_cookies", True, "Send session cookies only over HTTPS (switch off for plain-HTTP local use).",
             _bool),
     Setting("host", "127.0.0.1", "Address `schakel serve` listens on.",
             help_nl="Adres waarop `schakel serve` luistert."),
-    Setting("port", 8000, "Port `schakel serve` listens on.", _int,
+    Setting("port", 8000, "Port `schakel serve` listens on.", _whole(1, 65535),
             help_nl="Poort waarop `schakel serve` luistert."),
     Setting("threads", 64, "Worker threads of the WSGI server (waitress). A question holds one while it waits for the "
             "query embedder (one model call per core) and then for the matcher (one question at a time), without a "
             "core (web/embedgate.py), so keep this above the number of concurrent clients: the health check and "
-            "pages then never queue behind questions.", _int,
+            "pages then never queue behind questions.", _whole(1),
             help_nl="Aantal werkthreads van de webserver (waitress). Een vraag houdt er een bezet terwijl hij "
             "wacht op het embedden en op de matcher; houd dit boven het aantal gelijktijdige gebruikers."),
     Setting("trusted_proxies", 0, "How many reverse proxies in front of Schakel set X-Forwarded-For/-Proto/-Host "
@@ -183,7 +197,7 @@ SETTINGS: list[Setting] = [
             "SQLite in HOME/app.db; 'postgresql://USER:PASSWORD@HOST/DB' (psycopg 3) to share it between machines.",
             _database_url),
     Setting("smtp_host", None, "Mail server for notifications; without it no e-mail is sent."),
-    Setting("smtp_port", 25, "Port of the mail server (587 with STARTTLS as a rule).", _int),
+    Setting("smtp_port", 25, "Port of the mail server (587 with STARTTLS as a rule).", _whole(1, 65535)),
     Setting("smtp_starttls", False, "Upgrade the mail connection with STARTTLS before logging in.", _bool),
     Setting("smtp_user", None, "User name on the mail server (none: no login)."),
     Setting("smtp_password", None, "Password on the mail server. Environment only, never in schakel.cfg.",

@@ -384,10 +384,12 @@ def serve_cmd(home, host, port, threads):
     _one_blas_thread()
     from waitress import serve
 
+    from indexer.store import Home
     from web import create_app
 
     check_package_data()
     cfg = config_for(home=home, host=host, port=port, threads=threads)
+    Home(cfg.home).current()   # no index: say so before the app makes its database and key in that home
     _load_embedder_meanwhile(cfg.embedder)
     app = create_app(resolved=cfg)
     app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index

@@ -32,8 +32,10 @@ CLICK_PATTERNS = [(re.compile(p), t) for p, t in [
                                                                        "een van {2}."),
     (r"^Invalid value for '([^']+)': (?:Directory|File|Path) '([^']*)' does not exist",
      "Ongeldige waarde voor '{0}': '{1}' bestaat niet."),
-    (r"^Invalid value for '([^']+)': (?:Directory|File|Path) '([^']*)' is a (?:file|directory)",
-     "Ongeldige waarde voor '{0}': '{1}' is van de verkeerde soort (map of bestand)."),
+    (r"^Invalid value for '([^']+)': (?:Directory|Path) '([^']*)' is a file",
+     "Ongeldige waarde voor '{0}': '{1}' is een bestand; geef een map."),
+    (r"^Invalid value for '([^']+)': (?:File|Path) '([^']*)' is a directory",
+     "Ongeldige waarde voor '{0}': '{1}' is een map; geef een bestand."),
     (r"^Invalid value for '([^']+)': (\S+) is not in the range (\S+?)\.?$",
      "Ongeldige waarde voor '{0}': {1} ligt niet in het bereik {2}."),
     (r"^Invalid value for '?([^':]+)'?: (.*)$", "Ongeldige waarde voor '{0}': {1}"),
@@ -142,5 +144,7 @@ def setting_help(name: str, prefix: str = "") -> str:
     s = settings.BY_NAME[name]
     if not s.help_nl:
         raise KeyError(f"setting {name!r} has no help_nl (Dutch help for the command line)")
+    if s.default in (None, "", ()) and "standaard" in s.help_nl:   # the help says what happens without one
+        return f"{prefix}{s.help_nl} (instelling {s.name}, omgevingsvariabele {s.env})"
     default = "geen" if s.default in (None, "", ()) else s.default
     return f"{prefix}{s.help_nl} (instelling {s.name}, omgevingsvariabele {s.env}; standaard: {default})"

@@ -328,3 +328,13 @@ def test_serve_warns_when_others_reach_it_over_plain_http_with_https_only_cookie
     for quiet in (cfg(host="127.0.0.1"), cfg(host="::1"), cfg(host="localhost"),
                   cfg(host="0.0.0.0", trusted_proxies=1), cfg(host="0.0.0.0", secure_cookies=False)):
         assert plain_http_hint(quiet) is None
+
+
+def test_serve_without_an_index_stops_before_it_writes_to_the_home(tmp_path):
+    """``schakel serve`` on a home without an index says so, and leaves the folder as it was (no app database or
+    secret key made for a server that does not start)."""
+    home = tmp_path / "leeg"
+    home.mkdir()
+    out = CliRunner().invoke(main, ["serve", "--home", str(home), "--port", "1"])
+    assert out.exit_code != 0 and "Er is nog geen index in" in out.output, out.output
+    assert list(home.iterdir()) == []

@@ -119,3 +119,31 @@ def test_a_missing_index_names_the_folder_without_a_stray_colon(tmp_path):
 
     out = CliRunner().invoke(main, ["ask", "vraag", "--home", str(tmp_path / "leeg")]).output
     assert f"Er is nog geen index in {tmp_path / 'leeg'}. Voer eerst" in out, out
+
+
+def test_a_question_over_the_edge_limit_names_the_setting_and_keeps_the_text(web_app):
+    """A question longer than twice ``max_question_chars`` is refused before the view (``web.fields``), and says
+    the limit the asker knows (the setting), as the matcher does for a shorter one; the question page keeps it."""
+    client = web_app.test_client()
+    token = _token(client.get("/").get_data(as_text=True))
+    limit = int(web_app.config.get("MAX_QUESTION_CHARS") or 2000)
+    long = "woord " * (3 * limit // 6)
+    for text in ("woord " * (limit // 5), long):      # refused by the matcher, then at the edge
+        res = client.post("/vraag", data={"csrf_token": token, "question": text})
+        html = res.get_data(as_text=True)
+        assert res.status_code == 400 and f"er passen er hoogstens {limit}. Maak hem korter." in html, html[-800:]
+        assert "woord woord woord" in html       # the text as typed, to shorten
+    api = client.post("/api/match", json={"question": long}).get_json()["error"]
+    assert api["field"] == "question" and api["message"].endswith(f"hoogstens {limit}. Maak hem korter.")
+
+
+@pytest.mark.parametrize("env, reason", [({"SCHAKEL_TOP": "-3"}, "een heel getal van 1 tot en met 50"),
+                                         ({"SCHAKEL_PORT": "acht"}, "geen heel getal"),
+                                         ({"SCHAKEL_SECURE_COOKIES": "misschien"}, "gebruik true of false")])
+def test_a_bad_setting_names_its_variable_and_why_in_dutch(env, reason, tmp_path):
+    from schakel.cli import main
+
+    out = CliRunner().invoke(main, ["ask", "vraag", "--home", str(tmp_path)], env=env).output
+    name = next(iter(env))
+    assert f"Fout: {name}: de instelling" in out and reason in out, out
+    assert_dutch(out.split("Fout:", 1)[1], name)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
 DUTCH = {400: "Het verzoek klopt niet.", 401: "Log eerst in.", 403: "Je hebt geen toegang tot deze pagina.",
-         404: "Deze pagina bestaat niet.", 405: "Deze actie kan hier niet.", 413: "Dit is te groot om te verwerken.",
+         404: "Deze pagina bestaat niet.", 405: "Dit adres kan dit soort verzoek niet verwerken.", 413: "Dit is te groot om te verwerken.",
          429: "Te veel verzoeken achter elkaar. Wacht even en probeer het opnieuw.",
          500: "Er ging iets mis aan onze kant. Probeer het later opnieuw.", 503: "Schakel heeft nog geen index. Vraag de beheerder om "
                                                     "`schakel index` uit te voeren."}

@@ -40,6 +40,9 @@ def limit_for(name: str) -> int:
 
 
 def _refuse(name: str, length: int, limit: int):
+    if name == "question":   # the limit the asker knows is the setting, which the matcher enforces after this
+        setting = int(current_app.config.get("MAX_QUESTION_CHARS") or 2000)
+        raise InvalidInput(f"the question has {length} characters; at most {setting} are accepted", field=name)
     raise InvalidInput(f"'{name}' has {length} characters; at most {limit} are accepted", field=name)
 
 

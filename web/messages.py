@@ -54,7 +54,6 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
     (r"^retention_days must be", "De bewaartermijn moet een heel aantal dagen zijn, minstens 1."),
     (r"^(.+?): unknown setting '([^']*)' \(known: (.*)\)", "{0}: onbekende instelling '{1}' (bekend: {2})."),
     (r"^(.+?): unknown setting '([^']*)'", "{0}: onbekende instelling '{1}'."),
-    (r"^(.+?): setting (\w+) = '([^']*)' is not valid", "{0}: de instelling {1} = '{2}' is geen geldige waarde."),
     (r"^(.+?): expected 'name = value', got (.*)$", "{0}: verwacht 'naam = waarde', maar kreeg {1}."),
     (r"^(?:(.+?): )?(\w+) is a secret: set it in the environment \((\w+)\)",
      "{1} is geheim: zet het in de omgeving ({2}), niet in een bestand of op de opdrachtregel."),
@@ -155,7 +154,31 @@ def _all_broken(m: re.Match) -> str:
             "De index in gebruik blijft ongewijzigd.")
 
 
+#: why a setting's value is refused (``indexer.settings``' converters), in Dutch
+SETTING_REASONS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in [
+    (r"^must be a whole number from (\d+) to (\d+)", "het moet een heel getal van {0} tot en met {1} zijn"),
+    (r"^must be a whole number of at least (\d+)", "het moet een heel getal van minstens {0} zijn"),
+    (r"^not a whole number", "het is geen heel getal"),
+    (r"^must be 0 or more hours", "het moet 0 of meer uren zijn"),
+    (r"^must be 0 or more", "het moet 0 of meer zijn"),
+    (r"^could not convert string to float", "het is geen getal"),
+    (r"^not a boolean", "gebruik true of false"),
+    (r"^not a storage URL such as (\S+) or (\S+)", "gebruik een adres zoals {0} of {1}"),
+    (r"^use (postgresql://\S+) or (sqlite:///)PATH", "gebruik {0} of {1}PAD"),
+    (r"^not COUNT/SECONDS", "gebruik AANTAL/SECONDEN met positieve hele getallen, zoals 120/60"),
+    (r"^not an e-mail address: ('[^']*')", "{0} is geen e-mailadres"),
+]]
+
+
+def _bad_setting(m: re.Match) -> str:
+    where, name, value, reason = m.groups()
+    where = {"command line": "opdrachtregel"}.get(where, where)
+    why = next((t.format(*r.groups()) for p, t in SETTING_REASONS for r in [p.search(reason or "")] if r), "")
+    return f"{where}: de instelling {name} = {value} is geen geldige waarde" + (f"; {why}." if why else ".")
+
+
 FUNCTIONS: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"^(.+?): setting (\w+) = ('[^']*'|\S+) is not valid(?:: (.*))?$", re.S), _bad_setting),
     (re.compile(r"^the (\w+) holds (?:a byte that is not UTF-8 \((0x[0-9A-Fa-f]+)\)|an invalid character "
                 r"\((U\+[0-9A-Fa-f]+))"), _unreadable_character),
     (re.compile(r"^nothing to index: (.+?) holds no files to index(?: \((\d+) skipped[^)]*\))?\."), _empty_corpus),

@@ -22,6 +22,7 @@ from matcher.results import Clarification
 
 from . import results_view
 from .intakes import result_concepts, store_intake
+from .errors import render_error
 from .messages import dutch_message
 from .notify import reference
 from .services import services
@@ -75,6 +76,16 @@ def _own_intake_token() -> str | None:
 def _bad_input(exc: InvalidInput, question: str = ""):
     """The question page again with the Dutch message (400)."""
     return render_template("index.html", question=question, error=dutch_message(exc), retention=_retention()), 400
+
+
+@bp.errorhandler(InvalidInput)
+def _refused_field(exc: InvalidInput):
+    """A form field refused before the view ran (``web.fields``' length limits): a question that is too long
+    comes back on the question page with the Dutch message and the text as typed, as a view's refusal does;
+    anything else gets the app's error page."""
+    if request.endpoint == "pages.ask" and exc.field == "question":
+        return _bad_input(exc, request.form.get("question", ""))
+    return render_error(exc.status, exc.code, dutch_message(exc), exc.field)
 
 
 def _retention() -> int:
