@@ -126,3 +126,21 @@ def test_a_question_without_matches_leads_with_the_notice_and_no_empty_sections(
     assert 'id="opvolging"' in main                   # a connector can still be asked to help
     full = _results_page(web_app.test_client(), anonymous_csrf, QUESTION)
     assert 'class="kind-section"' in full and 'class="jump-links"' in full
+
+
+def test_marked_escapes_and_marks_as_the_template_macro_did():
+    """``results_view.marked`` (a template global) gives the HTML of the Jinja macro it replaced, for spans in order,
+    overlapping, past the end or empty, around text that needs escaping."""
+    import random
+
+    from jinja2 import Environment
+
+    macro = Environment(autoescape=True).from_string(
+        "{% macro marked(text, highlights) -%}{%- set ns = namespace(pos=0) -%}{%- for h in highlights -%}"
+        "{%- if h[0] >= ns.pos and h[1] <= text|length -%}{{ text[ns.pos:h[0]] }}<mark>{{ text[h[0]:h[1]] }}</mark>"
+        "{%- set ns.pos = h[1] -%}{%- endif -%}{%- endfor -%}{{ text[ns.pos:] }}{%- endmacro %}").module.marked
+    rng = random.Random(4)
+    for _ in range(300):
+        text = "".join(rng.choice("ab <&>\"'é ") for _ in range(rng.randint(0, 40)))
+        spans = sorted((a, a + rng.randint(0, 6)) for a in (rng.randint(0, len(text) + 3) for _ in range(rng.randint(0, 5))))
+        assert str(rv.marked(text, spans)) == str(macro(text, spans)), (text, spans)

@@ -111,6 +111,9 @@ def _reason_text(why: str, status: str | None) -> str:
     return results_view.reason_text(why, status)
 
 
+bp.add_app_template_global(results_view.marked, "marked")
+
+
 @bp.app_template_global("org_question")
 def _org_question(item) -> str:
     return results_view.organisation_question(item)

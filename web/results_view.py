@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from markupsafe import Markup, escape
+
 from indexer.records import KINDS
 from matcher.loaded import LoadedIndex
 from matcher.results import Match, MatchResult
@@ -121,7 +123,8 @@ def excerpt(m: Match) -> tuple[str, list[tuple[int, int]]]:
         return "", []
     p = m.passages[0]
     text, marks = p.text, list(p.highlights)
-    cuts = [(mo.start(), mo.end()) for pat in (_KEYWORDS, _TYPE) for mo in pat.finditer(text)]
+    # both patterns need a colon: most passages have none, and scanning them costs 0.1 ms each
+    cuts = [(mo.start(), mo.end()) for pat in (_KEYWORDS, _TYPE) for mo in pat.finditer(text)] if ":" in text else []
     for known in (m.title, str((m.details or {}).get("focus") or "")):  # already on the card
         if known and text.lower().startswith(known.lower()):
             cuts.append((0, len(known) + (1 if text[len(known):len(known) + 1] in ".:" else 0)))
@@ -144,6 +147,22 @@ def excerpt(m: Match) -> tuple[str, list[tuple[int, int]]]:
     if len(text) < 40:
         return "", []
     return text, marks
+
+
+def marked(text: str, highlights) -> Markup:
+    """TEXT as HTML with each (start, end) character span of HIGHLIGHTS (in order, not overlapping) in a ``<mark>``;
+    a span that starts before the previous one ends, or ends past the text, is left out. Everything else escaped
+    (markupsafe). A template global: a Jinja macro looping over the spans cost ~55 us per passage."""
+    out, pos = [], 0
+    for start, end in highlights:
+        if start >= pos and end <= len(text):
+            out += [escape(text[pos:start]), _MARK, escape(text[start:end]), _UNMARK]
+            pos = end
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+_MARK, _UNMARK = Markup("<mark>"), Markup("</mark>")
 
 
 def teaser(text: str, marks: list[tuple[int, int]], limit: int = TEASER_CHARS) -> tuple[str, list[tuple[int, int]]]:
