@@ -144,3 +144,18 @@ def test_marked_escapes_and_marks_as_the_template_macro_did():
         text = "".join(rng.choice("ab <&>\"'é ") for _ in range(rng.randint(0, 40)))
         spans = sorted((a, a + rng.randint(0, 6)) for a in (rng.randint(0, len(text) + 3) for _ in range(rng.randint(0, 5))))
         assert str(rv.marked(text, spans)) == str(macro(text, spans)), (text, spans)
+
+
+def test_label_spans_are_those_of_the_patterns_led_by_white_space():
+    """``_label_spans`` finds the spans the label patterns found when they began with ``\\s*`` (which scanned every
+    character of a passage), on texts made of label words, colons, periods and several kinds of white space."""
+    import random
+
+    old = [re.compile(r"\s*(Trefwoorden|Tags|Keywords)\s*:[^.\n]*\.?", re.I), re.compile(r"\s*Type\s*:[^.\n]*\.", re.I)]
+    parts = [" ", "  ", "\n", "\t", "\u00a0", "Tags", "tags", "TYPE", "Type", "Trefwoorden", "Keywords", ":", ".", "x",
+             "video", "Typen"]
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 14)))
+        want = [(mo.start(), mo.end()) for pat in old for mo in pat.finditer(text)]
+        assert rv._label_spans(text) == want, repr(text)
