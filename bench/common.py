@@ -234,20 +234,25 @@ def run(workers, batch):
         t.join()
     return sum(counts) / (time.perf_counter() - t0)
 
+only = [tuple(map(int, pair.split(","))) for pair in sys.argv[4].split(";")] if len(sys.argv) > 4 and sys.argv[4] else None
 for workers in sorted({1, cores}):
     for batch in (1, 2, 4, 16):
-        print(workers, batch, run(workers, batch), flush=True)
+        if only is None or (workers, batch) in only:
+            print(workers, batch, run(workers, batch), flush=True)
 """
 
 
-def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0) -> dict:
+def embedder_max_qps(embedder: str, qs: list[str], seconds: float = 8.0,
+                     only: list[tuple[int, int]] | None = None) -> dict:
     """The most questions per second the embedder alone does on this machine, in a sibling process started
     like the server (OMP_WAIT_POLICY=passive): one model call at a time on all cores, and one per core at a
     time (the server's query gate, ``web.embedgate.QueryGate``), each with one question per call and with
-    batches of 2, 4 and 16 (what the gate does when questions queue). SECONDS per configuration. Returns
-    {"w1_batch1": q/s, ..., "w2_batch16": ..., "max": q/s} (wN: N calls at a time)."""
+    batches of 2, 4 and 16 (what the gate does when questions queue). SECONDS per configuration; ONLY: just these
+    (workers, batch) configurations. Returns {"w1_batch1": q/s, ..., "w2_batch16": ..., "max": q/s} (wN: N calls at
+    a time)."""
     env = server_env(OUT)
-    proc = subprocess.run([sys.executable, "-c", EMBED_MAX_WORKER, embedder, str(ROOT), str(seconds)],
+    pairs = ";".join(f"{w},{b}" for w, b in only or [])
+    proc = subprocess.run([sys.executable, "-c", EMBED_MAX_WORKER, embedder, str(ROOT), str(seconds), pairs],
                           input="\n".join(q.replace("\n", " ") for q in qs), capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=seconds * 8 + 300)
     if proc.returncode:
