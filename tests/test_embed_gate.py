@@ -288,3 +288,34 @@ def test_embed_ahead_makes_the_embedding_match_uses(demo_engine, monkeypatch):
     demo_engine.embed_ahead("   ")                      # refused by match, not here
     demo_engine.embed_ahead(question + " bm25", options=BASELINES["bm25"])
     assert len(calls) == 1
+
+
+def test_results_pages_and_match_json_are_built_one_at_a_time(client, monkeypatch):
+    """``building_response``: a results page and a match's JSON are built while holding the one response slot, so
+    two request threads never run that Python at once; the slot is free again afterwards."""
+    import re
+
+    from matcher.results import MatchResult
+    from web import embedgate, results_view
+
+    held = []
+    blocks, to_json = results_view.blocks, MatchResult.to_json
+
+    def probe(name, fn):
+        def wrapped(*args, **kwargs):
+            free = embedgate.building_response().acquire(blocking=False)
+            if free:
+                embedgate.building_response().release()
+            held.append((name, not free))
+            return fn(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(results_view, "blocks", probe("page", blocks))
+    monkeypatch.setattr(MatchResult, "to_json", probe("json", to_json))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+    assert client.post("/vraag", data={"csrf_token": token, "question": "Hoe zet ik video in?",
+                                       "step": "answered"}).status_code == 200
+    assert client.post("/api/match", json={"question": "Hoe zet ik video in?"}).status_code == 200
+    assert held == [("page", True), ("json", True)]
+    assert embedgate.building_response().acquire(blocking=False)
+    embedgate.building_response().release()

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from indexer.errors import InvalidInput
 from indexer.querytext import normalise_question
 
+from .embedgate import building_response
 from .intakes import question_concepts, store_intake
 from .services import services
 
@@ -47,11 +48,12 @@ def match():
         raise InvalidInput("'consent' must be true or false", field="consent")
     result = services().engine.match(normalise_question(data.get("question")), top=_int(data, "top"),
                                      answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
-    body = result.to_json()
-    if consent:
-        body["intake_id"] = store_intake(result, answers=services().engine.validate(
-            result.question, normalised_answers(data.get("answers")))[1])
-    return jsonify(body)
+    with building_response():
+        body = result.to_json()
+        if consent:
+            body["intake_id"] = store_intake(result, answers=services().engine.validate(
+                result.question, normalised_answers(data.get("answers")))[1])
+        return jsonify(body)
 
 
 def normalised_answers(answers):

@@ -22,7 +22,8 @@ the GIL busy from two threads: waitress' socket thread, which needs the GIL afte
 receive, then waits behind them at each step (the convoy effect), and a health check's p95 under load
 went from about 15 to about 21 ms (bench/README.md, sixth round).
 A question is embedded before it waits there (``Engine.embed_ahead``), so the gate's batches hold every
-waiting question rather than the admitted one. The gate's workers and the matcher thread run at a
+waiting question rather than the admitted one. For the same reason ``building_response`` lets one request thread
+at a time render a results page or a match's JSON. The gate's workers and the matcher thread run at a
 lower priority (``BUSY_NICE``): with both cores busy, the kernel schedules a health check first.
 
 Measured with ``bench/load_test.py`` (figures in bench/README.md).
@@ -239,3 +240,18 @@ def admit_questions(engine, limit: int | None = None) -> threading.BoundedSemaph
 
     engine.match = admitted
     return slots
+
+
+#: large responses built at once (``building_response``): rendering a results page (~6 ms of CPU on the dev corpus) or
+#: a match's JSON (~2 ms) is Python that holds the GIL in turns, like the matcher
+RESPONSE_SLOTS = 1
+_response_slots = threading.BoundedSemaphore(RESPONSE_SLOTS)
+
+
+def building_response() -> threading.BoundedSemaphore:
+    """The bound on building large responses, to use as ``with building_response(): ...`` around rendering a results
+    page or a match's JSON: at most ``RESPONSE_SLOTS`` request threads do that at once, the others sleep on the
+    semaphore without wanting the GIL. Under 50 clients (``bench/load_test.py``, three alternating pairs) it gave
+    30.1-31.2 against 26.5-30.1 questions/s, and `/healthz` p95 14.4-15.8 against 15.3-17.3 ms (bench/README.md,
+    eighth round)."""
+    return _response_slots

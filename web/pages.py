@@ -22,6 +22,7 @@ from matcher.results import Clarification
 
 from . import results_view
 from .intakes import result_concepts, store_intake
+from .embedgate import building_response
 from .errors import render_error
 from .messages import dutch_message
 from .notify import reference
@@ -97,13 +98,14 @@ def render_results(result, state: FormState, status: int = 200, **extra):
     index = services().engine.index()
     state.level = result.level
     best = results_view.best_match(result)
-    return render_template(
-        "results.html", result=result, state=state, answers=state.answers,
-        consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
-        blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
-        ladder=results_view.ladder_steps(result), general_question=results_view.current_general(result),
-        facet_labels=FACET_LABELS, retention=_retention(),
-        record_name=lambda ref: results_view.record_name(index, ref), **extra), status
+    with building_response():   # one results page rendered at a time: it is Python that holds the GIL in turns
+        return render_template(
+            "results.html", result=result, state=state, answers=state.answers,
+            consent=state.consent, best=results_view.card(index, result, best, full=True) if best else None,
+            blocks=results_view.blocks(index, result, KIND_LABELS, best), labels=KIND_LABELS,
+            ladder=results_view.ladder_steps(result), general_question=results_view.current_general(result),
+            facet_labels=FACET_LABELS, retention=_retention(),
+            record_name=lambda ref: results_view.record_name(index, ref), **extra), status
 
 
 @bp.app_template_global("reason_text")
