@@ -147,3 +147,10 @@ def test_a_bad_setting_names_its_variable_and_why_in_dutch(env, reason, tmp_path
     name = next(iter(env))
     assert f"Fout: {name}: de instelling" in out and reason in out, out
     assert_dutch(out.split("Fout:", 1)[1], name)
+
+
+def test_an_option_out_of_its_range_says_the_range_in_words(tmp_path):
+    from schakel.cli import main
+
+    out = CliRunner().invoke(main, ["ask", "--top", "99", "vraag", "--home", str(tmp_path)]).output
+    assert "Fout: Ongeldige waarde voor '--top': 99; kies een getal van 1 tot en met 50." in out, out
