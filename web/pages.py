@@ -21,9 +21,9 @@ from matcher.clarify import FACETS, OPTIONS, QUESTIONS
 from matcher.results import Clarification
 
 from . import results_view
-from .intakes import result_concepts, store_intake
 from .embedgate import building_response
 from .errors import render_error
+from .intakes import result_concepts, store_intake
 from .messages import dutch_message
 from .notify import reference
 from .services import services
