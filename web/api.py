@@ -48,11 +48,13 @@ def match():
         raise InvalidInput("'consent' must be true or false", field="consent")
     result = services().engine.match(normalise_question(data.get("question")), top=_int(data, "top"),
                                      answers=normalised_answers(data.get("answers")), level=_int(data, "level"))
+    # the database write happens outside the response slot: it may wait on I/O
+    intake_id = store_intake(result, answers=services().engine.validate(
+        result.question, normalised_answers(data.get("answers")))[1]) if consent else None
     with building_response():
         body = result.to_json()
-        if consent:
-            body["intake_id"] = store_intake(result, answers=services().engine.validate(
-                result.question, normalised_answers(data.get("answers")))[1])
+        if intake_id is not None:
+            body["intake_id"] = intake_id
         return jsonify(body)
 
 
