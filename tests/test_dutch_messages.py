@@ -118,7 +118,8 @@ def test_a_missing_index_names_the_folder_without_a_stray_colon(tmp_path):
     from schakel.cli import main
 
     out = CliRunner().invoke(main, ["ask", "vraag", "--home", str(tmp_path / "leeg")]).output
-    assert f"Er is nog geen index in {tmp_path / 'leeg'}. Voer eerst" in out, out
+    assert f"Er is nog geen index in {tmp_path / 'leeg'}. Voer eerst `schakel index MAP --home {tmp_path / 'leeg'}` uit" \
+        in out, out
 
 
 def test_a_question_over_the_edge_limit_names_the_setting_and_keeps_the_text(web_app):

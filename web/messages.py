@@ -67,7 +67,8 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
                                                     "een langere zin van een paar woorden."),
     (r"^RETENTION_DAYS='?([^':]*)'?: give a whole number", "RETENTION_DAYS={0}: geef een heel aantal dagen, minstens 1."),
     (r"^PURGE_INTERVAL_HOURS='?([^' ]*)'? is not a number", "PURGE_INTERVAL_HOURS={0} is geen getal."),
-    (r"^no index in (\S+?):?(?:\s|$)", "Er is nog geen index in {0}. Voer eerst `schakel index` uit."),
+    (r"^no index in (\S+?):?(?:\s|$)", "Er is nog geen index in {0}. Voer eerst `schakel index MAP --home {0}` uit, "
+                                        "met als MAP de map van je corpus."),
     # installation (package data) and `schakel eval` (matcher.knobs, schakel.eval_cmd, matcher.evaluate)
     (r"^the built-in thesaurus (\S+) is missing", "De ingebouwde thesaurus {0} ontbreekt: deze installatie van "
                                                   "Schakel is onvolledig. Installeer Schakel opnieuw."),
