@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from common import ROOT, questions, write_json
-
-sys.path.insert(0, str(ROOT))
+from common import questions, write_json
 
 
 def neighbour_sets(index) -> dict[int, set[int]]:

@@ -70,11 +70,7 @@ def _whole(low: int, high: int | None = None) -> Callable[[Any], int]:
     return convert
 
 
-def _count(value: Any) -> int:
-    number = _int(value)
-    if number < 0:
-        raise ValueError(f"must be 0 or more: {value!r}")
-    return number
+_count = _whole(0)
 
 
 def _hours(value: Any) -> float:

@@ -392,7 +392,7 @@ def serve_cmd(home, host, port, threads):
     Home(cfg.home).current()   # no index: say so before the app makes its database and key in that home
     _load_embedder_meanwhile(cfg.embedder)
     app = create_app(resolved=cfg)
-    app.extensions["schakel"].engine.index()  # fail early, with a clear message, when there is no index
+    app.extensions["schakel"].engine.index()  # loaded before the first request (a missing index stopped us above)
     _log_security_events()
     click.echo(f"Schakel op http://{cfg.host}:{cfg.port}/  (Ctrl+C stopt)")
     hint = plain_http_hint(cfg)

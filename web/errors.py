@@ -48,12 +48,16 @@ def render_error(status: int, code: str, message: str, field: str | None = None)
     return render_template("error.html", status=status, message=DUTCH.get(status, message), detail=message), status
 
 
+def schakel_error(exc: SchakelError):
+    """The response to a ``SchakelError`` (logged when the server is at fault): ``render_error`` with its Dutch
+    message. The app's handler; a blueprint's own handler falls back on it."""
+    if exc.status >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    return render_error(exc.status, exc.code, dutch_message(exc), exc.field)
+
+
 def install(app: Flask) -> None:
-    @app.errorhandler(SchakelError)
-    def _schakel(exc: SchakelError):
-        if exc.status >= 500:
-            log.error("%s: %s", exc.code, exc.message)
-        return render_error(exc.status, exc.code, dutch_message(exc), exc.field)
+    app.register_error_handler(SchakelError, schakel_error)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -30,19 +30,24 @@ DEFAULT_LIMIT = 1000
 MAX_ANSWERS = 20
 
 
+def _question_chars() -> int:
+    """The setting ``max_question_chars``: the limit the asker knows, which the matcher enforces."""
+    return int(current_app.config.get("MAX_QUESTION_CHARS") or 2000)
+
+
 def limit_for(name: str) -> int:
     """The limit of one field name, in characters."""
     if name == "question":
-        return 2 * int(current_app.config.get("MAX_QUESTION_CHARS") or 2000)
+        return 2 * _question_chars()
     if name.startswith("answer-"):
         return ANSWER_LIMIT
     return LIMITS.get(name, DEFAULT_LIMIT)
 
 
 def _refuse(name: str, length: int, limit: int):
-    if name == "question":   # the limit the asker knows is the setting, which the matcher enforces after this
-        setting = int(current_app.config.get("MAX_QUESTION_CHARS") or 2000)
-        raise InvalidInput(f"the question has {length} characters; at most {setting} are accepted", field=name)
+    if name == "question":   # said as the matcher says it, with the setting's limit (not twice it, as checked here)
+        raise InvalidInput(f"the question has {length} characters; at most {_question_chars()} are accepted",
+                           field=name)
     raise InvalidInput(f"'{name}' has {length} characters; at most {limit} are accepted", field=name)
 
 

@@ -161,7 +161,6 @@ SETTING_REASONS: list[tuple[re.Pattern, str]] = [(re.compile(p), t) for p, t in 
     (r"^must be a whole number of at least (\d+)", "het moet een heel getal van minstens {0} zijn"),
     (r"^not a whole number", "het is geen heel getal"),
     (r"^must be 0 or more hours", "het moet 0 of meer uren zijn"),
-    (r"^must be 0 or more", "het moet 0 of meer zijn"),
     (r"^could not convert string to float", "het is geen getal"),
     (r"^not a boolean", "gebruik true of false"),
     (r"^not a storage URL such as (\S+) or (\S+)", "gebruik een adres zoals {0} of {1}"),

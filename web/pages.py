@@ -22,7 +22,7 @@ from matcher.results import Clarification
 
 from . import results_view
 from .embedgate import building_response
-from .errors import render_error
+from .errors import schakel_error
 from .intakes import result_concepts, store_intake
 from .messages import dutch_message
 from .notify import reference
@@ -86,7 +86,7 @@ def _refused_field(exc: InvalidInput):
     anything else gets the app's error page."""
     if request.endpoint == "pages.ask" and exc.field == "question":
         return _bad_input(exc, request.form.get("question", ""))
-    return render_error(exc.status, exc.code, dutch_message(exc), exc.field)
+    return schakel_error(exc)
 
 
 def _retention() -> int:

@@ -169,6 +169,9 @@ def _label_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_MARK, _UNMARK = Markup("<mark>"), Markup("</mark>")
+
+
 def marked(text: str, highlights) -> Markup:
     """TEXT as HTML with each (start, end) character span of HIGHLIGHTS (in order, not overlapping) in a ``<mark>``;
     a span that starts before the previous one ends, or ends past the text, is left out. Everything else escaped
@@ -180,9 +183,6 @@ def marked(text: str, highlights) -> Markup:
             pos = end
     out.append(escape(text[pos:]))
     return Markup("").join(out)
-
-
-_MARK, _UNMARK = Markup("<mark>"), Markup("</mark>")
 
 
 def teaser(text: str, marks: list[tuple[int, int]], limit: int = TEASER_CHARS) -> tuple[str, list[tuple[int, int]]]:
