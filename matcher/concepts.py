@@ -64,21 +64,26 @@ class ConceptMatcher(ConceptTerms):
         else:
             z = np.zeros(len(sims))
         feedback = feedback or {}
-        scores: dict[int, float] = {}
-        candidates = set(lex) | {int(i) for i in np.argsort(-z)[:top * 3]} | set(feedback)
-        for idx in candidates:
-            lexical = lex[idx][0] if idx in lex else 0.0
-            if lexical and len(z) and float(z[idx]) < K.concept_lexical_z:  # named, but not what the text is about
-                lexical *= K.concept_lexical_unconfirmed
-            dense_part = K.concept_dense_factor * max(0.0, float(z[idx]) - K.concept_dense_z) if len(z) else 0.0
-            prf = K.concept_prf * feedback.get(idx, 0.0) * (
-                1.0 if lexical or float(z[idx] if len(z) else 0) > K.concept_prf_z or idx in (confirmed or ())
-                else K.concept_prf_unconfirmed)
-            if not lexical and not feedback.get(idx):  # embedding alone, unconfirmed by words or records
-                dense_part *= K.unconfirmed_dense
-            scores[idx] = lexical + dense_part + prf
-        hits = [ConceptHit(i, self.concepts[i], sc, lex.get(i, (0.0, []))[0], float(sims[i]) if len(sims) else 0.0,
-                           lex.get(i, (0.0, []))[1]) for i, sc in scores.items() if confident(sc, i in lex, min_score)]
+        # the candidates' scores as arrays, in the set's own order (equal scores keep it through the stable sort)
+        order = list(set(lex) | {int(i) for i in np.argsort(-z)[:top * 3]} | set(feedback))
+        if not order:
+            return []
+        zc = z[order].astype(np.float64)
+        named = np.array([i in lex for i in order])
+        lexical = np.array([lex[i][0] if i in lex else 0.0 for i in order], np.float64)
+        fb = np.array([feedback.get(i, 0.0) for i in order], np.float64)
+        # named, but not what the text is about
+        lexical = np.where((lexical != 0) & (zc < K.concept_lexical_z), lexical * K.concept_lexical_unconfirmed,
+                           lexical)
+        dense_part = K.concept_dense_factor * np.maximum(0.0, zc - K.concept_dense_z)
+        full = (lexical != 0) | (zc > K.concept_prf_z) | np.array([i in (confirmed or ()) for i in order])
+        prf = K.concept_prf * fb * np.where(full, 1.0, K.concept_prf_unconfirmed)
+        # embedding alone, unconfirmed by words or records
+        dense_part = np.where((lexical == 0) & (fb == 0), dense_part * K.unconfirmed_dense, dense_part)
+        scores = lexical + dense_part + prf
+        keep = (scores >= min_score) & (named | (scores >= K.concept_min_unnamed))   # ``confident``, per candidate
+        hits = [ConceptHit(order[j], self.concepts[order[j]], float(scores[j]), lex.get(order[j], (0.0, []))[0],
+                           float(sims[order[j]]), lex.get(order[j], (0.0, []))[1]) for j in np.flatnonzero(keep)]
         hits.sort(key=lambda h: -h.score)
         return _prefer_specific(hits, self)[:top]
 

@@ -156,3 +156,47 @@ def test_tag_confirmation_takes_the_concepts_named_in_the_best_records_tags(inde
         assert tag_confirmed(index, scores) == index.tag_concepts(tagged.row)
     with knobs.overridden({"concept_tag_confirm": 1.5}):
         assert tag_confirmed(index, scores) == set()
+
+
+def _detect_one_by_one(cm, text, qv, feedback, confirmed):
+    """The detection score of each candidate concept, computed per concept (the rule as ``detect``'s docstring
+    states it): the reference its arrays are checked against."""
+    K = knobs.K
+    lex = cm.lexical(text)
+    sims = cm.dense(qv)
+    z = (sims - sims.mean()) / (sims.std() + 1e-6)
+    scores = {}
+    for idx in set(lex) | {int(i) for i in np.argsort(-z)[:K.concept_top * 3]} | set(feedback):
+        lexical = lex[idx][0] if idx in lex else 0.0
+        if lexical and float(z[idx]) < K.concept_lexical_z:
+            lexical *= K.concept_lexical_unconfirmed
+        dense_part = K.concept_dense_factor * max(0.0, float(z[idx]) - K.concept_dense_z)
+        full = lexical or float(z[idx]) > K.concept_prf_z or idx in confirmed
+        prf = K.concept_prf * feedback.get(idx, 0.0) * (1.0 if full else K.concept_prf_unconfirmed)
+        if not lexical and not feedback.get(idx):
+            dense_part *= K.unconfirmed_dense
+        scores[idx] = lexical + dense_part + prf
+    return {i: s for i, s in scores.items() if confident(s, i in lex)}
+
+
+def test_detect_scores_every_candidate_as_the_rule_does_one_by_one(index):
+    cm = index.concept_matcher
+    rng = np.random.default_rng(7)
+    texts = ["Hoe zet ik video in zodat studenten in hun eigen tempo werken?", "feedback geven op stages",
+             "qqq zzz", cm.concepts[3].label + " en " + cm.concepts[11].label]
+    for text in texts:
+        for _ in range(5):
+            qv = rng.normal(size=cm.vectors.shape[1]).astype(np.float32)
+            qv /= np.linalg.norm(qv)
+            chosen = rng.choice(len(cm.concepts), 12, replace=False)
+            feedback = {int(i): float(rng.choice([0.0, rng.random()])) for i in chosen}
+            confirmed = {int(i) for i in chosen[:4]}
+            # knobs low enough that embedding-only and feedback-only concepts pass too
+            with knobs.overridden({"concept_min_score": 0.05, "concept_min_unnamed": 0.1, "concept_top": 50}):
+                want = _detect_one_by_one(cm, text, qv, feedback, confirmed)
+                got = cm.detect(text, qv, feedback=feedback, confirmed=confirmed, top=50)
+            assert len(got) > 3
+            # the narrower-concept preference (``_prefer_specific``) may lower a hit's score afterwards
+            assert {h.index for h in got} == set(want)
+            for h in got:
+                assert h.score == want[h.index] or h.score == want[h.index] * knobs.K.narrower_preference
