@@ -317,9 +317,16 @@ def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, presen
             if key not in bad:
                 continue
             root, _, path = key.partition("::")
-            # the file stays in the index as it was, so the run after this one can still carry it over
-            info = FileInfo(path, entry.sha256, entry.size)
-            next(r for r in reads if str(r.root.resolve()) == root).files.append(info)
+            read = next(r for r in reads if str(r.root.resolve()) == root)
+            # a file with a bad row was read (its other rows are in READ already): its entry gains the rows carried
+            # over; a file that could not be read at all stays in the index as it was, so the run after this one can
+            # still carry it over
+            info = next((f for f in read.files if f.path == path), None)
+            unreadable = info is None
+            if unreadable:
+                info = FileInfo(path, entry.sha256, entry.size)
+                read.files.append(info)
+            carried = len(kept)
             for rid in entry.records:
                 rec = reader.record(rid)
                 if rec is None or rec.id in present:
@@ -329,7 +336,9 @@ def _carry_over(home: Home, reads: list[CorpusRead], report: BuildReport, presen
                 kept.append(rec)
                 present.add(rid)
                 info.records.append(rid)
-            report.problems.append(Problem(path, "kept the last good version from the previous index", level="warning"))
+            if unreadable or len(kept) > carried:
+                report.problems.append(Problem(path, "kept the last good version from the previous index",
+                                               level="warning"))
     return kept
 
 

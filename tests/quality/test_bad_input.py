@@ -432,3 +432,32 @@ def test_a_file_that_was_never_good_is_not_in_the_index(tmp_path):
     report = build_index([corpus], home, embedder=EMB, progress=False)
     assert "exp-kees" not in ids_in(report.build)
     assert not any(p.level == "warning" and p.path == "experten/kees.md" for p in report.problems)
+
+
+PRODUCTS = "id,title,type,tags,body\nprod-rubric,Rubric peerfeedback,instrument,feedback,Een rubric voor peerfeedback.\n"
+
+
+def test_a_table_with_a_bad_row_indexes_again_and_keeps_the_rows_last_good_version(tmp_path):
+    corpus, home = good_corpus(tmp_path / "c"), tmp_path / "h"
+    # a row that was never good: skipped on every run, also the second (which crashed on a duplicate file entry)
+    write(corpus, "producten/lijst.csv", PRODUCTS + "prod-leeg,,instrument,feedback,Rij zonder titel.\n")
+    for _ in range(2):
+        report = build_index([corpus], home, embedder=EMB, progress=False)
+        assert [(p.path, p.line) for p in report.errors] == [("producten/lijst.csv", 3)]
+        assert not any(p.level == "warning" and p.path == "producten/lijst.csv" for p in report.problems)
+        assert "prod-rubric" in ids_in(Home(home).current()) and "prod-leeg" not in ids_in(Home(home).current())
+    # a good row that turns bad keeps its last good version, beside the file's other rows as read now
+    write(corpus, "producten/lijst.csv", PRODUCTS + "prod-clip,Kennisclips maken,instrument,video,Clips.\n")
+    build_index([corpus], home, embedder=EMB, progress=False)
+    write(corpus, "producten/lijst.csv", PRODUCTS.replace("Rubric peerfeedback", "Rubric peer-assessment")
+          + "prod-clip,,instrument,video,Clips.\n")
+    report = build_index([corpus], home, embedder=EMB, progress=False)
+    assert [p.path for p in report.errors] == ["producten/lijst.csv"]
+    assert any(p.level == "warning" and p.path == "producten/lijst.csv" for p in report.problems)
+    from matcher.loaded import LoadedIndex
+
+    index = LoadedIndex(Home(home).current())
+    assert index.records["prod-clip"].title == "Kennisclips maken"
+    assert index.records["prod-rubric"].title == "Rubric peer-assessment"
+    again = build_index([corpus], home, embedder=EMB, progress=False)          # and the run after that
+    assert "prod-clip" in ids_in(again.build or Home(home).current())
