@@ -385,7 +385,7 @@ def serve_cmd(home, host, port, threads):
     from waitress import serve
 
     from indexer.store import Home
-    from web import create_app
+    from web import SERVER_BODY_BYTES, create_app
 
     check_package_data()
     cfg = config_for(home=home, host=host, port=port, threads=threads)
@@ -400,7 +400,7 @@ def serve_cmd(home, host, port, threads):
         click.echo(click.style("let op: ", fg="yellow") + hint, err=True)
     # waitress would strip X-Forwarded-* before the app's ProxyFix (trusted_proxies) could read them
     serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="schakel",
-          clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=1_048_576)
+          clear_untrusted_proxy_headers=not cfg.trusted_proxies, max_request_body_size=SERVER_BODY_BYTES)
 
 
 from .admin import forget_cmd, notify_cmd, purge_cmd, user_group  # noqa: E402

@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_web_app
+from conftest import TEST_EMBEDDER, make_web_app
 
 #: Words that mark an English sentence; none of them is a Dutch word.
 ENGLISH = {"the", "must", "please", "error", "invalid", "found", "request", "requests", "your", "you", "try",
@@ -155,3 +155,22 @@ def test_an_option_out_of_its_range_says_the_range_in_words(tmp_path):
 
     out = CliRunner().invoke(main, ["ask", "--top", "99", "vraag", "--home", str(tmp_path)]).output
     assert "Fout: Ongeldige waarde voor '--top': 99; kies een getal van 1 tot en met 50." in out, out
+
+
+@pytest.mark.parametrize("content, said", [
+    (None, "Het vragenbestand {f} bestaat niet."),
+    (b'{"question": "a"}\nniet json\n', "{f}, regel 2: dit is geen geldige JSON"),
+    (b'{"question": "a"}\n\n{"vraag": "b"}\n', "{f}, regel 3: verwacht een JSON-object met de vraag als tekst"),
+    (b'\xff\xfe{"question": "a"}\n', "{f} is geen UTF-8-tekst."),
+])
+def test_a_bad_question_file_says_what_is_wrong_with_it(content, said, demo_home, tmp_path):
+    from schakel.cli import main
+
+    f = tmp_path / "vragen.jsonl"
+    if content is not None:
+        f.write_bytes(content)
+    for args in (["eval", str(f), "--home", str(demo_home)], ["coverage", "--questions", str(f), "--home", str(demo_home)]):
+        if content is None and args[0] == "coverage":
+            continue        # Click's own check of an existing path answers first (and in Dutch)
+        result = CliRunner().invoke(main, args, env={"SCHAKEL_EMBEDDER": TEST_EMBEDDER})
+        assert result.exit_code != 0 and said.format(f=f) in result.output, result.output

@@ -60,6 +60,14 @@ def _resolve(config: dict | None, base: settings.Config | None) -> tuple[setting
     return base.replace(**named), other
 
 
+#: the largest request body the app takes (Flask ``MAX_CONTENT_LENGTH``); a larger one gets the JSON 413
+MAX_BODY_BYTES = 1_048_576
+#: the largest body the WSGI server (waitress ``max_request_body_size``) reads before it refuses a request in plain
+#: text, without asking the app: a few times the app's own limit, so that a body somewhat too large still gets the
+#: app's JSON error, while waitress (which reads a whole body before it calls the app) never buffers more than this
+SERVER_BODY_BYTES = 4 * MAX_BODY_BYTES
+
+
 def create_app(config: dict | None = None, *, resolved: settings.Config | None = None) -> Flask:
     """The Flask app. ``resolved``: resolved settings (the CLI passes its own); ``config``: overrides.
 
@@ -68,7 +76,7 @@ def create_app(config: dict | None = None, *, resolved: settings.Config | None =
     cfg, other = _resolve(config, resolved)
     app = Flask(__name__, instance_relative_config=False)
     app.config.update({s.name.upper(): cfg[s.name] for s in settings.SETTINGS})
-    app.config.update(TESTING=False, MAX_CONTENT_LENGTH=1_048_576)
+    app.config.update(TESTING=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.config.update(other)
     home = cfg.home
     app.config["HOME"] = str(home)

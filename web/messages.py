@@ -90,6 +90,13 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), t) for p, t in [
      "{0} staat er {1} keer voor {2} vragenbestanden; geef het een keer per bestand, in dezelfde volgorde."),
     (r"^(\S+): no corpus/ folder beside it", "Naast {0} staat geen map corpus/; geef er --corpus of --home voor."),
     (r"^(\S+): has no questions", "{0} bevat geen vragen."),
+    # question files (``matcher.questions.read_jsonl``: `schakel eval`, `schakel coverage --questions`)
+    (r"^question file (\S+) does not exist", "Het vragenbestand {0} bestaat niet."),
+    (r"^(\S+): cannot be read: (.*)$", "{0} kan niet worden gelezen ({1})."),
+    (r"^(\S+): is not UTF-8 text", "{0} is geen UTF-8-tekst."),
+    (r"^(\S+):(\d+): not valid JSON \((.*)\)$", "{0}, regel {1}: dit is geen geldige JSON (melding: {2})."),
+    (r"^(\S+):(\d+): expected an object with a 'question' text",
+     "{0}, regel {1}: verwacht een JSON-object met de vraag als tekst in \"question\"."),
     (r"^(\S+):(\d+): grades in 'relevant' must be whole numbers",
      "{0}, regel {1}: de cijfers in 'relevant' moeten hele getallen zijn."),
     (r"^(\S+):(\d+): 'relevant' must map record ids", "{0}, regel {1}: 'relevant' moet record-id's op cijfers afbeelden."),

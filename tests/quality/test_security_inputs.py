@@ -9,6 +9,7 @@ standard library's HTML parser and checked for: inline ``<script>``, any
 """
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -228,13 +229,32 @@ def test_body_over_1mb_refused_by_page(xss_client):
     assert "te groot" in resp.get_data(as_text=True)
 
 
-def test_body_over_1mb_refused_by_waitress(xss_app):
-    """What `schakel serve` runs: waitress with max_request_body_size=1 MiB answers 413 itself."""
+def _raw_post(port: int, length: int, body: bytes) -> bytes:
+    """POST /api/match announcing LENGTH bytes and sending BODY; the raw answer (a server that refuses from the
+    headers closes the connection, so a client still sending may see a reset before it reads)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"POST /api/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Connection: close\r\nContent-Length: %d\r\n\r\n" % length)
+        text = b""
+        try:
+            sock.sendall(body)
+            while chunk := sock.recv(65536):
+                text += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    assert text, "the server dropped the connection without answering"
+    return text
+
+
+def test_a_body_over_1mb_gets_the_json_error_and_one_over_the_servers_limit_a_plain_413(xss_app):
+    """What `schakel serve` runs: waitress reading at most ``SERVER_BODY_BYTES``, the app taking 1 MiB."""
     import http.client
 
     from waitress import create_server
 
-    server = create_server(xss_app, host="127.0.0.1", port=0, max_request_body_size=1_048_576, threads=2)
+    from web import MAX_BODY_BYTES, SERVER_BODY_BYTES
+
+    server = create_server(xss_app, host="127.0.0.1", port=0, max_request_body_size=SERVER_BODY_BYTES, threads=2)
     port = server.effective_port
     stop = threading.Event()
 
@@ -245,20 +265,15 @@ def test_body_over_1mb_refused_by_waitress(xss_app):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        # announce a 2 MB body and send only its start: waitress answers 413 from the headers and closes
-        # the connection, so a client still pushing the whole body may see a reset before it reads it
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-            sock.sendall(b"POST /api/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 2000000\r\n\r\n" + b'{"question": "' + b"x" * 10_000)
-            text = b""
-            try:
-                while chunk := sock.recv(65536):
-                    text += chunk
-            except ConnectionResetError:
-                pass
-        assert text, "the server dropped the connection without answering"
-        status = int(text.split(b" ", 2)[1])
-        assert status == 413, (status, text[:200])
+        # 2 MB: over the app's limit, within the server's: the API's own error shape
+        body = b'{"question": "' + b"x" * (2_000_000 - 16) + b'"}'
+        text = _raw_post(port, len(body), body)
+        head, _, payload = text.partition(b"\r\n\r\n")
+        assert int(head.split(b" ", 2)[1]) == 413 and len(body) > MAX_BODY_BYTES
+        assert json.loads(payload)["error"]["code"] == "too_large"
+        # over the server's limit: waitress answers 413 from the headers, without reading the body
+        text = _raw_post(port, SERVER_BODY_BYTES + 1, b'{"question": "' + b"x" * 10_000)
+        assert int(text.split(b" ", 2)[1]) == 413, text[:200]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("POST", "/api/match", body=b'{"question": "' + WORD.encode() + b'"}',
                      headers={"Content-Type": "application/json"})
