@@ -33,7 +33,13 @@ voordezen voordien voorheen voorop vooruit vrij vroeg waar waarom wanneer want w
 wiens wier wij wijzelf zal ze zelf zelfs zich zichzelf zij zijn zijne zo zodat zodra zonder zou zouden zowat zulke
 zullen zult je jouw u uw iets iemand ieder iedere iedereen hier daar er wordt worden werd werden zijn graag
 willen wil wilt kun kunt krijgen gaat gaan ga goed beter veel weinig mee heel echt wel nou eens soms zeker
+weer nooit ooit erg zeer helemaal natuurlijk waarschijnlijk ergens overal nergens niemand niks vandaag morgen gisteren
+straks
 """.split())
+# The last lines: among the most frequent Dutch words (adverbs of time, degree and place, indefinite pronouns) and
+# no topic of their own in a practice question; 'weer' ("again", beside 'opnieuw' above) also means "weather", so an
+# everyday question such as 'wat is het weer morgen?' matched the passages that say 'weer' instead of having no
+# topic in the corpus.
 
 STOPWORDS_EN = set("""
 a an and are as at be been but by can could do does for from has have how i if in into is it its me my no not

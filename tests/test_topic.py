@@ -16,7 +16,9 @@ def engine(demo_home):
     return Engine(demo_home, embedder=TEST_EMBEDDER)
 
 
-@pytest.mark.parametrize("question", ["asdfgh qwerty zxcvbn", "de het een van en", "Hallo, goedemorgen!"])
+@pytest.mark.parametrize("question", ["asdfgh qwerty zxcvbn", "de het een van en", "Hallo, goedemorgen!",
+                                      # everyday words only; 'weer' and 'niemand' occur in the demo corpus
+                                      "Wat is het weer morgen?", "Is er vandaag weer niemand?"])
 def test_nonsense_and_greetings_get_no_match(engine, question):
     res = engine.match(question)
     assert not any(res.matches.values())
