@@ -103,12 +103,17 @@ def test_filter_by_organisation_region_and_kind(client):
     assert "Themagroep GPL in bestaande opleidingen" in _titles(html)
 
 
-def test_unknown_filter_values_are_ignored(client):
-    everything = _titles(client.get("/wie-weet-wat").get_data(as_text=True))
-    for q in ("concept=bestaat-niet", "organisatie=%3Cscript%3E", "regio=Mars", "soort=literature"):
+def test_unknown_filter_values_show_everything_and_say_so(client):
+    page = client.get("/wie-weet-wat").get_data(as_text=True)
+    everything = _titles(page)
+    assert "bestaat niet (meer)" not in page
+    for q, said in (("concept=bestaat-niet", "Het onderwerp ‘bestaat-niet’"), ("organisatie=%3Cscript%3E", "organisatie"),
+                    ("regio=Mars", "De regio ‘Mars’ bestaat niet (meer)"), ("soort=literature", "De soort ‘literature’")):
         resp = client.get(f"/wie-weet-wat?{q}")
         assert resp.status_code == 200
-        assert _titles(resp.get_data(as_text=True)) == everything, q
+        html = resp.get_data(as_text=True)
+        assert _titles(html) == everything, q
+        assert said in html and "dit filter toont daarom alles" in html and "Wis de filters" in html, q
     assert "<script>" not in client.get("/wie-weet-wat?organisatie=%3Cscript%3E").get_data(as_text=True)
 
 

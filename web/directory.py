@@ -130,19 +130,22 @@ def directory(index) -> Directory:
     return result
 
 
+#: the filters as the page names them, with their article
+FILTER_LABELS = {"concept": "Het onderwerp", "organisatie": "De organisatie", "regio": "De regio", "soort": "De soort"}
+
+
 @bp.get("/wie-weet-wat")
 def index():
     d = directory(services().engine.index())
     concept_ids = {cid for cid, _, _ in d.concepts}
     org_names = {o for o, _ in d.organisations}
     region_names = {r for r, _ in d.regions}
-    # Unknown values are ignored (treated as "all"), so an old bookmark never shows an error.
-    chosen = {
-        "concept": v if (v := request.args.get("concept", "")) in concept_ids else "",
-        "organisatie": v if (v := request.args.get("organisatie", "")) in org_names else "",
-        "regio": v if (v := request.args.get("regio", "")) in region_names else "",
-        "soort": v if (v := request.args.get("soort", "")) in KINDS else "",
-    }
+    # An unknown value (an old bookmark, a record that left the index) shows everything for that filter, with a
+    # notice that says so, rather than an error page or a list that silently ignores what was asked.
+    known = {"concept": concept_ids, "organisatie": org_names, "regio": region_names, "soort": set(KINDS)}
+    asked = {name: request.args.get(name, "").strip() for name in known}
+    chosen = {name: value if value in known[name] else "" for name, value in asked.items()}
+    unknown = [(FILTER_LABELS[name], value) for name, value in asked.items() if value and not chosen[name]]
     shown = [e for e in d.entries
              if (not chosen["concept"] or any(cid == chosen["concept"] for cid, _ in e.concepts))
              and (not chosen["organisatie"] or e.organisation == chosen["organisatie"])
@@ -151,5 +154,6 @@ def index():
     groups = [(k, KIND_LABELS[k], [e for e in shown if e.kind == k]) for k in KINDS]
     concept_label = next((label for cid, label, _ in d.concepts if cid == chosen["concept"]), "")
     return render_template("directory.html", d=d, groups=groups, chosen=chosen, total=len(shown),
-                           filtered=any(chosen.values()), concept_label=concept_label, kinds=KINDS,
+                           filtered=any(chosen.values()) or bool(unknown), concept_label=concept_label, kinds=KINDS,
+                           unknown=unknown,
                            kind_labels=KIND_LABELS)
