@@ -22,19 +22,20 @@ def test_feedback_returns_to_the_same_match_with_one_thank_you(web_client, web_a
     page = res.get_data(as_text=True)
     assert res.status_code == 200 and "Hulp bij je vraag" in page
     assert len(store.intakes()) == 1
-    action, form = re.search(r'<form method="post" action="(/feedback#m-[^"]+)" class="feedback">(.*?)</form>',
+    action, form = re.search(r'<form method="post" action="(/feedback#fb-m-[^"]+)" class="feedback">(.*?)</form>',
                              page, re.S).groups()
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
     assert fields["answer-doelgroep-text"] == "eerstejaars" and fields["answer-opleiding/context-text"] == "zorg"
     assert fields["consent"] == "ja" and fields["level"] == "1"
     assert "intake_id" not in fields and len(fields["intake_token"]) >= 32  # the participant's token, not an id
-    anchor = action.split("#", 1)[1]
-    assert f'id="{anchor}"' in page
+    target = action.split("#", 1)[1]          # the question's line, which the thank-you then takes the place of
+    assert f'id="{target}"' in page
+    anchor = target.removeprefix("fb-")
 
     again = web_client.post("/feedback", data={**fields, "useful": "ja"}).get_data(as_text=True)
     assert "Hulp bij je vraag" in again and again.count("Dank je") == 1
     card = re.search(rf'<article [^>]*id="{anchor}".*?</article>', again, re.S).group(0)
-    assert 'class="success" role="status"' in card and "Dank je" in card
+    assert f'class="success" role="status" id="{target}"' in card and "Dank je" in card
     assert f'name="intake_token" value="{fields["intake_token"]}"' in again and 'value="zorg"' in again
     assert len(store.intakes()) == 1  # the stored question is not stored twice
     assert [r["useful"] for r in store.db.query("SELECT useful FROM feedback")] == [1]

@@ -108,3 +108,12 @@ def test_pages_have_no_inline_script_or_style(web_client, web_app, login):
 def test_opening_the_results_address_directly_returns_to_the_question_form(client):
     resp = client.get("/vraag")
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/")
+
+
+def test_every_page_links_an_icon_that_exists(web_client):
+    html = web_client.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)
+    icon = web_client.get(href)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    legacy = web_client.get("/favicon.ico")
+    assert legacy.status_code == 301 and legacy.headers["Location"].endswith(href)

@@ -230,3 +230,9 @@ def _match(state: FormState):
 def privacy():
     return render_template("privacy.html", retention=_retention(),
                            contact=current_app.config.get("PRIVACY_CONTACT") or "")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools that ask the conventional address get the page icon (every page links it in its head)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
