@@ -210,6 +210,7 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
     """Zoek bij een praktijkvraag (VRAAG) experts, themagroepen, literatuur, producten en antwoorden."""
     from indexer.querytext import normalise_question
     from matcher import Engine
+    from matcher.clarify import FACETS
 
     question = normalise_question(question)
     parsed = {}
@@ -217,6 +218,9 @@ def ask_cmd(question, home, embedder, top, level, answers, as_json, no_input):
         facet, sep, value = a.partition("=")
         if not sep:
             raise click.BadParameter(f"{a!r} is geen FACET=WAARDE", param_hint="--answer")
+        if facet.strip() not in FACETS:   # said here, as a usage error of the option, not as the API's field
+            raise click.BadParameter(f"onbekend facet {facet.strip()!r}; bekende facetten: {', '.join(FACETS)}",
+                                     param_hint="--answer")
         parsed[facet.strip()] = normalise_question(value.strip(), field="--answer")
     engine = Engine(config=config_for(home=home, embedder=embedder, top=top))
     result = engine.match(question, answers=parsed, level=level)

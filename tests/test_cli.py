@@ -114,7 +114,7 @@ def test_ask_errors_are_messages_not_tracebacks(cli_home, tmp_path):
     empty = run("ask", "   ", "--home", str(cli_home))
     assert empty.exit_code == 1 and "vraag" in empty.output and "Traceback" not in empty.output
     facet = run("ask", QUESTION, "--home", str(cli_home), "--answer", "budget=veel")
-    assert facet.exit_code == 1 and "'budget'" in facet.output
+    assert facet.exit_code == 2 and "'--answer': onbekend facet 'budget'; bekende facetten: doelgroep" in facet.output
     usage = run("ask", QUESTION, "--home", str(cli_home), "--answer", "doelgroep")
     assert usage.exit_code == 2 and "FACET=WAARDE" in usage.output
     top = run("ask", QUESTION, "--home", str(cli_home), "--top", "0")
