@@ -18,7 +18,7 @@ from indexer import settings
 from indexer.errors import SchakelError
 from indexer.records import KIND_LABELS, KINDS
 
-from .messages import DutchGroup, setting_help
+from .messages import DutchGroup, dutch_problem, setting_help
 
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -169,7 +169,8 @@ def _print_build(report) -> None:
     for p in report.problems:
         colour = "red" if p.level == "error" else "yellow"
         tag = "overgeslagen" if p.level == "error" else "waarschuwing"
-        click.echo(click.style(f"{tag}: ", fg=colour) + str(p), err=True)
+        where = p.path + (f":{p.line}" if p.line else "")
+        click.echo(click.style(f"{tag}: ", fg=colour) + f"{where}: {dutch_problem(p.message)}", err=True)
     for s in report.skipped:
         click.echo(click.style("genegeerd: ", fg="yellow") + s, err=True)
     kinds = ", ".join(f"{report.kinds.get(k, 0)} {k}" for k in KINDS)

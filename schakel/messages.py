@@ -46,6 +46,63 @@ CLICK_PATTERNS = [(re.compile(p), t) for p, t in [
 ]]
 
 
+#: problems the indexer reports per file or row (``indexer.records.Problem``: English, for logs and ``--json``), as
+#: `schakel index` prints them: (pattern on the message, Dutch template); one not listed is printed as it is
+PROBLEM_PATTERNS = [(re.compile(p), t) for p, t in [
+    (r"^required field '([^']+)' is missing for (?:an?) (\w+) record", "het verplichte veld '{0}' ontbreekt ({1})"),
+    (r"^field '([^']+)' must be true or false, found (.*)$", "het veld '{0}' moet true of false zijn, maar is {1}"),
+    (r"^field '([^']+)' must be a whole number, found (.*)$", "het veld '{0}' moet een heel getal zijn, maar is {1}"),
+    (r"^field '([^']+)' must be a date YYYY-MM-DD(?:, found (.*))?$", "het veld '{0}' moet een datum JJJJ-MM-DD zijn"),
+    (r"^field '([^']+)' must be a list, found (\w+)", "het veld '{0}' moet een lijst zijn, maar is een {1}"),
+    (r"^field '([^']+)' must be a list of texts", "het veld '{0}' moet een lijst van teksten zijn"),
+    (r"^field '([^']+)' must be a single value, found a mapping", "het veld '{0}' moet één waarde zijn, geen mapping"),
+    (r"^field '(kind|status)' is ('[^']*'); expected one of (.*)$", "het veld '{0}' is {1}; verwacht een van {2}"),
+    (r"^front matter must be a mapping", "de front matter moet een lijst van veld: waarde zijn"),
+    (r"^front matter starts with '---' but has no closing '---' line",
+     "de front matter begint met '---' maar heeft geen afsluitende regel '---'"),
+    (r"^invalid YAML front matter: (.*)$", "ongeldige YAML in de front matter: {0}"),
+    (r"^duplicate id '([^']+)': also used by (\S+); this one is skipped",
+     "dubbele id '{0}': ook gebruikt in {1}; deze wordt overgeslagen"),
+    (r"^(the same URL|near-identical text) as '([^']+)' \(([^)]*)\); indexed once, as that record",
+     "{0} als '{1}' ({2}); één keer geïndexeerd, als dat record"),
+    (r"^kept the last good version from the previous index", "de laatste goede versie uit de vorige index is bewaard"),
+    (r"^file has no text \(nothing visible in the HTML body\)", "het bestand heeft geen tekst (niets zichtbaars in de "
+                                                                "HTML-body)"),
+    (r"^file has no text", "het bestand heeft geen tekst"),
+    (r"^file is (\d+) MB; the limit is (\d+) MB", "het bestand is {0} MB; de grens is {1} MB"),
+    (r"^cannot be read: (.*)$", "kan niet worden gelezen: {0}"),
+    (r"^could not be read: nested too deeply", "kan niet worden gelezen: te diep genest"),
+    (r"^could not be read: (.*)$", "kan niet worden gelezen: {0}"),
+    (r"^not a readable PDF: (.*)$", "geen leesbare PDF: {0}"),
+    (r"^PDF has no pages", "de PDF heeft geen pagina's"),
+    (r"^PDF has no extractable text", "de PDF heeft geen tekst om uit te lezen (gescande pagina's hebben eerst OCR "
+                                      "nodig)"),
+    (r"^PDF is encrypted and needs a password", "de PDF is versleuteld en vraagt een wachtwoord"),
+    (r"^PDF is encrypted", "de PDF is versleuteld en kan niet worden geopend"),
+    (r"^page (\d+): text could not be extracted", "pagina {0}: de tekst kon niet worden uitgelezen"),
+    (r"^not a readable \.docx: (.*)$", "geen leesbaar .docx-bestand: {0}"),
+    (r"^\.docx has no text", "het .docx-bestand heeft geen tekst"),
+    (r"^not readable as HTML", "niet leesbaar als HTML"),
+    (r"^CSV file is empty", "het CSV-bestand is leeg"),
+    (r"^CSV has a header but no rows", "het CSV-bestand heeft een kopregel maar geen rijen"),
+    (r"^CSV header row is empty", "de kopregel van het CSV-bestand is leeg"),
+    (r"^CSV cannot be parsed: (.*)$", "het CSV-bestand kan niet worden ontleed: {0}"),
+    (r"^not UTF-8; read as (\S+) \(detected\)", "geen UTF-8; gelezen als {0} (herkend)"),
+    (r"^not valid UTF-8: (\d+) stray byte\(s\) on line (.*?); read as UTF-8",
+     "geen geldige UTF-8: {0} losse byte(s) op regel {1}; gelezen als UTF-8, elke losse byte als cp1252"),
+    (r"^Kennisrotonde answer lacks section\(s\): (.*)$", "het Kennisrotonde-antwoord mist de sectie(s) {0}"),
+]]
+
+
+def dutch_problem(message: str) -> str:
+    """The Dutch text of an indexer problem's MESSAGE (``PROBLEM_PATTERNS``), or MESSAGE itself when none fits."""
+    for pattern, template in PROBLEM_PATTERNS:
+        m = pattern.search(message)
+        if m:
+            return template.format(*m.groups())
+    return message
+
+
 def dutch_click(message: str) -> str:
     """A Dutch sentence for one of Click's own messages; the message itself when it is not one of them."""
     for pattern, template in CLICK_PATTERNS:

@@ -461,3 +461,22 @@ def test_a_table_with_a_bad_row_indexes_again_and_keeps_the_rows_last_good_versi
     assert index.records["prod-rubric"].title == "Rubric peer-assessment"
     again = build_index([corpus], home, embedder=EMB, progress=False)          # and the run after that
     assert "prod-clip" in ids_in(again.build or Home(home).current())
+
+
+def test_the_index_command_reports_each_problem_in_dutch_and_json_keeps_the_english(tmp_path):
+    from schakel.messages import PROBLEM_PATTERNS
+
+    corpus = good_corpus(tmp_path / "c")
+    for path, content in BAD.items():
+        write(corpus, path, content)
+    write(corpus, "producten/lijst.csv", PRODUCTS + "prod-leeg,,instrument,feedback,Rij zonder titel.\n")
+    write(corpus, "literatuur/open.md", "---\nid: lit-open\ntitle: Open\nx\n")
+    result = run_index([str(corpus), "--home", str(tmp_path / "h")])
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("overgeslagen:", "waarschuwing:"))]
+    assert len(lines) >= len(BAD) + 1
+    english = [line for line in lines if any(p.search(line.split(": ", 2)[-1]) for p, _ in PROBLEM_PATTERNS)]
+    assert english == [], english            # every message met here has its Dutch text
+    assert "het veld 'available' moet true of false zijn, maar is 'misschien'" in result.stderr
+    assert "producten/lijst.csv:3: het verplichte veld 'title' ontbreekt (product)" in result.stderr
+    as_json = json.loads(run_index([str(corpus), "--home", str(tmp_path / "h2"), "--json"]).stdout)
+    assert any("must be true or false" in p["message"] for p in as_json["problems"])    # for scripts: as it was
