@@ -183,9 +183,13 @@ def test_participant_journey(page, server, shots):
     first = page.locator("section.kind-section article.match").first
     anchor = first.get_attribute("id")
     first.get_by_role("button", name="Ja, nuttig").click()
-    assert page.url.endswith("#" + anchor) and h1(page) == "Hulp bij je vraag"
+    # ... at its thank-you line, in sight (was the card's top: on a long card the line was below the fold)
+    assert page.url.endswith(f"#fb-{anchor}") and h1(page) == "Hulp bij je vraag"
     assert page.get_by_text("Dank je").count() == 1
-    assert page.locator(f"#{anchor} .success").is_visible()
+    thanks = page.locator(f"#{anchor} .success")
+    assert thanks.is_visible() and thanks.get_attribute("id") == f"fb-{anchor}"
+    box, height = thanks.bounding_box(), page.evaluate("window.innerHeight")
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height, (box, height)
     check(page, "03b-na-oordeel", shots)
     assert store.db.query("SELECT useful FROM feedback ORDER BY id DESC LIMIT 1")[0]["useful"] == 1
 
