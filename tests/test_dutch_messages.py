@@ -159,8 +159,8 @@ def test_an_option_out_of_its_range_says_the_range_in_words(tmp_path):
 
 @pytest.mark.parametrize("content, said", [
     (None, "Het vragenbestand {f} bestaat niet."),
-    (b'{"question": "a"}\nniet json\n', "{f}, regel 2: dit is geen geldige JSON"),
-    (b'{"question": "a"}\n\n{"vraag": "b"}\n', "{f}, regel 3: verwacht een JSON-object met de vraag als tekst"),
+    (b'{"question": "a"}\nniet json\n', "{f}:2: regel 2 is geen geldige JSON"),
+    (b'{"question": "a"}\n\n{"vraag": "b"}\n', "{f}:3: verwacht op regel 3 een JSON-object met de vraag als tekst"),
     (b'\xff\xfe{"question": "a"}\n', "{f} is geen UTF-8-tekst."),
 ])
 def test_a_bad_question_file_says_what_is_wrong_with_it(content, said, demo_home, tmp_path):
