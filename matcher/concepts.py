@@ -81,20 +81,21 @@ class ConceptMatcher(ConceptTerms):
         # embedding alone, unconfirmed by words or records
         dense_part = np.where((lexical == 0) & (fb == 0), dense_part * K.unconfirmed_dense, dense_part)
         scores = lexical + dense_part + prf
-        keep = (scores >= min_score) & (named | (scores >= K.concept_min_unnamed))   # ``confident``, per candidate
+        keep = confident(scores, named, min_score)
         hits = [ConceptHit(order[j], self.concepts[order[j]], float(scores[j]), lex.get(order[j], (0.0, []))[0],
                            float(sims[order[j]]), lex.get(order[j], (0.0, []))[1]) for j in np.flatnonzero(keep)]
         hits.sort(key=lambda h: -h.score)
         return _prefer_specific(hits, self)[:top]
 
 
-def confident(score: float, named: bool, min_score: float | None = None) -> bool:
+def confident(score, named, min_score: float | None = None):
     """Whether a detection score is a concept of the question (calibrated abstention): at least
     ``min_score`` (default the knob ``concept_min_score``), and, for a concept the text does not name by
     its words (found by embedding and feedback only), at least the knob ``concept_min_unnamed``. Below
-    that the engine says it has no concept rather than give the nearest wrong one."""
+    that the engine says it has no concept rather than give the nearest wrong one. SCORE and NAMED: a float and a
+    bool, or arrays of one shape (then a bool array, element by element)."""
     min_score = K.concept_min_score if min_score is None else min_score
-    return score >= min_score and (named or score >= K.concept_min_unnamed)
+    return (score >= min_score) & (named | (score >= K.concept_min_unnamed))
 
 
 def _prefer_specific(hits: list[ConceptHit], cm: ConceptMatcher) -> list[ConceptHit]:

@@ -96,20 +96,23 @@ PROBLEM_PATTERNS = [(re.compile(p), t) for p, t in [
 
 def dutch_problem(message: str) -> str:
     """The Dutch text of an indexer problem's MESSAGE (``PROBLEM_PATTERNS``), or MESSAGE itself when none fits."""
-    for pattern, template in PROBLEM_PATTERNS:
-        m = pattern.search(message)
+    return templated(PROBLEM_PATTERNS, message) or message
+
+
+def templated(patterns: list[tuple[re.Pattern, str]], message: str) -> str | None:
+    """The template of the first of PATTERNS (pattern, template) found in MESSAGE (stripped), filled with its groups;
+    None when none is found (``web.messages.translate`` does the same for our own errors; this module does not import
+    the web package, which would load Flask for every command)."""
+    for pattern, template in patterns:
+        m = pattern.search(message.strip())
         if m:
             return template.format(*m.groups())
-    return message
+    return None
 
 
 def dutch_click(message: str) -> str:
     """A Dutch sentence for one of Click's own messages; the message itself when it is not one of them."""
-    for pattern, template in CLICK_PATTERNS:
-        m = pattern.search(message.strip())
-        if m:
-            return template.format(*m.groups())
-    return message
+    return templated(CLICK_PATTERNS, message) or message
 
 
 def show(exc: click.ClickException) -> None:
