@@ -18,8 +18,7 @@ def engine(demo_home):
 
 @pytest.mark.parametrize("question", ["asdfgh qwerty zxcvbn", "de het een van en", "Hallo, goedemorgen!",
                                       # everyday words only; 'weer' and 'niemand' occur in the demo corpus
-                                      "Wat is het weer morgen?", "Is er vandaag weer niemand?",
-                                      "Wat moet ik daarmee?"])
+                                      "Wat is het weer morgen?", "Is er vandaag weer niemand?"])
 def test_nonsense_and_greetings_get_no_match(engine, question):
     res = engine.match(question)
     assert not any(res.matches.values())
